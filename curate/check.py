@@ -1,0 +1,128 @@
+"""The check protocol that built-in and third-party checks implement.
+
+A check detects one thing. Record checks see one record at a time (and may run in worker
+processes); dataset checks have two phases, `observe` per record then `finalize`, with state
+that `merge` can combine across shards. Heavy libraries are imported inside methods, never at
+module import, so loading every check stays cheap.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from curate.model import Hit, Record, Severity
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class Params(BaseModel):
+    """Base for a check's parameters: unknown keys are errors, so typos in rules files surface."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(Params):
+    pass
+
+
+@dataclass(slots=True)
+class RunContext:
+    """What every check may know about the run: the target model and run-wide options."""
+
+    target: str | None = None
+    against: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+class Check:
+    """Helper base class; subclasses set the class attributes and one of the two method sets."""
+
+    id: ClassVar[str]  # "family.thing"
+    description: ClassVar[str]  # one line: what it detects and why it matters
+    default_severity: ClassVar[Severity] = Severity.WARNING
+    Params: ClassVar[type[Params]] = NoParams
+    example: ClassVar[str] = ""  # a record that triggers it, shown by `curate rules explain`
+    scope: ClassVar[str] = "record"
+
+    def __init__(self, params: Params | None = None, ctx: RunContext | None = None, roles: frozenset[str] | None = None):
+        self.params = params if params is not None else self.Params()
+        self.ctx = ctx or RunContext()
+        self.roles = roles  # which conversation roles a text check reads (None: all)
+
+    @classmethod
+    def family(cls) -> str:
+        return cls.id.split(".", 1)[0]
+
+
+class RecordCheck(Check, abc.ABC):
+    scope: ClassVar[str] = "record"
+    # read checks also look at records that failed to parse (bad JSON, blank lines)
+    runs_on_invalid: ClassVar[bool] = False
+
+    @abc.abstractmethod
+    def check(self, record: Record) -> Iterable[Hit]:
+        """Yield hits for one record; may add per-record measurements to `record.stats`."""
+
+
+class DatasetCheck(Check):
+    scope: ClassVar[str] = "dataset"
+    runs_on_invalid: ClassVar[bool] = False
+
+    def extract(self, record: Record) -> Any:
+        """Per-record work that can run in a worker; returns something small and picklable."""
+        return None
+
+    def observe(self, ref: RecordRef, extracted: Any) -> None:
+        """Accumulate state for one record (main process or one shard)."""
+
+    def merge(self, other: DatasetCheck) -> None:
+        """Fold another shard's state into this one."""
+        raise TypeError(f"{self.id} cannot merge shards")
+
+    def finalize(self, run: RunState) -> Iterable[Hit]:
+        """Decide, once every record has been observed."""
+        return ()
+
+    def summary(self) -> dict[str, Any]:
+        """Dataset statistics for the report's `stats` section (keyed by the check's family)."""
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef:
+    """What a dataset check keeps of a record: where it is and its key, never its text."""
+
+    path: str
+    line: int
+    key: str
+    format: str
+    stats: dict[str, Any]
+
+
+class RunState:
+    """What finalize may read: counts and the per-record stats table (built on first use)."""
+
+    def __init__(self, rows: list[dict[str, Any]], datasets: list[dict[str, Any]], ctx: RunContext):
+        self._rows = rows
+        self.datasets = datasets
+        self.ctx = ctx
+        self._table: pl.DataFrame | None = None
+
+    @property
+    def records(self) -> int:
+        return len(self._rows)
+
+    @property
+    def table(self) -> pl.DataFrame:
+        if self._table is None:
+            import polars as pl
+
+            self._table = pl.DataFrame(self._rows, infer_schema_length=None) if self._rows else pl.DataFrame()
+        return self._table

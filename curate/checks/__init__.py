@@ -1,0 +1,1 @@
+"""Built-in checks, one family per package; each package lists its checks in CHECKS."""

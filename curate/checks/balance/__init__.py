@@ -1,0 +1,3 @@
+"""balance checks."""
+
+CHECKS: list[type] = []

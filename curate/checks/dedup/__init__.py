@@ -1,0 +1,3 @@
+"""dedup checks."""
+
+CHECKS: list[type] = []

@@ -1,0 +1,3 @@
+"""pii checks."""
+
+CHECKS: list[type] = []

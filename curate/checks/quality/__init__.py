@@ -1,0 +1,3 @@
+"""quality checks."""
+
+CHECKS: list[type] = []

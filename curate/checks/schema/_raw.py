@@ -1,0 +1,39 @@
+"""Where the raw message lists of a record live, whatever its format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+OPENAI_MESSAGE_KEYS = frozenset({"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"})
+OPENAI_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+def message_lists(data: dict[str, Any], fmt: str) -> Iterator[tuple[str, list[Any]]]:
+    """(JSON pointer, list) for every OpenAI-style message list in the record."""
+    if fmt == "openai_chat" and isinstance(data.get("messages"), list):
+        yield "/messages", data["messages"]
+    elif fmt == "openai_preference":
+        inp = data.get("input")
+        if isinstance(inp, dict) and isinstance(inp.get("messages"), list):
+            yield "/input/messages", inp["messages"]
+        for key in ("preferred_output", "non_preferred_output"):
+            if isinstance(data.get(key), list):
+                yield f"/{key}", data[key]
+    elif fmt == "preference":
+        for key in ("chosen_messages", "rejected_messages", "messages"):
+            if isinstance(data.get(key), list):
+                yield f"/{key}", data[key]
+        for key in ("chosen", "rejected", "prompt"):
+            value = data.get(key)
+            if isinstance(value, list) and value and isinstance(value[0], dict) and "role" in value[0]:
+                yield f"/{key}", value
+    elif fmt == "prompt_completion":
+        for key in ("prompt", "completion"):
+            if isinstance(data.get(key), list):
+                yield f"/{key}", data[key]
+
+
+def is_chat(fmt: str) -> bool:
+    """Formats whose records are conversations (plain text is pre-training data)."""
+    return fmt not in ("text", "unknown", "invalid")

@@ -1,0 +1,3 @@
+"""tokens checks."""
+
+CHECKS: list[type] = []

@@ -1,0 +1,63 @@
+"""`curate check`: audit datasets like a compiler; exit 1 when findings reach the fail level."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from curate.cli import app
+from curate.cli.common import expand_paths, fail, prepare_rules
+
+FORMATS_OUT = ("text", "json")
+
+
+@app.command()
+def check(
+    paths: Annotated[list[str], typer.Argument(help="JSONL or JSON files, directories, or - for stdin.")],
+    rules: Annotated[Optional[str], typer.Option("--rules", "-r", help="Rule set name (default, openai, strict) or a YAML path.")] = None,
+    select: Annotated[Optional[list[str]], typer.Option("--select", "-s", help="Only these rule ids, checks or families (repeat or comma-separate).")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rule ids, checks or families.")] = None,
+    fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="error | warning | info | never.")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text | json.")] = "text",
+    input_format: Annotated[Optional[str], typer.Option("--input-format", help="Treat every record as this format instead of detecting it.")] = None,
+    target: Annotated[Optional[str], typer.Option("--target", help="Target model, e.g. openai/gpt-4o-mini (overrides the rule set).")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Print every finding, not the first 50 per rule.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how to fix each finding.")] = False,
+) -> None:
+    """Check datasets and report every problem with file and line."""
+    from curate.engine import Engine, EngineOptions
+    from curate.formats import FORMATS
+    from curate.io.reader import DatasetReadError, ReadOptions
+
+    if output_format not in FORMATS_OUT:
+        fail(f"--format must be one of {', '.join(FORMATS_OUT)}")
+    if fail_on is not None and fail_on not in ("error", "warning", "info", "never"):
+        fail("--fail-on must be error, warning, info or never")
+    if input_format is not None and input_format not in FORMATS:
+        fail(f"--input-format must be one of {', '.join(FORMATS)}")
+    files = expand_paths(paths)
+    ruleset, chosen, ctx, default_fail_on = prepare_rules(rules, select, ignore, target)
+    read = ReadOptions()
+    if ruleset.settings.max_line_bytes:
+        read.max_line_bytes = ruleset.settings.max_line_bytes
+    read.id_field = ruleset.settings.id_field
+    engine = Engine(chosen, ctx, EngineOptions(input_format=input_format, read=read), ruleset_name=ruleset.name)
+    try:
+        report = engine.run(files)
+    except DatasetReadError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot read input: {exc.strerror or exc}")
+    if output_format == "json":
+        from curate.reporters.json_report import render_json
+
+        sys.stdout.buffer.write(render_json(report))
+    else:
+        from rich.console import Console
+
+        from curate.reporters.terminal import render_terminal
+
+        render_terminal(report, Console(highlight=False), max_per_rule=None if show_all else 50, verbose=verbose)
+    raise typer.Exit(report.exit_code(fail_on or default_fail_on))

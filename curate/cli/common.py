@@ -1,0 +1,64 @@
+"""What several subcommands share: expanding paths, loading rules, exiting with code 2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from curate.check import RunContext
+from curate.config import RuleSet, check_tokens, load_project_settings, load_ruleset, select_rules
+from curate.yamlfile import ConfigError
+
+EXIT_USAGE = 2
+DATA_SUFFIXES = (".jsonl", ".json", ".ndjson")
+
+
+def fail(message: str) -> NoReturn:
+    sys.stderr.write(f"curate: {message}\n")
+    raise SystemExit(EXIT_USAGE)
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Files as given; directories become their dataset files (recursively, sorted)."""
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.append(p)
+            continue
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(str(f) for f in path.rglob("*") if f.is_file() and f.suffix in DATA_SUFFIXES and not f.name.startswith("."))
+            if not found:
+                fail(f"{p}: no .jsonl or .json files in this directory")
+            out.extend(found)
+        elif not path.exists():
+            fail(f"{p}: no such file or directory")
+        else:
+            out.append(p)
+    return out
+
+
+def split_tokens(values: list[str] | None) -> list[str]:
+    return [t.strip() for v in values or [] for t in v.split(",") if t.strip()]
+
+
+def prepare_rules(
+    rules: str | None, select: list[str] | None, ignore: list[str] | None, target: str | None
+) -> tuple[RuleSet, list, RunContext, str]:
+    """Rule set from --rules or [tool.curate]; then --select/--ignore; returns (set, rules, ctx, fail_on)."""
+    from curate.registry import load_registry
+
+    try:
+        project, _ = load_project_settings()
+        registry = load_registry()
+        ruleset = load_ruleset(rules or project.rules or "default", registry)
+        sel = split_tokens(select) or project.select or []
+        ign = split_tokens(ignore) or project.ignore or []
+        check_tokens(sel + ign, ruleset.rules, registry)
+    except ConfigError as exc:
+        fail(str(exc))
+    chosen = select_rules(ruleset.rules, sel, ign)
+    ctx = RunContext(target=target or project.target or ruleset.target)
+    fail_on = project.fail_on or ruleset.fail_on
+    return ruleset, chosen, ctx, fail_on

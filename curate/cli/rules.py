@@ -1,0 +1,99 @@
+"""`curate rules`: list the rules of a rule set; `curate rules explain ID` shows one in full."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from curate.cli import app
+from curate.cli.common import fail
+
+rules_app = typer.Typer(help="List rules and explain one.", invoke_without_command=True, no_args_is_help=False)
+app.add_typer(rules_app, name="rules")
+
+
+def _load(rules: str | None):  # noqa: ANN202
+    from curate.config import load_ruleset
+    from curate.registry import load_registry
+    from curate.yamlfile import ConfigError
+
+    try:
+        registry = load_registry()
+        return load_ruleset(rules or "default", registry), registry
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@rules_app.callback()
+def list_rules(
+    ctx: typer.Context,
+    rules: Annotated[Optional[str], typer.Option("--rules", "-r", help="Rule set name or YAML path.")] = None,
+    all_checks: Annotated[bool, typer.Option("--checks", help="List every registered check instead.")] = False,
+) -> None:
+    """List the rules of a rule set (or every check) with their descriptions."""
+    if ctx.invoked_subcommand:
+        return
+    ruleset, registry = _load(rules)
+    console = Console(highlight=False)
+    table = Table(show_edge=False, header_style="bold")
+    if all_checks:
+        table.add_column("check")
+        table.add_column("scope")
+        table.add_column("default")
+        table.add_column("description", overflow="fold")
+        for cid in sorted(registry.checks):
+            cls = registry.checks[cid]
+            table.add_row(Text(cid, style="magenta"), cls.scope, str(cls.default_severity), Text(cls.description))
+    else:
+        table.add_column("rule")
+        table.add_column("check")
+        table.add_column("severity")
+        table.add_column("description", overflow="fold")
+        for rule in sorted(ruleset.rules, key=lambda r: r.check):
+            table.add_row(Text(rule.id, style="magenta"), rule.check, str(rule.severity), Text(rule.description))
+    console.print(table)
+    console.print(Text(f"{len(ruleset.rules)} rules in {ruleset.name} ({', '.join(ruleset.files)})", style="dim"))
+    for err in registry.errors:
+        console.print(Text(f"plugin {err.source}: {err.message}", style="red"))
+
+
+@rules_app.command("explain")
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="A rule id (missing-assistant) or a check id (schema.missing_assistant).")],
+    rules: Annotated[Optional[str], typer.Option("--rules", "-r", help="Rule set name or YAML path.")] = None,
+) -> None:
+    """Show one rule: what it detects, severity, parameters with defaults, and an example."""
+    ruleset, registry = _load(rules)
+    rule = next((r for r in ruleset.rules if rule_id in (r.id, r.check)), None)
+    cls = registry.get(rule.check if rule else rule_id)
+    if cls is None:
+        fail(f"no rule or check named {rule_id!r}; see `curate rules`")
+    console = Console(highlight=False)
+    title = Text()
+    title.append(rule.id if rule else cls.id, style="bold magenta")
+    title.append(f"  ({cls.id}, {cls.scope} check)")
+    console.print(title)
+    console.print(Text(cls.description))
+    if rule:
+        console.print(Text(f"severity: {rule.severity}   set in: {rule.source}"))
+        if rule.roles:
+            console.print(Text(f"roles: {', '.join(sorted(rule.roles))}"))
+    else:
+        console.print(Text(f"default severity: {cls.default_severity} (not in rule set {ruleset.name})"))
+    fields = cls.Params.model_fields
+    if fields:
+        console.print(Text("parameters:", style="bold"))
+        current = rule.params.model_dump() if rule else cls.Params().model_dump()
+        for name, info in fields.items():
+            desc = f"  # {info.description}" if info.description else ""
+            console.print(Text(f"  {name}: {json.dumps(current.get(name), ensure_ascii=False)}{desc}"))
+    if cls.example:
+        console.print(Text("example:", style="bold"))
+        console.print(Text(f"  {cls.example}"))
+    if cls.__doc__ and cls.__doc__.strip() != cls.description:
+        console.print(Text(cls.__doc__.strip(), style="dim"))

@@ -1,0 +1,1 @@
+"""Reading datasets line-accurately and writing files atomically."""

@@ -1,0 +1,367 @@
+"""Stream records out of JSONL files and JSON arrays with their 1-based line numbers.
+
+Every defect of the raw bytes becomes a ReadProblem on the record at its line, and reading
+goes on: one broken line never stops an audit. JSONL is streamed line by line, so memory does
+not grow with the file; a JSON array is read whole (they are small in practice).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from curate.model import ReadProblem, Record
+
+BOM = b"\xef\xbb\xbf"
+_KEY_RE = re.compile(rb'"\s*:')
+DEFAULT_MAX_LINE_BYTES = 1_000_000
+
+
+@dataclass(slots=True)
+class ReadOptions:
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    id_field: str | None = None
+
+
+@dataclass(slots=True)
+class FileStats:
+    """What the reader saw of a whole file; CRLF is reported once per file, not per line."""
+
+    lines: int = 0
+    records: int = 0
+    crlf_lines: int = 0
+    first_crlf_line: int | None = None
+    layout: str = "jsonl"  # jsonl | json-array
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DatasetReadError(OSError):
+    """The file itself cannot be read (missing, a directory, permission): exit code 2."""
+
+
+def iter_records(path: str, options: ReadOptions | None = None, stats: FileStats | None = None) -> Iterator[Record]:
+    """Yield every record of `path` ('-' is stdin), bad ones included, in file order."""
+    options = options or ReadOptions()
+    stats = stats if stats is not None else FileStats()
+    stream = _open(path)
+    try:
+        head = _peek_first_significant(stream)
+        if head == b"[":
+            stats.layout = "json-array"
+            yield from _iter_array(path, stream.read(), options, stats)
+        else:
+            yield from _iter_lines(path, stream, options, stats)
+    finally:
+        if path != "-":
+            stream.close()
+
+
+def _open(path: str) -> _PeekableFile:
+    if path == "-":
+        return _PeekableFile(sys.stdin.buffer)
+    p = Path(path)
+    if p.is_dir():
+        raise DatasetReadError(f"{path}: is a directory")
+    try:
+        return _PeekableFile(open(p, "rb"))  # noqa: SIM115 - closed by the caller
+    except FileNotFoundError:
+        raise DatasetReadError(f"{path}: no such file") from None
+    except PermissionError:
+        raise DatasetReadError(f"{path}: permission denied") from None
+
+
+class _PeekableFile:
+    """A binary file we can peek into without losing the bytes we looked at."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        self._buf = b""
+
+    def peek_more(self, n: int) -> bytes:
+        chunk = self._f.read(n)
+        self._buf += chunk
+        return chunk
+
+    def read(self) -> bytes:
+        data, self._buf = self._buf + self._f.read(), b""
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._buf:
+            buf, self._buf = self._buf, b""
+            nl = buf.rfind(b"\n")
+            if nl == -1:
+                rest = self._f.readline()
+                yield buf + rest
+            else:
+                yield from buf[: nl + 1].splitlines(keepends=True)
+                if nl + 1 < len(buf):
+                    yield buf[nl + 1 :] + self._f.readline()
+        yield from self._f
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def _peek_first_significant(stream: _PeekableFile) -> bytes:
+    seen = b""
+    while True:
+        chunk = stream.peek_more(4096)
+        if not chunk:
+            break
+        seen += chunk
+        stripped = seen.removeprefix(BOM).lstrip()
+        if stripped:
+            return stripped[:1]
+    return b""
+
+
+def _iter_lines(path: str, stream: _PeekableFile, options: ReadOptions, stats: FileStats) -> Iterator[Record]:
+    for lineno, raw in enumerate(stream, start=1):
+        stats.lines = lineno
+        problems: list[ReadProblem] = []
+        if lineno == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+            problems.append(
+                ReadProblem("schema.bom", "file starts with a UTF-8 byte-order mark; many loaders reject it")
+            )
+        if raw.endswith(b"\r\n"):
+            stats.crlf_lines += 1
+            if stats.first_crlf_line is None:
+                stats.first_crlf_line = lineno
+                problems.append(ReadProblem("schema.crlf", "Windows (CRLF) line endings start here; later lines are not listed"))
+            raw = raw[:-2]
+        elif raw.endswith(b"\n"):
+            raw = raw[:-1]
+        if not raw.strip():
+            if problems:  # a BOM alone on an otherwise blank first line still counts
+                yield Record(path, lineno, None, tuple(problems), 0)
+            problems.append(ReadProblem("schema.blank_line", "blank line"))
+            yield Record(path, lineno, None, tuple(problems), 0, key=f"blank:{lineno}")
+            continue
+        stats.records += 1
+        yield parse_record(path, lineno, raw, options, problems)
+
+
+def parse_record(
+    path: str, lineno: int, raw: bytes, options: ReadOptions, problems: list[ReadProblem] | None = None
+) -> Record:
+    """Parse one record's bytes: fast path with orjson, exact diagnosis with the stdlib when it fails."""
+    problems = problems if problems is not None else []
+    size = len(raw)
+    if size > options.max_line_bytes:
+        problems.append(
+            ReadProblem(
+                "schema.long_line",
+                f"line is {size:,} bytes (limit {options.max_line_bytes:,})",
+                {"bytes": size, "limit": options.max_line_bytes},
+            )
+        )
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        data = _diagnose(raw, problems)
+    else:
+        if _may_have_duplicate_keys(raw, data):
+            _find_duplicate_keys(raw, problems)
+    key = None
+    if data is _UNPARSED:
+        data = None
+        key = "raw:" + _raw_hash(raw)
+    elif not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "null"
+        kind = {"list": "array", "str": "string", "int": "number", "float": "number", "bool": "boolean"}.get(kind, kind)
+        problems.append(
+            ReadProblem(
+                "schema.not_object",
+                f"record is a JSON {kind}, not an object",
+                {"type": kind},
+            )
+        )
+        key = "raw:" + _raw_hash(raw)
+    elif options.id_field and isinstance(data.get(options.id_field), (str, int)):
+        key = f"id:{data[options.id_field]}"
+    return Record(path, lineno, data, tuple(problems), size, key=key)
+
+
+_UNPARSED = object()
+
+
+def _raw_hash(raw: bytes) -> str:
+    import hashlib
+
+    return hashlib.blake2b(raw, digest_size=10).hexdigest()
+
+
+def _diagnose(raw: bytes, problems: list[ReadProblem]) -> Any:
+    """orjson refused the line: find out exactly why, and recover what can be recovered."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(
+            ReadProblem(
+                "schema.encoding",
+                f"invalid UTF-8 at byte {exc.start + 1} (0x{raw[exc.start]:02x}); re-encode the file as UTF-8",
+                {"byte": exc.start + 1},
+            )
+        )
+        text = raw.decode("utf-8", "replace")
+    constants: list[str] = []
+
+    def on_constant(name: str) -> float:
+        constants.append(name)
+        return float(name.replace("Infinity", "inf"))
+
+    def on_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        return _check_pairs(pairs, problems)
+
+    try:
+        data = json.loads(text, parse_constant=on_constant, object_pairs_hook=on_pairs)
+    except RecursionError:
+        depth = _max_depth(raw)
+        problems.append(
+            ReadProblem(
+                "schema.nesting",
+                f"nesting is {depth:,} levels deep; no JSON loader used for training accepts that",
+                {"depth": depth},
+            )
+        )
+        return _UNPARSED
+    except json.JSONDecodeError as exc:
+        problems.append(
+            ReadProblem(
+                "schema.invalid_json",
+                f"invalid JSON at column {exc.colno}: {exc.msg}",
+                {"column": exc.colno},
+            )
+        )
+        return _UNPARSED
+    if constants:
+        names = ", ".join(sorted(set(constants)))
+        problems.append(
+            ReadProblem(
+                "schema.nan_literal",
+                f"{names} is not valid JSON; strict parsers (and the OpenAI upload) reject it",
+                {"literals": sorted(set(constants))},
+            )
+        )
+    elif not any(p.code in ("schema.encoding", "schema.duplicate_key") for p in problems):
+        # parsed by the stdlib but not by orjson: usually lone surrogates or huge numbers
+        problems.append(ReadProblem("schema.invalid_json", "JSON that strict parsers reject (e.g. a lone surrogate)"))
+    return data
+
+
+def _max_depth(raw: bytes) -> int:
+    depth = best = 0
+    for b in raw.translate(None, delete=bytes(set(range(256)) - set(b"[]{}"))):
+        if b in (0x5B, 0x7B):
+            depth += 1
+            best = max(best, depth)
+        else:
+            depth -= 1
+    return best
+
+
+def _count_keys(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_count_keys(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_keys(v) for v in value)
+    return 0
+
+
+def _may_have_duplicate_keys(raw: bytes, data: Any) -> bool:
+    """Cheap and exact in one direction: every key yields one `":` match, so equal counts mean no duplicates."""
+    return len(_KEY_RE.findall(raw)) != _count_keys(data)
+
+
+def _check_pairs(pairs: list[tuple[str, Any]], problems: list[ReadProblem]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for k, _ in pairs:
+        if k in seen:
+            problems.append(
+                ReadProblem(
+                    "schema.duplicate_key",
+                    f'duplicate key "{k[:40]}": loaders disagree on which value wins',
+                    {"key": k[:40]},
+                )
+            )
+        seen.add(k)
+    return dict(pairs)
+
+
+def _find_duplicate_keys(raw: bytes, problems: list[ReadProblem]) -> None:
+    try:
+        json.loads(raw, object_pairs_hook=lambda pairs: _check_pairs(pairs, problems))
+    except (ValueError, RecursionError):
+        pass
+
+
+_ARRAY_SKIP = re.compile(r"[\s,]*")
+
+
+def _iter_array(path: str, blob: bytes, options: ReadOptions, stats: FileStats) -> Iterator[Record]:
+    """Split a top-level JSON array into elements, each with the line where it starts."""
+    problems: list[ReadProblem] = []
+    if blob.startswith(BOM):
+        blob = blob[len(BOM) :]
+        problems.append(ReadProblem("schema.bom", "file starts with a UTF-8 byte-order mark; many loaders reject it"))
+    if b"\r\n" in blob:
+        stats.crlf_lines = blob.count(b"\r\n")
+        stats.first_crlf_line = blob.count(b"\n", 0, blob.index(b"\r\n")) + 1
+        problems.append(
+            ReadProblem("schema.crlf", f"Windows (CRLF) line endings ({stats.crlf_lines:,} lines, from line {stats.first_crlf_line})")
+        )
+    stats.lines = blob.count(b"\n") + (0 if blob.endswith(b"\n") else 1)
+    text = blob.decode("utf-8", "replace")
+    start = text.index("[") + 1
+    decoder = json.JSONDecoder()
+    pos, line, counted_to = start, 1 + text.count("\n", 0, start), start
+    while True:
+        m = _ARRAY_SKIP.match(text, pos)
+        pos = m.end() if m else pos
+        if pos >= len(text):
+            problems.append(ReadProblem("schema.invalid_json", "JSON array is not closed with ]"))
+            yield Record(path, line, None, tuple(problems), 0, key=f"array-end:{path}")
+            return
+        if text[pos] == "]":
+            rest = text[pos + 1 :].strip()
+            if rest:
+                extra_line = line + text.count("\n", counted_to, pos)
+                yield Record(
+                    path,
+                    extra_line,
+                    None,
+                    (ReadProblem("schema.invalid_json", "content after the closing ] of the JSON array"),),
+                    0,
+                    key=f"array-tail:{path}",
+                )
+            return
+        line += text.count("\n", counted_to, pos)
+        counted_to = pos
+        try:
+            _, end = decoder.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            # diagnose this element alone, then resynchronise at the next line opening an object
+            nxt = re.compile(r"\n\s*\{").search(text, pos + 1)
+            end = nxt.start() if nxt else len(text)
+            chunk = text[pos:end].rstrip().rstrip(",").encode()
+            rec = parse_record(path, line, chunk, options, problems)
+            if rec.ok and isinstance(exc, json.JSONDecodeError):
+                rec = Record(path, line, None, (*rec.problems, ReadProblem("schema.invalid_json", exc.msg)), 0)
+            stats.records += 1
+            yield rec
+            problems = []
+            pos = end
+            continue
+        stats.records += 1
+        yield parse_record(path, line, text[pos:end].encode(), options, problems)
+        problems = []
+        pos = end

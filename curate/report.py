@@ -1,0 +1,81 @@
+"""The result of one audit: findings, stats and what was read. Reporters render it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from curate import __version__
+from curate.model import Finding, Severity
+
+REPORT_VERSION = "1.0"
+
+
+@dataclass(slots=True)
+class DatasetInfo:
+    path: str
+    records: int
+    format: str  # the dominant format, or "mixed"
+    formats: dict[str, int] = field(default_factory=dict)
+    layout: str = "jsonl"
+    lines: int = 0
+
+
+@dataclass(slots=True)
+class Report:
+    ruleset: str
+    rules: list[Any]  # config.Rule
+    datasets: list[DatasetInfo] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # plugin or check failures: not findings
+    suppressed: int = 0
+    target: str | None = None
+    table: Any = None  # polars.DataFrame of per-record stats, when built
+
+    @property
+    def records(self) -> int:
+        return sum(d.records for d in self.datasets)
+
+    def by_severity(self) -> dict[str, int]:
+        counts = Counter(str(f.severity) for f in self.findings)
+        return {s: counts.get(s, 0) for s in ("error", "warning", "info")}
+
+    def by_rule(self) -> dict[str, int]:
+        return dict(Counter(f.rule for f in self.findings).most_common())
+
+    def records_with_findings(self) -> int:
+        return len({(f.path, f.line) for f in self.findings if f.line is not None})
+
+    def exit_code(self, fail_on: str) -> int:
+        if fail_on == "never":
+            return 0
+        level = Severity.parse(fail_on)
+        return 1 if any(f.severity >= level for f in self.findings) else 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "records_with_findings": self.records_with_findings(),
+            "findings": len(self.findings),
+            "suppressed": self.suppressed,
+            "by_severity": self.by_severity(),
+            "by_rule": self.by_rule(),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": REPORT_VERSION,
+            "tool": {"name": "curate", "version": __version__},
+            "ruleset": self.ruleset,
+            "target": self.target,
+            "datasets": [
+                {"path": d.path, "records": d.records, "format": d.format, "formats": d.formats, "layout": d.layout}
+                for d in self.datasets
+            ],
+            "summary": self.summary(),
+            "findings": [f.to_json() for f in self.findings],
+            "stats": self.stats,
+            "errors": self.errors,
+        }

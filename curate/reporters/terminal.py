@@ -1,0 +1,104 @@
+"""Compiler-style terminal output: `path:line: severity rule message`, then a summary table.
+
+Dataset text never reaches Rich's markup parser: every string goes in as a Text object, so
+content like `[bold]` or ANSI escapes cannot change what the terminal shows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from curate.model import Finding, Severity
+from curate.report import Report
+
+STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _safe(s: str, limit: int = 300) -> str:
+    s = "".join(ch if ch.isprintable() or ch == " " else "\\x%02x" % ord(ch) if ord(ch) < 256 else "?" for ch in s)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def finding_line(f: Finding) -> Text:
+    where = f"{f.path}:{f.line}" if f.line is not None else f"{f.path or '<dataset>'}"
+    text = Text()
+    text.append(where, style="bold")
+    text.append(": ")
+    text.append(str(f.severity), style=STYLES[f.severity])
+    text.append(" ")
+    text.append(f.rule, style="magenta")
+    text.append(" ")
+    text.append(_safe(f.message))
+    if f.field:
+        text.append(f" [{_safe(f.field, 80)}]", style="dim")
+    return text
+
+
+def render_terminal(report: Report, console: Console, max_per_rule: int | None = 50, verbose: bool = False) -> None:
+    shown: Counter[str] = Counter()
+    hidden: Counter[str] = Counter()
+    for f in report.findings:
+        if max_per_rule is not None and shown[f.rule] >= max_per_rule:
+            hidden[f.rule] += 1
+            continue
+        shown[f.rule] += 1
+        console.print(finding_line(f), soft_wrap=True)
+        if verbose and f.fix:
+            console.print(Text("    fix: " + _safe(f.fix), style="green"), soft_wrap=True)
+    if hidden:
+        more = ", ".join(f"{rule} {n:,}" for rule, n in hidden.most_common())
+        console.print(Text(f"… {sum(hidden.values()):,} more not shown ({more}); use --all or --format json", style="dim"))
+    for err in report.errors:
+        console.print(Text(f"curate: {err}", style="red"))
+    if report.findings:
+        console.print()
+        console.print(summary_table(report))
+    console.print(summary_line(report))
+
+
+def summary_table(report: Report) -> Table:
+    by_rule: dict[str, list[Finding]] = defaultdict(list)
+    for f in report.findings:
+        by_rule[f.rule].append(f)
+    descriptions = {r.id: r.description for r in report.rules}
+    table = Table(title=None, show_edge=False, header_style="bold")
+    table.add_column("rule")
+    table.add_column("severity")
+    table.add_column("findings", justify="right")
+    table.add_column("records", justify="right")
+    table.add_column("what it means", overflow="fold")
+    ordered = sorted(by_rule.items(), key=lambda kv: (-kv[1][0].severity, -len(kv[1]), kv[0]))
+    for rule, items in ordered:
+        sev = items[0].severity
+        records = len({(f.path, f.line) for f in items if f.line is not None})
+        table.add_row(
+            Text(rule, style="magenta"),
+            Text(str(sev), style=STYLES[sev]),
+            f"{len(items):,}",
+            f"{records:,}" if records else "-",
+            Text(descriptions.get(rule, "")),
+        )
+    return table
+
+
+def summary_line(report: Report) -> Text:
+    sev = report.by_severity()
+    files = len(report.datasets)
+    text = Text()
+    text.append(f"{report.records:,} records in {files} file{'s' if files != 1 else ''}: ", style="bold")
+    if not report.findings:
+        text.append("no findings", style="bold green")
+    else:
+        parts = [(f"{sev['error']:,} errors", STYLES[Severity.ERROR]), (f"{sev['warning']:,} warnings", STYLES[Severity.WARNING]), (f"{sev['info']:,} info", STYLES[Severity.INFO])]
+        for i, (label, style) in enumerate(parts):
+            text.append(label, style=style)
+            if i < 2:
+                text.append(", ")
+        text.append(f" in {report.records_with_findings():,} records")
+    if report.suppressed:
+        text.append(f" ({report.suppressed:,} accepted findings hidden)", style="dim")
+    return text
