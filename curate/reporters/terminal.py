@@ -57,7 +57,26 @@ def render_terminal(report: Report, console: Console, max_per_rule: int | None =
     if report.findings:
         console.print()
         console.print(summary_table(report))
+    render_stat_sections(report, console)
     console.print(summary_line(report))
+
+
+def render_stat_sections(report: Report, console: Console) -> None:
+    """Each family may show its stats (token lengths, cost, languages...) after the findings.
+
+    A family opts in with a module `curate.checks.<family>.render` defining
+    `render_stats(stats: dict, report: Report, console: Console) -> None`.
+    """
+    import importlib
+
+    for family, stats in report.stats.items():
+        if not isinstance(stats, dict) or not stats:
+            continue
+        try:
+            module = importlib.import_module(f"curate.checks.{family}.render")
+        except ModuleNotFoundError:
+            continue
+        module.render_stats(stats, report, console)
 
 
 def summary_table(report: Report) -> Table:

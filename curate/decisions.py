@@ -1,0 +1,105 @@
+"""A reviewer's decisions, saved beside the dataset so a re-run (and the next reviewer) remembers them.
+
+The file is `<dataset stem>.decisions.yaml` next to the dataset: YAML, one entry per record key
+sorted by key, so it diffs well and can be committed. Keys are record keys (content hashes or
+a configured id field), never line numbers, so inserting lines above a record keeps its decision.
+Accepted findings are stored by fingerprint, which never contains raw PII.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from curate.io.atomic import write_bytes_atomic
+
+Action = Literal["accept", "drop", "fix", "edit"]
+DECISIONS_VERSION = 1
+
+
+def decisions_path(dataset: str | Path) -> Path:
+    p = Path(dataset)
+    return p.with_name(f"{p.stem}.decisions.yaml")
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class Decision:
+    key: str  # record key
+    action: Action
+    at: str = dc_field(default_factory=now)
+    rule: str | None = None  # the finding's rule, for accept/fix
+    fingerprint: str | None = None  # the accepted finding, for accept
+    reason: str | None = None
+    record: Any = None  # the new record, for fix/edit
+
+    def to_yaml(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": self.key, "action": self.action, "at": self.at}
+        for name in ("rule", "fingerprint", "reason", "record"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+@dataclass(slots=True)
+class DecisionLog:
+    path: Path
+    decisions: list[Decision] = dc_field(default_factory=list)
+
+    def accepted_fingerprints(self) -> frozenset[str]:
+        return frozenset(d.fingerprint for d in self.decisions if d.action == "accept" and d.fingerprint)
+
+    def dropped_keys(self) -> set[str]:
+        return {d.key for d in self.decisions if d.action == "drop"}
+
+    def replacements(self) -> dict[str, Any]:
+        """Record key -> new record, from the latest fix or edit of each record."""
+        out: dict[str, Any] = {}
+        for d in self.decisions:
+            if d.action in ("fix", "edit") and d.record is not None:
+                out[d.key] = d.record
+        return out
+
+    def add(self, decision: Decision) -> None:
+        self.decisions.append(decision)
+
+    def remove_last(self) -> Decision | None:
+        return self.decisions.pop() if self.decisions else None
+
+    def save(self) -> None:
+        doc = {
+            "version": DECISIONS_VERSION,
+            "dataset": self.path.name.removesuffix(".decisions.yaml"),
+            "decisions": [d.to_yaml() for d in sorted(self.decisions, key=lambda d: (d.key, d.at))],
+        }
+        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+        write_bytes_atomic(self.path, text.encode("utf-8"))
+
+
+def load_decisions(dataset: str | Path) -> DecisionLog:
+    """The decisions for `dataset` (an empty log when there is no file yet)."""
+    path = decisions_path(dataset)
+    log = DecisionLog(path)
+    if not path.is_file():
+        return log
+    from curate.yamlfile import ConfigError
+
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(doc, dict) or not isinstance(doc.get("decisions", []), list):
+        raise ConfigError("not a curate decisions file", path)
+    for i, item in enumerate(doc.get("decisions") or []):
+        try:
+            log.decisions.append(Decision(**item))
+        except TypeError as exc:
+            raise ConfigError(f"decision {i + 1}: {exc}", path) from None
+    log.decisions.sort(key=lambda d: d.at)
+    return log
