@@ -1,26 +1,33 @@
 """Run a rule set over datasets and return a Report. Never prints.
 
-Flow: read (line-accurate, defects as problems) -> normalise -> record checks -> per-record
-stats -> dataset checks (observe, finalize) -> findings minus suppressed -> Report.
+Flow: read raw records (line-accurate, defects as problems) -> in batches, on worker processes:
+parse, normalise, record checks, dataset checks' `extract` -> back in order in the main
+process: per-record stats, dataset checks' `observe` -> `finalize` -> findings minus
+suppressed -> Report. Small inputs run inline: a pool costs more than it saves.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 import traceback
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from curate.check import Check, DatasetCheck, RecordCheck, RecordRef, RunContext, RunState
 from curate.config import Rule
-from curate.io.reader import FileStats, ReadOptions, iter_records
+from curate.io.reader import FileStats, RawItem, ReadOptions, iter_raw, to_record
 from curate.model import Finding, Hit, Record, fingerprint
 from curate.registry import Registry, load_registry
 from curate.report import DatasetInfo, Report
 
 MAX_CHECK_ERRORS = 20
+_SKIP = object()  # a dataset check that does not look at this record
 
 
 @dataclass(slots=True)
@@ -28,14 +35,12 @@ class Progress:
     """What a progress display needs; the engine calls `on_progress` with it now and then."""
 
     path: str
-    records: int
-    stage: str
-
-
-@dataclass(slots=True)
-class _Bound:
-    rule: Rule
-    check: Check
+    records: int  # records read so far in this file
+    stage: str  # "checking" | "finalizing"
+    bytes_done: int = 0
+    bytes_total: int = 0  # 0 when unknown (stdin)
+    file_index: int = 0
+    files: int = 1
 
 
 @dataclass(slots=True)
@@ -44,7 +49,120 @@ class EngineOptions:
     read: ReadOptions = field(default_factory=ReadOptions)
     suppress: frozenset[str] = frozenset()  # fingerprints accepted in review or in a baseline
     on_progress: Callable[[Progress], None] | None = None
-    progress_every: int = 5000
+    jobs: int = 0  # worker processes; 0 = one per CPU core, 1 = run inline
+    batch_size: int = 2000
+
+
+@dataclass(slots=True)
+class _Result:
+    """What a worker sends back per record: small, picklable, no raw text."""
+
+    line: int
+    key: str
+    format: str
+    ok: bool
+    stats: dict[str, Any]
+    findings: list[Finding]
+    extracted: list[Any]  # one per dataset check, _SKIP when it does not look at this record
+
+
+def _bind(rules: list[Rule], registry: Registry, ctx: RunContext) -> tuple[list[tuple[Rule, Check]], list[tuple[Rule, Check]]]:
+    record_checks, dataset_checks = [], []
+    for rule in rules:
+        check = registry.checks[rule.check](rule.params, ctx, rule.roles)
+        (dataset_checks if isinstance(check, DatasetCheck) else record_checks).append((rule, check))
+    return record_checks, dataset_checks
+
+
+class _Processor:
+    """The per-record half of an audit; one lives in each worker process (and one inline)."""
+
+    def __init__(self, rules: list[Rule], ctx: RunContext, read: ReadOptions, input_format: str | None) -> None:
+        self.record_checks, self.dataset_checks = _bind(rules, load_registry(), ctx)
+        self.read = read
+        self.input_format = input_format
+        self.errors: list[str] = []
+        self._error_counts: Counter[str] = Counter()
+
+    def process(self, path: str, items: list[RawItem]) -> tuple[list[_Result], list[str]]:
+        results = [self.process_one(to_record(path, item, self.read)) for item in items]
+        errors, self.errors = self.errors, []
+        return results, errors
+
+    def process_one(self, record: Record) -> _Result:
+        if self.input_format:
+            record.format_hint = self.input_format
+        ok = record.ok
+        findings: list[Finding] = []
+        for rule, check in self.record_checks:
+            if not ok and not check.runs_on_invalid:  # type: ignore[attr-defined]
+                continue
+            try:
+                for hit in check.check(record):  # type: ignore[attr-defined]
+                    findings.append(make_finding(rule, hit, record.path, record.line, record.key))
+            except Exception as exc:  # noqa: BLE001 - one bad record never stops the audit
+                self.failed(rule, exc, f"{record.path}:{record.line}")
+        extracted: list[Any] = []
+        for rule, check in self.dataset_checks:
+            if not ok and not check.runs_on_invalid:  # type: ignore[attr-defined]
+                extracted.append(_SKIP)
+                continue
+            try:
+                extracted.append(check.extract(record))  # type: ignore[attr-defined]
+            except Exception as exc:  # noqa: BLE001
+                self.failed(rule, exc, f"{record.path}:{record.line}")
+                extracted.append(_SKIP)
+        return _Result(record.line, record.key, record.format, ok, record.stats, findings, extracted)
+
+    def failed(self, rule: Rule, exc: Exception, where: str) -> None:
+        self._error_counts[rule.check] += 1
+        n = self._error_counts[rule.check]
+        if n <= MAX_CHECK_ERRORS:
+            self.errors.append(describe_failure(rule, exc, where))
+        elif n == MAX_CHECK_ERRORS + 1:
+            self.errors.append(f"check {rule.check}: further failures not listed")
+
+
+def describe_failure(rule: Rule, exc: BaseException, where: str) -> str:
+    # the exception text may quote record content (PII): name the type and code location only
+    tb = traceback.extract_tb(exc.__traceback__)
+    at = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+    return f"check {rule.check} (rule {rule.id}) failed at {where}: {type(exc).__name__}{at}"
+
+
+def make_finding(rule: Rule, hit: Hit, path: str | None, line: int | None, key: str | None) -> Finding:
+    path = hit.path or path
+    line = hit.line if hit.line is not None else line
+    key = hit.key or key
+    return Finding(
+        rule=rule.id,
+        check=rule.check,
+        severity=rule.severity,
+        path=path,
+        line=line,
+        field=hit.field,
+        message=hit.message,
+        fingerprint=fingerprint(rule.id, key or (path or ""), hit.field, hit.identity),
+        key=key,
+        fix=hit.fix,
+        data=dict(hit.data),
+    )
+
+
+_WORKER: _Processor | None = None
+
+
+def _init_worker(rules: list[Rule], ctx: RunContext, read: ReadOptions, input_format: str | None) -> None:
+    global _WORKER
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C and shuts us down
+    _WORKER = _Processor(rules, ctx, read, input_format)
+
+
+def _work(path: str, items: list[RawItem]) -> tuple[list[_Result], list[str]]:
+    assert _WORKER is not None
+    return _WORKER.process(path, items)
 
 
 class _Columns:
@@ -85,41 +203,43 @@ class Engine:
         self.rules = rules
         self.ruleset_name = ruleset_name
         self.errors: list[str] = [f"plugin {e.source}: {e.message}" for e in self.registry.errors]
-        self._check_errors = Counter[str]()
-        self.record_checks: list[_Bound] = []
-        self.dataset_checks: list[_Bound] = []
-        for rule in rules:
-            cls = self.registry.checks[rule.check]
-            check = cls(rule.params, self.ctx, rule.roles)
-            bound = _Bound(rule, check)
-            (self.dataset_checks if isinstance(check, DatasetCheck) else self.record_checks).append(bound)
+        _, self.dataset_checks = _bind(rules, self.registry, self.ctx)
+        self._inline: _Processor | None = None
+        self._pool: ProcessPoolExecutor | None = None
 
+    # -- running -----------------------------------------------------------------------------
     def run(self, paths: Iterable[str]) -> Report:
         paths = list(paths)
         self.ctx.paths = tuple(paths)
         report = Report(ruleset=self.ruleset_name, rules=self.rules, target=self.ctx.target)
         columns = _Columns()
         findings: list[Finding] = []
-        for path in paths:
-            fstats = FileStats()
-            formats: Counter[str] = Counter()
-            for record in self._read(path, fstats):
-                fmt = record.format
-                if record.ok:
-                    formats[fmt] += 1
-                findings.extend(self._check_record(record))
-                if record.data is not None or record.problems:
-                    row = {"path": path, "line": record.line, "key": record.key, "format": fmt, **record.stats}
-                    columns.append(row)
-                self._observe(record)
-            report.datasets.append(self._dataset_info(path, fstats, formats))
+        try:
+            for index, path in enumerate(paths):
+                fstats = FileStats()
+                formats: Counter[str] = Counter()
+                total = _size(path)
+                for results in self._batches(path, fstats):
+                    for r in results:
+                        if r.ok:
+                            formats[r.format] += 1
+                        findings.extend(r.findings)
+                        columns.append({"path": path, "line": r.line, "key": r.key, "format": r.format, **r.stats})
+                        self._observe(path, r)
+                    self._progress(Progress(path, fstats.records, "checking", fstats.bytes_read, total, index, len(paths)))
+                report.datasets.append(_dataset_info(path, fstats, formats))
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+        self._progress(Progress(paths[-1] if paths else "", columns.n, "finalizing"))
         state = RunState(columns.rows(), [], self.ctx)
         findings.extend(self._finalize(state))
-        report.stats["formats"] = dict(Counter({d.path: d.format for d in report.datasets}.values()))
-        for bound in self.dataset_checks:
-            summary = self._safe(bound, lambda b=bound: b.check.summary(), default={})
+        report.stats["formats"] = dict(Counter(d.format for d in report.datasets))
+        for rule, check in self.dataset_checks:
+            summary = self._safe(rule, check.summary, default={})  # type: ignore[attr-defined]
             if summary:
-                report.stats.setdefault(bound.check.family(), {}).update(summary)
+                report.stats.setdefault(check.family(), {}).update(summary)
         kept = [f for f in findings if f.fingerprint not in self.options.suppress]
         report.suppressed = len(findings) - len(kept)
         kept.sort(key=lambda f: (f.path or "", f.line if f.line is not None else 1 << 60, -f.severity, f.rule))
@@ -128,102 +248,117 @@ class Engine:
         report.table = state._table
         return report
 
-    def _read(self, path: str, fstats: FileStats) -> Iterator[Record]:
-        n = 0
-        for record in iter_records(path, self.options.read, fstats):
-            if self.options.input_format:
-                record.format_hint = self.options.input_format
-            n += 1
-            if self.options.on_progress and n % self.options.progress_every == 0:
-                self.options.on_progress(Progress(path, n, "checking"))
-            yield record
-
-    def _dataset_info(self, path: str, fstats: FileStats, formats: Counter[str]) -> DatasetInfo:
-        records = sum(formats.values())
-        if not formats:
-            fmt = "empty"
-        elif len(formats) == 1:
-            fmt = next(iter(formats))
-        else:
-            top, count = formats.most_common(1)[0]
-            fmt = top if count / records >= 0.99 else "mixed"
-        return DatasetInfo(path, records, fmt, dict(formats.most_common()), fstats.layout, fstats.lines)
-
-    def _check_record(self, record: Record) -> list[Finding]:
-        out: list[Finding] = []
-        for bound in self.record_checks:
-            check = bound.check
-            assert isinstance(check, RecordCheck)
-            if not record.ok and not check.runs_on_invalid:
+    def _batches(self, path: str, fstats: FileStats) -> Iterator[list[_Result]]:
+        """Results in file order, batch by batch; a pool only once there is more than one batch."""
+        size = max(1, self.options.batch_size)
+        items = iter_raw(path, self.options.read, fstats)
+        pending: deque[Future[tuple[list[_Result], list[str]]]] = deque()
+        batch: list[RawItem] = []
+        first: list[RawItem] | None = None
+        for item in items:
+            batch.append(item)
+            if len(batch) < size:
                 continue
-            try:
-                hits = list(check.check(record))
-            except Exception as exc:  # noqa: BLE001 - one bad record never stops the audit
-                self._check_failed(bound, exc, f"{record.path}:{record.line}")
+            if first is None:
+                first, batch = batch, []
                 continue
-            for hit in hits:
-                out.append(self._finding(bound.rule, hit, record.path, record.line, record.key))
-        return out
+            pool = self._get_pool()
+            if pool is None:
+                for b in (first, batch) if first else (batch,):
+                    yield self._inline_process(path, b)
+                first, batch = [], []
+                continue
+            if first:
+                pending.append(pool.submit(_work, path, first))
+                first = []
+            pending.append(pool.submit(_work, path, batch))
+            batch = []
+            while len(pending) > 2 * self._jobs() + 2:
+                yield self._collect(pending.popleft())
+        while pending:
+            yield self._collect(pending.popleft())
+        for b in (first, batch):
+            if b:
+                yield self._inline_process(path, b)
 
-    def _observe(self, record: Record) -> None:
+    def _jobs(self) -> int:
+        return self.options.jobs or os.cpu_count() or 1
+
+    def _get_pool(self) -> ProcessPoolExecutor | None:
+        if self._jobs() <= 1:
+            return None
+        if self._pool is None:
+            method = "fork" if sys.platform == "linux" else "spawn"
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._jobs(),
+                mp_context=multiprocessing.get_context(method),
+                initializer=_init_worker,
+                initargs=(self.rules, self.ctx, self.options.read, self.options.input_format),
+            )
+        return self._pool
+
+    def _inline_process(self, path: str, items: list[RawItem]) -> list[_Result]:
+        if self._inline is None:
+            self._inline = _Processor(self.rules, self.ctx, self.options.read, self.options.input_format)
+        results, errors = self._inline.process(path, items)
+        self.errors.extend(errors)
+        return results
+
+    def _collect(self, future: Future[tuple[list[_Result], list[str]]]) -> list[_Result]:
+        results, errors = future.result()
+        self.errors.extend(errors)
+        return results
+
+    def _progress(self, progress: Progress) -> None:
+        if self.options.on_progress:
+            self.options.on_progress(progress)
+
+    # -- dataset checks ----------------------------------------------------------------------
+    def _observe(self, path: str, r: _Result) -> None:
         if not self.dataset_checks:
             return
-        ref = None
-        for bound in self.dataset_checks:
-            check = bound.check
-            assert isinstance(check, DatasetCheck)
-            if not record.ok and not check.runs_on_invalid:
+        ref = RecordRef(path, r.line, r.key, r.format, r.stats)
+        for (rule, check), extracted in zip(self.dataset_checks, r.extracted, strict=True):
+            if extracted is _SKIP:
                 continue
-            if ref is None:
-                ref = RecordRef(record.path, record.line, record.key, record.format, record.stats)
             try:
-                check.observe(ref, check.extract(record))
+                check.observe(ref, extracted)  # type: ignore[attr-defined]
             except Exception as exc:  # noqa: BLE001
-                self._check_failed(bound, exc, f"{record.path}:{record.line}")
+                self._failed(rule, exc, f"{path}:{r.line}")
 
     def _finalize(self, state: RunState) -> list[Finding]:
         out = []
-        for bound in self.dataset_checks:
-            check = bound.check
-            assert isinstance(check, DatasetCheck)
-            hits = self._safe(bound, lambda c=check: list(c.finalize(state)), default=[])
-            for hit in hits:
-                out.append(self._finding(bound.rule, hit, hit.path, hit.line, hit.key))
+        for rule, check in self.dataset_checks:
+            hits = self._safe(rule, lambda c=check: list(c.finalize(state)), default=[])  # type: ignore[attr-defined]
+            out.extend(make_finding(rule, hit, hit.path, hit.line, hit.key) for hit in hits)
         return out
 
-    def _finding(self, rule: Rule, hit: Hit, path: str | None, line: int | None, key: str | None) -> Finding:
-        path = hit.path or path
-        line = hit.line if hit.line is not None else line
-        key = hit.key or key
-        return Finding(
-            rule=rule.id,
-            check=rule.check,
-            severity=rule.severity,
-            path=path,
-            line=line,
-            field=hit.field,
-            message=hit.message,
-            fingerprint=fingerprint(rule.id, key or (path or ""), hit.field, hit.identity),
-            key=key,
-            fix=hit.fix,
-            data=dict(hit.data),
-        )
-
-    def _safe(self, bound: _Bound, fn: Callable[[], Any], default: Any) -> Any:
+    def _safe(self, rule: Rule, fn: Callable[[], Any], default: Any) -> Any:
         try:
             return fn()
         except Exception as exc:  # noqa: BLE001
-            self._check_failed(bound, exc, "dataset")
+            self._failed(rule, exc, "dataset")
             return default
 
-    def _check_failed(self, bound: _Bound, exc: Exception, where: str) -> None:
-        cid = bound.rule.check
-        self._check_errors[cid] += 1
-        n = self._check_errors[cid]
-        if n <= MAX_CHECK_ERRORS:
-            # the exception text may quote record content (PII): name the type and code location only
-            tb = traceback.extract_tb(exc.__traceback__)
-            at = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
-            self.errors.append(f"check {cid} (rule {bound.rule.id}) failed at {where}: {type(exc).__name__}{at}")
-        elif n == MAX_CHECK_ERRORS + 1:
-            self.errors.append(f"check {cid}: further failures not listed")
+    def _failed(self, rule: Rule, exc: Exception, where: str) -> None:
+        if sum(1 for e in self.errors if e.startswith(f"check {rule.check} ")) < MAX_CHECK_ERRORS:
+            self.errors.append(describe_failure(rule, exc, where))
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path) if path != "-" else 0
+    except OSError:
+        return 0
+
+
+def _dataset_info(path: str, fstats: FileStats, formats: Counter[str]) -> DatasetInfo:
+    records = sum(formats.values())
+    if not formats:
+        fmt = "empty"
+    elif len(formats) == 1:
+        fmt = next(iter(formats))
+    else:
+        top, count = formats.most_common(1)[0]
+        fmt = top if count / records >= 0.99 else "mixed"
+    return DatasetInfo(path, records, fmt, dict(formats.most_common()), fstats.layout, fstats.lines)

@@ -39,6 +39,7 @@ class FileStats:
     crlf_lines: int = 0
     first_crlf_line: int | None = None
     layout: str = "jsonl"  # jsonl | json-array
+    bytes_read: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -46,8 +47,36 @@ class DatasetReadError(OSError):
     """The file itself cannot be read (missing, a directory, permission): exit code 2."""
 
 
+@dataclass(slots=True)
+class RawItem:
+    """One record's bytes and where it starts, before parsing (cheap to send to a worker)."""
+
+    line: int
+    raw: bytes | None  # None: nothing to parse (a blank line, an unclosed array)
+    problems: list[ReadProblem]
+    key: str | None = None
+    invalid: str | None = None  # the array splitter already knows this element is broken
+
+
 def iter_records(path: str, options: ReadOptions | None = None, stats: FileStats | None = None) -> Iterator[Record]:
     """Yield every record of `path` ('-' is stdin), bad ones included, in file order."""
+    options = options or ReadOptions()
+    for item in iter_raw(path, options, stats):
+        yield to_record(path, item, options)
+
+
+def to_record(path: str, item: RawItem, options: ReadOptions) -> Record:
+    if item.raw is None:
+        return Record(path, item.line, None, tuple(item.problems), 0, key=item.key)
+    record = parse_record(path, item.line, item.raw, options, item.problems)
+    if item.invalid and record.ok:
+        problems = (*record.problems, ReadProblem("schema.invalid_json", item.invalid))
+        return Record(path, item.line, None, problems, record.raw_size, key=record.key)
+    return record
+
+
+def iter_raw(path: str, options: ReadOptions | None = None, stats: FileStats | None = None) -> Iterator[RawItem]:
+    """Split a file into raw records with line numbers; parsing is left to `to_record`."""
     options = options or ReadOptions()
     stats = stats if stats is not None else FileStats()
     stream = _open(path)
@@ -55,9 +84,9 @@ def iter_records(path: str, options: ReadOptions | None = None, stats: FileStats
         head = _peek_first_significant(stream)
         if head == b"[":
             stats.layout = "json-array"
-            yield from _iter_array(path, stream.read(), options, stats)
+            yield from _iter_array(stream.read(), stats, path)
         else:
-            yield from _iter_lines(path, stream, options, stats)
+            yield from _iter_lines(stream, options, stats)
     finally:
         if path != "-":
             stream.close()
@@ -123,9 +152,10 @@ def _peek_first_significant(stream: _PeekableFile) -> bytes:
     return b""
 
 
-def _iter_lines(path: str, stream: _PeekableFile, options: ReadOptions, stats: FileStats) -> Iterator[Record]:
+def _iter_lines(stream: _PeekableFile, options: ReadOptions, stats: FileStats) -> Iterator[RawItem]:
     for lineno, raw in enumerate(stream, start=1):
         stats.lines = lineno
+        stats.bytes_read += len(raw)
         problems: list[ReadProblem] = []
         if lineno == 1 and raw.startswith(BOM):
             raw = raw[len(BOM) :]
@@ -141,13 +171,11 @@ def _iter_lines(path: str, stream: _PeekableFile, options: ReadOptions, stats: F
         elif raw.endswith(b"\n"):
             raw = raw[:-1]
         if not raw.strip():
-            if problems:  # a BOM alone on an otherwise blank first line still counts
-                yield Record(path, lineno, None, tuple(problems), 0)
             problems.append(ReadProblem("schema.blank_line", "blank line"))
-            yield Record(path, lineno, None, tuple(problems), 0, key=f"blank:{lineno}")
+            yield RawItem(lineno, None, problems, key=f"blank:{lineno}")
             continue
         stats.records += 1
-        yield parse_record(path, lineno, raw, options, problems)
+        yield RawItem(lineno, raw, problems)
 
 
 def parse_record(
@@ -269,17 +297,10 @@ def _max_depth(raw: bytes) -> int:
     return best
 
 
-def _count_keys(value: Any) -> int:
-    if isinstance(value, dict):
-        return len(value) + sum(_count_keys(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_count_keys(v) for v in value)
-    return 0
-
-
 def _may_have_duplicate_keys(raw: bytes, data: Any) -> bool:
-    """Cheap and exact in one direction: every key yields one `":` match, so equal counts mean no duplicates."""
-    return len(_KEY_RE.findall(raw)) != _count_keys(data)
+    """Cheap screen, exact in one direction: re-serialising drops duplicate keys, so equal counts of
+    `":` in the input and in the compact re-serialisation mean there were none."""
+    return len(_KEY_RE.findall(raw)) != orjson.dumps(data).count(b'":')
 
 
 def _check_pairs(pairs: list[tuple[str, Any]], problems: list[ReadProblem]) -> dict[str, Any]:
@@ -305,11 +326,13 @@ def _find_duplicate_keys(raw: bytes, problems: list[ReadProblem]) -> None:
 
 
 _ARRAY_SKIP = re.compile(r"[\s,]*")
+_NEXT_OBJECT = re.compile(r"\n\s*\{")
 
 
-def _iter_array(path: str, blob: bytes, options: ReadOptions, stats: FileStats) -> Iterator[Record]:
+def _iter_array(blob: bytes, stats: FileStats, path: str) -> Iterator[RawItem]:
     """Split a top-level JSON array into elements, each with the line where it starts."""
     problems: list[ReadProblem] = []
+    stats.bytes_read = len(blob)
     if blob.startswith(BOM):
         blob = blob[len(BOM) :]
         problems.append(ReadProblem("schema.bom", "file starts with a UTF-8 byte-order mark; many loaders reject it"))
@@ -329,20 +352,13 @@ def _iter_array(path: str, blob: bytes, options: ReadOptions, stats: FileStats) 
         pos = m.end() if m else pos
         if pos >= len(text):
             problems.append(ReadProblem("schema.invalid_json", "JSON array is not closed with ]"))
-            yield Record(path, line, None, tuple(problems), 0, key=f"array-end:{path}")
+            yield RawItem(line, None, problems, key=f"array-end:{path}")
             return
         if text[pos] == "]":
-            rest = text[pos + 1 :].strip()
-            if rest:
+            if text[pos + 1 :].strip():
                 extra_line = line + text.count("\n", counted_to, pos)
-                yield Record(
-                    path,
-                    extra_line,
-                    None,
-                    (ReadProblem("schema.invalid_json", "content after the closing ] of the JSON array"),),
-                    0,
-                    key=f"array-tail:{path}",
-                )
+                problem = ReadProblem("schema.invalid_json", "content after the closing ] of the JSON array")
+                yield RawItem(extra_line, None, [problem], key=f"array-tail:{path}")
             return
         line += text.count("\n", counted_to, pos)
         counted_to = pos
@@ -350,18 +366,16 @@ def _iter_array(path: str, blob: bytes, options: ReadOptions, stats: FileStats) 
             _, end = decoder.raw_decode(text, pos)
         except (json.JSONDecodeError, RecursionError) as exc:
             # diagnose this element alone, then resynchronise at the next line opening an object
-            nxt = re.compile(r"\n\s*\{").search(text, pos + 1)
+            nxt = _NEXT_OBJECT.search(text, pos + 1)
             end = nxt.start() if nxt else len(text)
             chunk = text[pos:end].rstrip().rstrip(",").encode()
-            rec = parse_record(path, line, chunk, options, problems)
-            if rec.ok and isinstance(exc, json.JSONDecodeError):
-                rec = Record(path, line, None, (*rec.problems, ReadProblem("schema.invalid_json", exc.msg)), 0)
+            invalid = exc.msg if isinstance(exc, json.JSONDecodeError) else None
             stats.records += 1
-            yield rec
+            yield RawItem(line, chunk, problems, invalid=invalid)
             problems = []
             pos = end
             continue
         stats.records += 1
-        yield parse_record(path, line, text[pos:end].encode(), options, problems)
+        yield RawItem(line, text[pos:end].encode(), problems)
         problems = []
         pos = end
