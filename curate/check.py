@@ -51,7 +51,9 @@ class Check:
     example: ClassVar[str] = ""  # a record that triggers it, shown by `curate rules explain`
     scope: ClassVar[str] = "record"
 
-    def __init__(self, params: Params | None = None, ctx: RunContext | None = None, roles: frozenset[str] | None = None):
+    def __init__(
+        self, params: Params | None = None, ctx: RunContext | None = None, roles: frozenset[str] | None = None
+    ):
         self.params = params if params is not None else self.Params()
         self.ctx = ctx or RunContext()
         self.roles = roles  # which conversation roles a text check reads (None: all)

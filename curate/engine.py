@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curate.check import Check, DatasetCheck, RecordCheck, RecordRef, RunContext, RunState
+from curate.check import Check, DatasetCheck, RecordRef, RunContext, RunState
 from curate.config import Rule
-from curate.io.reader import FileStats, RawItem, ReadOptions, iter_raw, to_record
+from curate.io.reader import BLOCK_BYTES, Block, FileStats, RawItem, ReadOptions, block_items, iter_units, to_record
 from curate.model import Finding, Hit, Record, fingerprint
 from curate.registry import Registry, load_registry
 from curate.report import DatasetInfo, Report
 
 MAX_CHECK_ERRORS = 20
 _SKIP = object()  # a dataset check that does not look at this record
+_SENT: Any = []  # marks the first unit of work as already submitted to the pool
 
 
 @dataclass(slots=True)
@@ -50,23 +51,30 @@ class EngineOptions:
     suppress: frozenset[str] = frozenset()  # fingerprints accepted in review or in a baseline
     on_progress: Callable[[Progress], None] | None = None
     jobs: int = 0  # worker processes; 0 = one per CPU core, 1 = run inline
-    batch_size: int = 2000
+    block_bytes: int = BLOCK_BYTES  # JSONL is cut into blocks of whole lines of about this size
 
 
 @dataclass(slots=True)
-class _Result:
-    """What a worker sends back per record: small, picklable, no raw text."""
+class _Batch:
+    """What a worker sends back for a block of records: columns, so pickling stays cheap.
 
-    line: int
-    key: str
-    format: str
-    ok: bool
-    stats: dict[str, Any]
-    findings: list[Finding]
-    extracted: list[Any]  # one per dataset check, _SKIP when it does not look at this record
+    No raw text crosses the process boundary, only keys, stats, findings and extracts.
+    """
+
+    lines: list[int] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+    oks: list[bool] = field(default_factory=list)
+    stats: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    extracted: list[list[Any]] = field(default_factory=list)  # per record: one per dataset check
+    errors: list[str] = field(default_factory=list)
+    file_stats: FileStats | None = None
 
 
-def _bind(rules: list[Rule], registry: Registry, ctx: RunContext) -> tuple[list[tuple[Rule, Check]], list[tuple[Rule, Check]]]:
+def _bind(
+    rules: list[Rule], registry: Registry, ctx: RunContext
+) -> tuple[list[tuple[Rule, Check]], list[tuple[Rule, Check]]]:
     record_checks, dataset_checks = [], []
     for rule in rules:
         check = registry.checks[rule.check](rule.params, ctx, rule.roles)
@@ -84,16 +92,23 @@ class _Processor:
         self.errors: list[str] = []
         self._error_counts: Counter[str] = Counter()
 
-    def process(self, path: str, items: list[RawItem]) -> tuple[list[_Result], list[str]]:
-        results = [self.process_one(to_record(path, item, self.read)) for item in items]
-        errors, self.errors = self.errors, []
-        return results, errors
+    def process(self, path: str, unit: Block | list[RawItem]) -> _Batch:
+        batch = _Batch()
+        if isinstance(unit, Block):
+            batch.file_stats = FileStats()
+            items: Iterable[RawItem] = block_items(unit, batch.file_stats)
+        else:
+            items = unit
+        for item in items:
+            self.process_one(to_record(path, item, self.read), batch)
+        batch.errors, self.errors = self.errors, []
+        return batch
 
-    def process_one(self, record: Record) -> _Result:
+    def process_one(self, record: Record, batch: _Batch) -> None:
         if self.input_format:
             record.format_hint = self.input_format
         ok = record.ok
-        findings: list[Finding] = []
+        findings = batch.findings
         for rule, check in self.record_checks:
             if not ok and not check.runs_on_invalid:  # type: ignore[attr-defined]
                 continue
@@ -102,17 +117,23 @@ class _Processor:
                     findings.append(make_finding(rule, hit, record.path, record.line, record.key))
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the audit
                 self.failed(rule, exc, f"{record.path}:{record.line}")
-        extracted: list[Any] = []
-        for rule, check in self.dataset_checks:
-            if not ok and not check.runs_on_invalid:  # type: ignore[attr-defined]
-                extracted.append(_SKIP)
-                continue
-            try:
-                extracted.append(check.extract(record))  # type: ignore[attr-defined]
-            except Exception as exc:  # noqa: BLE001
-                self.failed(rule, exc, f"{record.path}:{record.line}")
-                extracted.append(_SKIP)
-        return _Result(record.line, record.key, record.format, ok, record.stats, findings, extracted)
+        if self.dataset_checks:
+            extracted: list[Any] = []
+            for rule, check in self.dataset_checks:
+                if not ok and not check.runs_on_invalid:  # type: ignore[attr-defined]
+                    extracted.append(_SKIP)
+                    continue
+                try:
+                    extracted.append(check.extract(record))  # type: ignore[attr-defined]
+                except Exception as exc:  # noqa: BLE001
+                    self.failed(rule, exc, f"{record.path}:{record.line}")
+                    extracted.append(_SKIP)
+            batch.extracted.append(extracted)
+        batch.lines.append(record.line)
+        batch.keys.append(record.key)
+        batch.formats.append(record.format)
+        batch.oks.append(ok)
+        batch.stats.append(record.stats)
 
     def failed(self, rule: Rule, exc: Exception, where: str) -> None:
         self._error_counts[rule.check] += 1
@@ -160,9 +181,9 @@ def _init_worker(rules: list[Rule], ctx: RunContext, read: ReadOptions, input_fo
     _WORKER = _Processor(rules, ctx, read, input_format)
 
 
-def _work(path: str, items: list[RawItem]) -> tuple[list[_Result], list[str]]:
+def _work(path: str, unit: Block | list[RawItem]) -> _Batch:
     assert _WORKER is not None
-    return _WORKER.process(path, items)
+    return _WORKER.process(path, unit)
 
 
 class _Columns:
@@ -219,14 +240,24 @@ class Engine:
                 fstats = FileStats()
                 formats: Counter[str] = Counter()
                 total = _size(path)
-                for results in self._batches(path, fstats):
-                    for r in results:
-                        if r.ok:
-                            formats[r.format] += 1
-                        findings.extend(r.findings)
-                        columns.append({"path": path, "line": r.line, "key": r.key, "format": r.format, **r.stats})
-                        self._observe(path, r)
-                    self._progress(Progress(path, fstats.records, "checking", fstats.bytes_read, total, index, len(paths)))
+                once: set[str] = set()
+                for batch in self._batches(path, fstats):
+                    for f in batch.findings:
+                        if f.data.get("once_per_file"):
+                            if f.rule in once:
+                                continue
+                            once.add(f.rule)
+                        findings.append(f)
+                    for i, line in enumerate(batch.lines):
+                        if batch.oks[i]:
+                            formats[batch.formats[i]] += 1
+                        row = {"path": path, "line": line, "key": batch.keys[i], "format": batch.formats[i]}
+                        columns.append({**row, **batch.stats[i]} if batch.stats[i] else row)
+                    if self.dataset_checks:
+                        self._observe(path, batch)
+                    self._progress(
+                        Progress(path, fstats.records, "checking", fstats.bytes_read, total, index, len(paths))
+                    )
                 report.datasets.append(_dataset_info(path, fstats, formats))
         finally:
             if self._pool is not None:
@@ -248,38 +279,29 @@ class Engine:
         report.table = state._table
         return report
 
-    def _batches(self, path: str, fstats: FileStats) -> Iterator[list[_Result]]:
-        """Results in file order, batch by batch; a pool only once there is more than one batch."""
-        size = max(1, self.options.batch_size)
-        items = iter_raw(path, self.options.read, fstats)
-        pending: deque[Future[tuple[list[_Result], list[str]]]] = deque()
-        batch: list[RawItem] = []
-        first: list[RawItem] | None = None
-        for item in items:
-            batch.append(item)
-            if len(batch) < size:
-                continue
+    def _batches(self, path: str, fstats: FileStats) -> Iterator[_Batch]:
+        """Batches in file order; a pool only once there is more than one unit of work."""
+        pending: deque[Future[_Batch]] = deque()
+        first: Block | list[RawItem] | None = None
+        for unit in iter_units(path, fstats, self.options.block_bytes):
             if first is None:
-                first, batch = batch, []
+                first = unit
                 continue
             pool = self._get_pool()
             if pool is None:
-                for b in (first, batch) if first else (batch,):
-                    yield self._inline_process(path, b)
-                first, batch = [], []
+                yield self._inline_process(path, first, fstats)
+                first = unit
                 continue
-            if first:
+            if first is not _SENT:
                 pending.append(pool.submit(_work, path, first))
-                first = []
-            pending.append(pool.submit(_work, path, batch))
-            batch = []
+                first = _SENT
+            pending.append(pool.submit(_work, path, unit))
             while len(pending) > 2 * self._jobs() + 2:
-                yield self._collect(pending.popleft())
+                yield self._collect(pending.popleft(), fstats)
         while pending:
-            yield self._collect(pending.popleft())
-        for b in (first, batch):
-            if b:
-                yield self._inline_process(path, b)
+            yield self._collect(pending.popleft(), fstats)
+        if first is not None and first is not _SENT:
+            yield self._inline_process(path, first, fstats)
 
     def _jobs(self) -> int:
         return self.options.jobs or os.cpu_count() or 1
@@ -297,34 +319,35 @@ class Engine:
             )
         return self._pool
 
-    def _inline_process(self, path: str, items: list[RawItem]) -> list[_Result]:
+    def _inline_process(self, path: str, unit: Block | list[RawItem], fstats: FileStats) -> _Batch:
         if self._inline is None:
             self._inline = _Processor(self.rules, self.ctx, self.options.read, self.options.input_format)
-        results, errors = self._inline.process(path, items)
-        self.errors.extend(errors)
-        return results
+        return self._merged(self._inline.process(path, unit), fstats)
 
-    def _collect(self, future: Future[tuple[list[_Result], list[str]]]) -> list[_Result]:
-        results, errors = future.result()
-        self.errors.extend(errors)
-        return results
+    def _collect(self, future: Future[_Batch], fstats: FileStats) -> _Batch:
+        return self._merged(future.result(), fstats)
+
+    def _merged(self, batch: _Batch, fstats: FileStats) -> _Batch:
+        self.errors.extend(batch.errors)
+        if batch.file_stats is not None:
+            fstats.merge(batch.file_stats)
+        return batch
 
     def _progress(self, progress: Progress) -> None:
         if self.options.on_progress:
             self.options.on_progress(progress)
 
     # -- dataset checks ----------------------------------------------------------------------
-    def _observe(self, path: str, r: _Result) -> None:
-        if not self.dataset_checks:
-            return
-        ref = RecordRef(path, r.line, r.key, r.format, r.stats)
-        for (rule, check), extracted in zip(self.dataset_checks, r.extracted, strict=True):
-            if extracted is _SKIP:
-                continue
-            try:
-                check.observe(ref, extracted)  # type: ignore[attr-defined]
-            except Exception as exc:  # noqa: BLE001
-                self._failed(rule, exc, f"{path}:{r.line}")
+    def _observe(self, path: str, batch: _Batch) -> None:
+        for i, extracted_row in enumerate(batch.extracted):
+            ref = RecordRef(path, batch.lines[i], batch.keys[i], batch.formats[i], batch.stats[i])
+            for (rule, check), extracted in zip(self.dataset_checks, extracted_row, strict=True):
+                if extracted is _SKIP:
+                    continue
+                try:
+                    check.observe(ref, extracted)  # type: ignore[attr-defined]
+                except Exception as exc:  # noqa: BLE001
+                    self._failed(rule, exc, f"{path}:{ref.line}")
 
     def _finalize(self, state: RunState) -> list[Finding]:
         out = []

@@ -178,7 +178,13 @@ def _side(value: Any, base: str) -> tuple[Turn, ...]:
         return (Turn("assistant", value, base),)
     if isinstance(value, dict):
         if "from" in value:
-            return (Turn(SHAREGPT_ROLES.get(str(value["from"]), str(value["from"])), content_text(value.get("value")), f"{base}/value"),)
+            return (
+                Turn(
+                    SHAREGPT_ROLES.get(str(value["from"]), str(value["from"])),
+                    content_text(value.get("value")),
+                    f"{base}/value",
+                ),
+            )
         role = value.get("role")
         return (
             Turn(
@@ -208,7 +214,10 @@ def _preference(data: dict[str, Any]) -> Conversation:
         prompt = _messages(data["messages"], "/messages")
     elif "prompt" in data:
         prompt = _side(data["prompt"], "/prompt")
-        prompt = tuple(Turn("user" if t.role == "assistant" and isinstance(data["prompt"], str) else t.role, t.text, t.field) for t in prompt)
+        prompt = tuple(
+            Turn("user" if t.role == "assistant" and isinstance(data["prompt"], str) else t.role, t.text, t.field)
+            for t in prompt
+        )
     elif "question" in data:
         prompt = (Turn("user", str(data["question"]), "/question"),)
     if isinstance(data.get("system"), str) and data["system"]:
@@ -224,7 +233,9 @@ def _preference(data: dict[str, Any]) -> Conversation:
 def _prompt_completion(data: dict[str, Any]) -> Conversation:
     p, c = data["prompt"], data["completion"]
     prompt = _messages(p, "/prompt") if isinstance(p, list) else (Turn("user", content_text(p), "/prompt"),)
-    completion = _messages(c, "/completion") if isinstance(c, list) else (Turn("assistant", content_text(c), "/completion"),)
+    completion = (
+        _messages(c, "/completion") if isinstance(c, list) else (Turn("assistant", content_text(c), "/completion"),)
+    )
     return Conversation("prompt_completion", prompt + completion)
 
 

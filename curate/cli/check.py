@@ -16,13 +16,24 @@ FORMATS_OUT = ("text", "json")
 @app.command()
 def check(
     paths: Annotated[list[str], typer.Argument(help="JSONL or JSON files, directories, or - for stdin.")],
-    rules: Annotated[Optional[str], typer.Option("--rules", "-r", help="Rule set name (default, openai, strict) or a YAML path.")] = None,
-    select: Annotated[Optional[list[str]], typer.Option("--select", "-s", help="Only these rule ids, checks or families (repeat or comma-separate).")] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rule ids, checks or families.")] = None,
+    rules: Annotated[
+        Optional[str], typer.Option("--rules", "-r", help="Rule set name (default, openai, strict) or a YAML path.")
+    ] = None,
+    select: Annotated[
+        Optional[list[str]],
+        typer.Option("--select", "-s", help="Only these rule ids, checks or families (repeat or comma-separate)."),
+    ] = None,
+    ignore: Annotated[
+        Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rule ids, checks or families.")
+    ] = None,
     fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="error | warning | info | never.")] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="text | json.")] = "text",
-    input_format: Annotated[Optional[str], typer.Option("--input-format", help="Treat every record as this format instead of detecting it.")] = None,
-    target: Annotated[Optional[str], typer.Option("--target", help="Target model, e.g. openai/gpt-4o-mini (overrides the rule set).")] = None,
+    input_format: Annotated[
+        Optional[str], typer.Option("--input-format", help="Treat every record as this format instead of detecting it.")
+    ] = None,
+    target: Annotated[
+        Optional[str], typer.Option("--target", help="Target model, e.g. openai/gpt-4o-mini (overrides the rule set).")
+    ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Print every finding, not the first 50 per rule.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how to fix each finding.")] = False,
 ) -> None:

@@ -28,7 +28,11 @@ def expand_paths(paths: list[str]) -> list[str]:
             continue
         path = Path(p)
         if path.is_dir():
-            found = sorted(str(f) for f in path.rglob("*") if f.is_file() and f.suffix in DATA_SUFFIXES and not f.name.startswith("."))
+            found = sorted(
+                str(f)
+                for f in path.rglob("*")
+                if f.is_file() and f.suffix in DATA_SUFFIXES and not f.name.startswith(".")
+            )
             if not found:
                 fail(f"{p}: no .jsonl or .json files in this directory")
             out.extend(found)

@@ -64,7 +64,9 @@ def list_rules(
 
 @rules_app.command("explain")
 def explain(
-    rule_id: Annotated[str, typer.Argument(help="A rule id (missing-assistant) or a check id (schema.missing_assistant).")],
+    rule_id: Annotated[
+        str, typer.Argument(help="A rule id (missing-assistant) or a check id (schema.missing_assistant).")
+    ],
     rules: Annotated[Optional[str], typer.Option("--rules", "-r", help="Rule set name or YAML path.")] = None,
 ) -> None:
     """Show one rule: what it detects, severity, parameters with defaults, and an example."""

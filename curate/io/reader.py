@@ -7,6 +7,7 @@ not grow with the file; a JSON array is read whole (they are small in practice).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -40,6 +41,17 @@ class FileStats:
     first_crlf_line: int | None = None
     layout: str = "jsonl"  # jsonl | json-array
     bytes_read: int = 0
+
+    def merge(self, other: FileStats) -> None:
+        """Fold in what a worker saw of one block (lines, records, CRLF)."""
+        self.lines = max(self.lines, other.lines)
+        self.records += other.records
+        self.crlf_lines += other.crlf_lines
+        if other.first_crlf_line is not None and (
+            self.first_crlf_line is None or other.first_crlf_line < self.first_crlf_line
+        ):
+            self.first_crlf_line = other.first_crlf_line
+
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,21 +87,92 @@ def to_record(path: str, item: RawItem, options: ReadOptions) -> Record:
     return record
 
 
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A run of whole lines of a JSONL file: the unit of work sent to a worker process."""
+
+    first_line: int
+    data: bytes
+    at_file_start: bool
+
+
+BLOCK_BYTES = 1 << 21
+
+
 def iter_raw(path: str, options: ReadOptions | None = None, stats: FileStats | None = None) -> Iterator[RawItem]:
     """Split a file into raw records with line numbers; parsing is left to `to_record`."""
-    options = options or ReadOptions()
     stats = stats if stats is not None else FileStats()
+    for unit in iter_units(path, stats):
+        if isinstance(unit, Block):
+            yield from block_items(unit, stats)
+        else:
+            yield from unit
+
+
+def iter_units(path: str, stats: FileStats, block_bytes: int = BLOCK_BYTES) -> Iterator[Block | list[RawItem]]:
+    """JSONL as blocks of whole lines (cheap for the reading process); a JSON array as raw items."""
     stream = _open(path)
     try:
         head = _peek_first_significant(stream)
         if head == b"[":
             stats.layout = "json-array"
-            yield from _iter_array(stream.read(), stats, path)
-        else:
-            yield from _iter_lines(stream, options, stats)
+            items = list(_iter_array(stream.read(), stats, path))
+            for i in range(0, len(items), 2000):
+                yield items[i : i + 2000]
+            return
+        line = 1
+        while True:
+            data = stream.read_block(block_bytes)
+            if not data:
+                return
+            stats.bytes_read += len(data)
+            yield Block(line, data, line == 1)
+            line += data.count(b"\n")
     finally:
         if path != "-":
             stream.close()
+
+
+def block_items(block: Block, stats: FileStats) -> Iterator[RawItem]:
+    """The raw records of a block, with BOM, CRLF and blank lines turned into problems.
+
+    CRLF is reported at the first CRLF line of each block, marked `once_per_file`: the engine
+    keeps only the first such finding of a file.
+    """
+    data = block.data
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    crlf_reported = False
+    for offset, raw in enumerate(lines):
+        lineno = block.first_line + offset
+        problems: list[ReadProblem] = []
+        if offset == 0 and block.at_file_start and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+            problems.append(
+                ReadProblem("schema.bom", "file starts with a UTF-8 byte-order mark; many loaders reject it")
+            )
+        if raw.endswith(b"\r"):
+            stats.crlf_lines += 1
+            if stats.first_crlf_line is None or stats.first_crlf_line > lineno:
+                stats.first_crlf_line = lineno
+            if not crlf_reported:
+                crlf_reported = True
+                problems.append(
+                    ReadProblem(
+                        "schema.crlf",
+                        "Windows (CRLF) line endings start here; later lines are not listed",
+                        {"once_per_file": True},
+                    )
+                )
+            raw = raw[:-1]
+        stats.lines = max(stats.lines, lineno)
+        if not raw.strip():
+            problems.append(ReadProblem("schema.blank_line", "blank line"))
+            yield RawItem(lineno, None, problems, key=f"blank:{lineno}")
+            continue
+        stats.records += 1
+        yield RawItem(lineno, raw, problems)
 
 
 def _open(path: str) -> _PeekableFile:
@@ -122,18 +205,12 @@ class _PeekableFile:
         data, self._buf = self._buf + self._f.read(), b""
         return data
 
-    def __iter__(self) -> Iterator[bytes]:
-        if self._buf:
-            buf, self._buf = self._buf, b""
-            nl = buf.rfind(b"\n")
-            if nl == -1:
-                rest = self._f.readline()
-                yield buf + rest
-            else:
-                yield from buf[: nl + 1].splitlines(keepends=True)
-                if nl + 1 < len(buf):
-                    yield buf[nl + 1 :] + self._f.readline()
-        yield from self._f
+    def read_block(self, n: int) -> bytes:
+        """About n bytes ending at a line boundary (or at the end of the file)."""
+        data, self._buf = self._buf + self._f.read(max(0, n - len(self._buf))), b""
+        if data and not data.endswith(b"\n"):
+            data += self._f.readline()
+        return data
 
     def close(self) -> None:
         self._f.close()
@@ -150,32 +227,6 @@ def _peek_first_significant(stream: _PeekableFile) -> bytes:
         if stripped:
             return stripped[:1]
     return b""
-
-
-def _iter_lines(stream: _PeekableFile, options: ReadOptions, stats: FileStats) -> Iterator[RawItem]:
-    for lineno, raw in enumerate(stream, start=1):
-        stats.lines = lineno
-        stats.bytes_read += len(raw)
-        problems: list[ReadProblem] = []
-        if lineno == 1 and raw.startswith(BOM):
-            raw = raw[len(BOM) :]
-            problems.append(
-                ReadProblem("schema.bom", "file starts with a UTF-8 byte-order mark; many loaders reject it")
-            )
-        if raw.endswith(b"\r\n"):
-            stats.crlf_lines += 1
-            if stats.first_crlf_line is None:
-                stats.first_crlf_line = lineno
-                problems.append(ReadProblem("schema.crlf", "Windows (CRLF) line endings start here; later lines are not listed"))
-            raw = raw[:-2]
-        elif raw.endswith(b"\n"):
-            raw = raw[:-1]
-        if not raw.strip():
-            problems.append(ReadProblem("schema.blank_line", "blank line"))
-            yield RawItem(lineno, None, problems, key=f"blank:{lineno}")
-            continue
-        stats.records += 1
-        yield RawItem(lineno, raw, problems)
 
 
 def parse_record(
@@ -319,10 +370,8 @@ def _check_pairs(pairs: list[tuple[str, Any]], problems: list[ReadProblem]) -> d
 
 
 def _find_duplicate_keys(raw: bytes, problems: list[ReadProblem]) -> None:
-    try:
+    with contextlib.suppress(ValueError, RecursionError):
         json.loads(raw, object_pairs_hook=lambda pairs: _check_pairs(pairs, problems))
-    except (ValueError, RecursionError):
-        pass
 
 
 _ARRAY_SKIP = re.compile(r"[\s,]*")
@@ -340,7 +389,10 @@ def _iter_array(blob: bytes, stats: FileStats, path: str) -> Iterator[RawItem]:
         stats.crlf_lines = blob.count(b"\r\n")
         stats.first_crlf_line = blob.count(b"\n", 0, blob.index(b"\r\n")) + 1
         problems.append(
-            ReadProblem("schema.crlf", f"Windows (CRLF) line endings ({stats.crlf_lines:,} lines, from line {stats.first_crlf_line})")
+            ReadProblem(
+                "schema.crlf",
+                f"Windows (CRLF) line endings ({stats.crlf_lines:,} lines, from line {stats.first_crlf_line})",
+            )
         )
     stats.lines = blob.count(b"\n") + (0 if blob.endswith(b"\n") else 1)
     text = blob.decode("utf-8", "replace")

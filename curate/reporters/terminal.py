@@ -19,7 +19,7 @@ STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 
 
 def _safe(s: str, limit: int = 300) -> str:
-    s = "".join(ch if ch.isprintable() or ch == " " else "\\x%02x" % ord(ch) if ord(ch) < 256 else "?" for ch in s)
+    s = "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" if ord(ch) < 256 else "?" for ch in s)
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
@@ -51,7 +51,9 @@ def render_terminal(report: Report, console: Console, max_per_rule: int | None =
             console.print(Text("    fix: " + _safe(f.fix), style="green"), soft_wrap=True)
     if hidden:
         more = ", ".join(f"{rule} {n:,}" for rule, n in hidden.most_common())
-        console.print(Text(f"… {sum(hidden.values()):,} more not shown ({more}); use --all or --format json", style="dim"))
+        console.print(
+            Text(f"… {sum(hidden.values()):,} more not shown ({more}); use --all or --format json", style="dim")
+        )
     for err in report.errors:
         console.print(Text(f"curate: {err}", style="red"))
     if report.findings:
@@ -112,7 +114,11 @@ def summary_line(report: Report) -> Text:
     if not report.findings:
         text.append("no findings", style="bold green")
     else:
-        parts = [(f"{sev['error']:,} errors", STYLES[Severity.ERROR]), (f"{sev['warning']:,} warnings", STYLES[Severity.WARNING]), (f"{sev['info']:,} info", STYLES[Severity.INFO])]
+        parts = [
+            (f"{sev['error']:,} errors", STYLES[Severity.ERROR]),
+            (f"{sev['warning']:,} warnings", STYLES[Severity.WARNING]),
+            (f"{sev['info']:,} info", STYLES[Severity.INFO]),
+        ]
         for i, (label, style) in enumerate(parts):
             text.append(label, style=style)
             if i < 2:
