@@ -36,8 +36,10 @@ def check(
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Print every finding, not the first 50 per rule.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how to fix each finding.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per CPU core).", min=0)] = 0,
 ) -> None:
     """Check datasets and report every problem with file and line."""
+    from curate.cli.progress import progress_display, wanted
     from curate.engine import Engine, EngineOptions
     from curate.formats import FORMATS
     from curate.io.reader import DatasetReadError, ReadOptions
@@ -54,9 +56,12 @@ def check(
     if ruleset.settings.max_line_bytes:
         read.max_line_bytes = ruleset.settings.max_line_bytes
     read.id_field = ruleset.settings.id_field
-    engine = Engine(chosen, ctx, EngineOptions(input_format=input_format, read=read), ruleset_name=ruleset.name)
+    options = EngineOptions(input_format=input_format, read=read, jobs=jobs)
+    engine = Engine(chosen, ctx, options, ruleset_name=ruleset.name)
     try:
-        report = engine.run(files)
+        with progress_display(wanted(output_format != "text")) as on_progress:
+            options.on_progress = on_progress
+            report = engine.run(files)
     except DatasetReadError as exc:
         fail(str(exc))
     except OSError as exc:
