@@ -1,0 +1,138 @@
+"""The whole default audit at 10k / 100k / 1M records, each family alone, peak memory, the cache,
+and the same work done the obvious way (one process, every library on every text) for a ratio.
+
+    .venv/bin/python benchmarks/bench_audit.py --sizes 10000 100000 [--families] [--naive] [--out benchmarks/RESULTS.md]
+
+Writes a Markdown table (the README links to benchmarks/RESULTS.md). Data is generated into a
+temporary directory with benchmarks/synth.py; nothing under ../shared is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from synth import write_dataset  # noqa: E402
+
+FAMILIES = ["schema", "tokens", "dedup", "pii", "balance", "quality"]
+CURATE = [sys.executable, "-m", "curate"]
+
+
+def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB over the process tree (via /usr/bin/time), exit code."""
+    cmd = ["/usr/bin/time", "-f", "%M", *args]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, env={**os.environ, **(env or {})})
+    wall = time.perf_counter() - t0
+    last = proc.stderr.decode().strip().splitlines()[-1]
+    peak_mb = int(last) / 1024 if last.isdigit() else float("nan")
+    if proc.returncode not in (0, 1):
+        sys.stderr.write(proc.stderr.decode()[-2000:])
+    return wall, peak_mb, proc.returncode
+
+
+def naive(path: Path, limit: int) -> float:
+    """One process, presidio + langdetect on every text, datasketch per-token updates, tiktoken per text."""
+    import orjson
+    from datasketch import MinHash, MinHashLSH
+    from langdetect import DetectorFactory, detect
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    from curate.tokenizer import get_encoding  # offline vocabulary
+
+    DetectorFactory.seed = 0
+    provider = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "no_op", "models": [{"lang_code": "en", "model_name": "no_op"}]})
+    analyzer = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+    enc = get_encoding("o200k_base")
+    lsh = MinHashLSH(threshold=0.7, num_perm=128)
+    t0 = time.perf_counter()
+    with open(path, "rb") as f:
+        for i, line in enumerate(f):
+            if i >= limit:
+                break
+            rec = orjson.loads(line)
+            texts = [m["content"] for m in rec["messages"]]
+            for t in texts:
+                analyzer.analyze(t, language="en")
+                enc.encode_ordinary(t)
+            try:
+                detect(" ".join(texts))
+            except Exception:  # noqa: BLE001
+                pass
+            m = MinHash(num_perm=128)
+            for w in " ".join(texts).split():
+                m.update(w.encode())
+            lsh.query(m)
+            lsh.insert(str(i), m)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--families", action="store_true", help="also time each family alone")
+    ap.add_argument("--naive", action="store_true", help="also time the obvious way on 10k records")
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--tmp", type=Path, default=None)
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        for n in args.sizes:
+            data = Path(tmp) / f"chat_{n}.jsonl"
+            write_dataset(data, n)
+            mb = data.stat().st_size / 1e6
+            cache_env = {"XDG_CACHE_HOME": str(Path(tmp) / f"cache_{n}")}
+            wall, peak, _ = run([*CURATE, "check", str(data), "--format", "json", "--no-cache"], cache_env)
+            rows.append((n, mb, "full default audit (no cache)", wall, peak))
+            print(rows[-1], flush=True)
+            wall, peak, _ = run([*CURATE, "check", str(data), "--format", "json"], cache_env)
+            rows.append((n, mb, "full audit, first run filling the cache", wall, peak))
+            print(rows[-1], flush=True)
+            wall, peak, _ = run([*CURATE, "check", str(data), "--format", "json"], cache_env)
+            rows.append((n, mb, "full audit, second run (cache)", wall, peak))
+            print(rows[-1], flush=True)
+            if args.families:
+                for fam in FAMILIES:
+                    wall, peak, _ = run([*CURATE, "check", str(data), "--select", fam, "--format", "json", "--no-cache"])
+                    rows.append((n, mb, f"{fam} only", wall, peak))
+                    print(rows[-1], flush=True)
+        naive_row = None
+        if args.naive:
+            n = 10_000
+            data = Path(tmp) / "naive.jsonl"
+            write_dataset(data, n)
+            t_naive = naive(data, n)
+            wall, _, _ = run([*CURATE, "check", str(data), "--format", "json", "--no-cache"])
+            naive_row = (n, t_naive, wall)
+            print(naive_row, flush=True)
+    lines = [
+        f"# Benchmark results\n\nMachine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d')}. Reproduce: `{' '.join(['.venv/bin/python', *sys.argv])}`\n",
+        "| records | MB | run | seconds | records/s | peak RSS MB |",
+        "|---:|---:|---|---:|---:|---:|",
+    ]
+    for n, mb, what, wall, peak in rows:
+        lines.append(f"| {n:,} | {mb:,.0f} | {what} | {wall:,.1f} | {n / wall:,.0f} | {peak:,.0f} |")
+    if naive_row:
+        n, t_naive, t_curate = naive_row
+        lines.append(
+            f"\nThe obvious way (one process; presidio, langdetect, tiktoken on every text; datasketch "
+            f"per-token MinHash + LSH) on {n:,} records: {t_naive:,.1f} s; curate's full audit of the same "
+            f"file: {t_curate:,.1f} s; speed-up {t_naive / t_curate:,.1f}x."
+        )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
