@@ -10,6 +10,7 @@ temporary directory with benchmarks/synth.py; nothing under ../shared is read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import subprocess
@@ -49,7 +50,9 @@ def naive(path: Path, limit: int) -> float:
     from curate.tokenizer import get_encoding  # offline vocabulary
 
     DetectorFactory.seed = 0
-    provider = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "no_op", "models": [{"lang_code": "en", "model_name": "no_op"}]})
+    provider = NlpEngineProvider(
+        nlp_configuration={"nlp_engine_name": "no_op", "models": [{"lang_code": "en", "model_name": "no_op"}]}
+    )
     analyzer = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
     enc = get_encoding("o200k_base")
     lsh = MinHashLSH(threshold=0.7, num_perm=128)
@@ -63,10 +66,8 @@ def naive(path: Path, limit: int) -> float:
             for t in texts:
                 analyzer.analyze(t, language="en")
                 enc.encode_ordinary(t)
-            try:
+            with contextlib.suppress(Exception):
                 detect(" ".join(texts))
-            except Exception:  # noqa: BLE001
-                pass
             m = MinHash(num_perm=128)
             for w in " ".join(texts).split():
                 m.update(w.encode())
@@ -101,7 +102,9 @@ def main() -> None:
             print(rows[-1], flush=True)
             if args.families:
                 for fam in FAMILIES:
-                    wall, peak, _ = run([*CURATE, "check", str(data), "--select", fam, "--format", "json", "--no-cache"])
+                    wall, peak, _ = run(
+                        [*CURATE, "check", str(data), "--select", fam, "--format", "json", "--no-cache"]
+                    )
                     rows.append((n, mb, f"{fam} only", wall, peak))
                     print(rows[-1], flush=True)
         naive_row = None
