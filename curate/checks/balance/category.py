@@ -1,0 +1,112 @@
+"""balance.category: which kinds of task the dataset covers, from a field or derived from the text."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import Field
+
+from curate.check import DatasetCheck, RecordRef, RunState
+from curate.checks.balance._mix import MixParams, counts_json, mix_hits
+from curate.checks.balance._paths import get_path, is_missing, parse_path
+from curate.model import Hit, Record, Severity
+
+NONE = "unknown"
+MAX_LABEL = 80
+MAX_CATEGORIES_IN_REPORT = 500
+_WORD = re.compile(r"\w[\w'-]*", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+class CategoryParams(MixParams):
+    field: str | None = None  # JSON path of a category field: metadata.category, tags[0], /meta/kind
+    by: Literal["system", "first_words", "tools"] = "first_words"  # how to derive it when no field is named
+    words: int = Field(2, ge=1, le=10)  # with by: first_words, how many words of the first user turn
+
+
+def _label(text: str) -> str:
+    text = _SPACE.sub(" ", text).strip()
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
+def derive(record: Record, p: CategoryParams, steps: tuple[str | int, ...]) -> str:
+    """The category of one record; "unknown" when the field is missing or the text is empty."""
+    if p.field:
+        value = get_path(record.data, steps)
+        if is_missing(value) or value is None or value == "" or value == []:
+            return NONE
+        if isinstance(value, list):
+            return _label(",".join(str(v) for v in value))
+        return _label(str(value))
+    conv = record.conversation
+    if p.by == "system":
+        system = next((t.text for t in conv.turns if t.role == "system"), None)
+        return _label(system) if system and system.strip() else "(no system prompt)"
+    if p.by == "tools":
+        names = sorted({c.name for t in conv.turns for c in t.tool_calls if c.name})
+        return "+".join(names) if names else "(no tool call)"
+    first = next((t.text for t in conv.turns if t.role == "user" and t.text.strip()), "")
+    words = _WORD.findall(first[:400].lower())[: p.words]
+    if words and _CJK.match(words[0]):
+        return words[0][: 2 * p.words]  # no spaces between words: two characters per word
+    return " ".join(words) if words else NONE
+
+
+class Category(DatasetCheck):
+    id = "balance.category"
+    description = "Category mix (from a field or derived): rare categories, one dominating, targets missed."
+    default_severity = Severity.WARNING
+    Params = CategoryParams
+    example = (
+        '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}], '
+        '"metadata": {"category": "greeting"}}'
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.p: CategoryParams = self.params  # type: ignore[assignment]
+        self._steps = parse_path(self.p.field) if self.p.field else ()
+        self.counts: Counter[str] = Counter()
+        self.keep_labels = False  # split turns this on to stratify by category
+        self.labels: dict[str, str] = {}
+
+    def extract(self, record: Record) -> str:
+        return derive(record, self.p, self._steps)
+
+    def observe(self, ref: RecordRef, extracted: Any) -> None:
+        self.counts[extracted] += 1
+        ref.stats["category"] = extracted
+        if self.keep_labels:
+            self.labels[ref.key] = extracted
+
+    def merge(self, other: DatasetCheck) -> None:
+        assert isinstance(other, Category)
+        self.counts.update(other.counts)
+        self.labels.update(other.labels)
+
+    def finalize(self, run: RunState) -> Iterable[Hit]:
+        return mix_hits(self.counts, self.p, "category")
+
+    def summary(self) -> dict[str, Any]:
+        counts = counts_json(self.counts)
+        if len(counts) > MAX_CATEGORIES_IN_REPORT:
+            kept = dict(list(counts.items())[:MAX_CATEGORIES_IN_REPORT])
+            kept["(other)"] = sum(list(counts.values())[MAX_CATEGORIES_IN_REPORT:])
+            counts = kept
+        return {
+            "categories": counts,
+            "category": {
+                "by": "field" if self.p.field else self.p.by,
+                "field": self.p.field,
+                "distinct": len(self.counts),
+                "targets": dict(self.p.targets or {}),
+                "tolerance": self.p.tolerance,
+                "min_count": self.p.min_count,
+                "min_share": self.p.min_share,
+                "max_share": self.p.max_share,
+            },
+        }
