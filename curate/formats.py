@@ -169,7 +169,8 @@ def _openai_preference(data: dict[str, Any]) -> Conversation:
     prompt = _messages(inp.get("messages"), "/input/messages")
     chosen = _messages(data.get("preferred_output"), "/preferred_output")
     rejected = _messages(data.get("non_preferred_output"), "/non_preferred_output")
-    return Conversation("openai_preference", prompt + chosen, rejected, tools=_tools(inp))
+    # like every other pair format, the rejected side repeats the prompt
+    return Conversation("openai_preference", prompt + chosen, prompt + rejected if rejected else (), tools=_tools(inp))
 
 
 def _side(value: Any, base: str) -> tuple[Turn, ...]:

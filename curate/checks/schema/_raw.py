@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-OPENAI_MESSAGE_KEYS = frozenset({"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"})
+OPENAI_MESSAGE_KEYS = frozenset(
+    {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"}
+)
 OPENAI_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
@@ -37,3 +39,35 @@ def message_lists(data: dict[str, Any], fmt: str) -> Iterator[tuple[str, list[An
 def is_chat(fmt: str) -> bool:
     """Formats whose records are conversations (plain text is pre-training data)."""
     return fmt not in ("text", "unknown", "invalid")
+
+
+def sharegpt_turns(data: dict[str, Any], fmt: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(JSON pointer, turn) for every ShareGPT-style turn ({from, value}) in the record."""
+    if fmt not in ("sharegpt", "preference"):
+        return
+    for key in ("conversations", "conversation"):
+        value = data.get(key)
+        if isinstance(value, list):
+            for i, turn in enumerate(value):
+                if isinstance(turn, dict):
+                    yield f"/{key}/{i}", turn
+    if fmt == "preference":
+        for key in ("chosen", "rejected"):
+            value = data.get(key)
+            if isinstance(value, dict) and "from" in value:
+                yield f"/{key}", value
+            elif isinstance(value, list):
+                for i, turn in enumerate(value):
+                    if isinstance(turn, dict) and "from" in turn:
+                        yield f"/{key}/{i}", turn
+
+
+def tool_definitions(data: dict[str, Any], fmt: str) -> Iterator[tuple[str, Any]]:
+    """(JSON pointer, value) of each `tools` / `functions` definition list in the record."""
+    holder = data.get("input") if fmt == "openai_preference" else data
+    if not isinstance(holder, dict):
+        return
+    base = "/input" if fmt == "openai_preference" else ""
+    for key in ("tools", "functions"):
+        if key in holder:
+            yield f"{base}/{key}", holder[key]

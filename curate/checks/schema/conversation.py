@@ -29,12 +29,16 @@ class EmptyContent(RecordCheck):
 
     def check(self, record: Record) -> Iterable[Hit]:
         conv = record.conversation
+        seen: set[str] = set()  # both sides of a pair repeat the prompt: report it once
         for turn in (*conv.turns, *conv.rejected):
-            if self.roles is not None and turn.role not in self.roles:
+            if turn.field in seen or (self.roles is not None and turn.role not in self.roles):
                 continue
+            seen.add(turn.field)
             if not turn.text.strip() and not turn.tool_calls:
                 what = "empty" if not turn.text else "whitespace-only"
-                yield Hit(f"{turn.role or 'message'} text is {what}", field=turn.field, fix="Write the text or drop the turn.")
+                yield Hit(
+                    f"{turn.role or 'message'} text is {what}", field=turn.field, fix="Write the text or drop the turn."
+                )
 
 
 class SystemPosition(RecordCheck):
@@ -56,17 +60,19 @@ class ConsecutiveRoles(RecordCheck):
     example = '{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}'
 
     def check(self, record: Record) -> Iterable[Hit]:
+        reported: set[str] = set()  # both sides of a pair repeat the prompt: report it once
         for side in (record.conversation.turns, record.conversation.rejected):
             prev = None
             for turn in side:
                 # an assistant tool call followed by its answer is legal, as are several tool results
-                if prev is not None and turn.role == prev.role and turn.role in ("user", "assistant"):
-                    if not (turn.role == "assistant" and prev.tool_calls):
-                        yield Hit(
-                            f"two {turn.role} turns in a row",
-                            field=turn.field,
-                            fix="Merge the turns or insert the missing reply.",
-                        )
+                same = prev is not None and turn.role == prev.role and turn.role in ("user", "assistant")
+                if same and not (turn.role == "assistant" and prev.tool_calls) and turn.field not in reported:
+                    reported.add(turn.field)
+                    yield Hit(
+                        f"two {turn.role} turns in a row",
+                        field=turn.field,
+                        fix="Merge the turns or insert the missing reply.",
+                    )
                 prev = turn
 
 
@@ -74,7 +80,10 @@ class LastTurn(RecordCheck):
     id = "schema.last_turn"
     description = "A conversation that does not end with an assistant turn: the last answer is not trained on."
     default_severity = Severity.WARNING
-    example = '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "bye"}]}'
+    example = (
+        '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, '
+        '{"role": "user", "content": "bye"}]}'
+    )
 
     def check(self, record: Record) -> Iterable[Hit]:
         conv = record.conversation

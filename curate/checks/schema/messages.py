@@ -102,7 +102,9 @@ class InvalidRole(RecordCheck):
             for i, msg in enumerate(msgs):
                 if isinstance(msg, dict) and "role" in msg and msg["role"] not in allowed:
                     role = msg["role"]
-                    hint = {"human": "user", "gpt": "assistant", "bot": "assistant", "model": "assistant"}.get(str(role))
+                    hint = {"human": "user", "gpt": "assistant", "bot": "assistant", "model": "assistant"}.get(
+                        str(role)
+                    )
                     yield Hit(
                         f"unrecognised role {str(role)[:30]!r}",
                         field=f"{base}/{i}/role",

@@ -76,7 +76,7 @@ READ_CHECKS = [
         "schema.not_object",
         "A record that is valid JSON but not an object (an array, string or number).",
         Severity.ERROR,
-        "Each line must be one JSON object, e.g. {\"messages\": [...]}.",
+        'Each line must be one JSON object, e.g. {"messages": [...]}.',
         '["user", "hi"]',
     ),
     _read_check(
