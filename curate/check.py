@@ -111,20 +111,22 @@ class RecordRef:
 class RunState:
     """What finalize may read: counts and the per-record stats table (built on first use)."""
 
-    def __init__(self, rows: list[dict[str, Any]], datasets: list[dict[str, Any]], ctx: RunContext):
-        self._rows = rows
+    def __init__(self, columns: dict[str, list[Any]], records: int, datasets: list[dict[str, Any]], ctx: RunContext):
+        self._columns = columns
+        self._records = records
         self.datasets = datasets
         self.ctx = ctx
         self._table: pl.DataFrame | None = None
 
     @property
     def records(self) -> int:
-        return len(self._rows)
+        return self._records
 
     @property
     def table(self) -> pl.DataFrame:
+        """One row per record: path, line, key, format and every `record.stats` column."""
         if self._table is None:
             import polars as pl
 
-            self._table = pl.DataFrame(self._rows, infer_schema_length=None) if self._rows else pl.DataFrame()
+            self._table = pl.DataFrame(self._columns, strict=False) if self._records else pl.DataFrame()
         return self._table

@@ -204,10 +204,6 @@ class _Columns:
             if len(col) < self.n:
                 col.append(None)
 
-    def rows(self) -> list[dict[str, Any]]:
-        names = list(self.cols)
-        return [dict(zip(names, values, strict=True)) for values in zip(*self.cols.values(), strict=True)]
-
 
 class Engine:
     def __init__(
@@ -264,7 +260,7 @@ class Engine:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
         self._progress(Progress(paths[-1] if paths else "", columns.n, "finalizing"))
-        state = RunState(columns.rows(), [], self.ctx)
+        state = RunState(columns.cols, columns.n, [], self.ctx)
         findings.extend(self._finalize(state))
         report.stats["formats"] = dict(Counter(d.format for d in report.datasets))
         for rule, check in self.dataset_checks:
@@ -276,7 +272,7 @@ class Engine:
         kept.sort(key=lambda f: (f.path or "", f.line if f.line is not None else 1 << 60, -f.severity, f.rule))
         report.findings = kept
         report.errors = self.errors
-        report.table = state._table
+        report.state = state
         return report
 
     def _batches(self, path: str, fstats: FileStats) -> Iterator[_Batch]:

@@ -32,7 +32,16 @@ class Report:
     errors: list[str] = field(default_factory=list)  # plugin or check failures: not findings
     suppressed: int = 0
     target: str | None = None
-    table: Any = None  # polars.DataFrame of per-record stats, when built
+    state: Any = None  # check.RunState: the per-record stats, as a polars table on demand
+
+    @property
+    def table(self) -> Any:
+        """polars.DataFrame, one row per record (path, line, key, format, stats columns)."""
+        if self.state is None:
+            import polars as pl
+
+            return pl.DataFrame()
+        return self.state.table
 
     @property
     def records(self) -> int:
