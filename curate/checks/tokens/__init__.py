@@ -1,3 +1,9 @@
-"""tokens checks."""
+"""tokens checks: exact offline token counts, over-limit and untrainable examples, outliers, cost."""
 
-CHECKS: list[type] = []
+from curate.checks.tokens.cost import CostEstimate
+from curate.checks.tokens.limit import OverLimit
+from curate.checks.tokens.outlier import LengthOutlier
+from curate.checks.tokens.stats import TokenStats
+from curate.checks.tokens.trainable import NoTrainable
+
+CHECKS: list[type] = [TokenStats, OverLimit, NoTrainable, LengthOutlier, CostEstimate]

@@ -1,0 +1,78 @@
+"""The training cost estimate for the rule set's target, shown by `curate check` (stats.cost)."""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+from pydantic import Field
+
+from curate.check import DatasetCheck, Params, RecordRef
+from curate.checks.tokens._common import TokenCheckMixin
+from curate.model import Record, Severity
+
+
+class CostParams(Params):
+    epochs: int | None = Field(default=None, ge=1, description="Epochs; default: the cookbook heuristic (auto).")
+    shots: int = Field(default=5, ge=1, description="Examples a few-shot prompt would carry, for the break-even.")
+
+
+class CostEstimate(TokenCheckMixin, DatasetCheck):
+    """Never finds anything; its summary is the price of training on this data (report `stats.cost`)."""
+
+    id = "tokens.cost"
+    description = "What fine-tuning the target on this data costs (epochs, billed tokens, price) and when it pays off."
+    default_severity = Severity.INFO
+    Params = CostParams
+    example = "1,000 examples of 500 tokens, 3 epochs on gpt-4o-mini at $3/1M = $4.50"
+
+    @classmethod
+    def family(cls) -> str:
+        return "cost"  # the report keeps the estimate beside, not inside, the token stats
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tokens = array("q")
+        self.prompt = 0
+        self.trainable = 0
+
+    def extract(self, record: Record) -> Any:
+        c = self.counts(record)
+        return None if isinstance(c, str) else (c.tokens, c.trainable)
+
+    def observe(self, ref: RecordRef, extracted: Any) -> None:
+        if extracted is None:
+            return
+        t, tr = extracted
+        self.tokens.append(t)
+        self.trainable += tr
+        self.prompt += t - tr
+
+    def merge(self, other: DatasetCheck) -> None:
+        assert isinstance(other, CostEstimate)
+        self.tokens.extend(other.tokens)
+        self.trainable += other.trainable
+        self.prompt += other.prompt
+
+    def summary(self) -> dict[str, Any]:
+        from curate.cost import break_even, estimate
+
+        model = self.model
+        if model is None:
+            why = f"target {self.ctx.target!r} is not in the model table" if self.ctx.target else "no target model"
+            return (
+                {"target": self.ctx.target, "note": f"{why}; see `curate cost --model` for prices"}
+                if self.tokens
+                else {}
+            )
+        if not self.tokens:
+            return {}
+        est = estimate(model, self.tokens, self.params.epochs)
+        n = len(self.tokens)
+        be = break_even(model, est.cost, self.params.shots, sum(self.tokens) / n, self.prompt / n, self.trainable / n)
+        return {
+            "target": model.name,
+            "counted_as": model.count_label(),
+            "estimates": [est.to_json()],
+            "break_even": be.to_json(),
+        }
