@@ -75,6 +75,8 @@ class RecordCheck(Check, abc.ABC):
 
 class DatasetCheck(Check):
     scope: ClassVar[str] = "dataset"
+    # keys of summary() also published at the top of `stats` (e.g. stats.languages), not only under the family
+    top_level_stats: ClassVar[tuple[str, ...]] = ()
     runs_on_invalid: ClassVar[bool] = False
 
     def extract(self, record: Record) -> Any:

@@ -267,6 +267,9 @@ class Engine:
             summary = self._safe(rule, check.summary, default={})  # type: ignore[attr-defined]
             if summary:
                 report.stats.setdefault(check.family(), {}).update(summary)
+                for key in check.top_level_stats:  # type: ignore[attr-defined]
+                    if key in summary:
+                        report.stats[key] = summary[key]
         kept = [f for f in findings if f.fingerprint not in self.options.suppress]
         report.suppressed = len(findings) - len(kept)
         kept.sort(key=lambda f: (f.path or "", f.line if f.line is not None else 1 << 60, -f.severity, f.rule))

@@ -1,8 +1,8 @@
 """Language detection that is deterministic, cheap on short texts and safe in worker processes.
 
 langdetect samples n-grams at random: without `DetectorFactory.seed = 0` the same text can get a
-different answer on each run, and the seed is process-global, so every process sets it before
-its first detection (`_factory()` does, and the pool initializer calls it).
+different answer on each run, and the seed is process-global, so every process (the engine
+runs `extract` on worker processes) sets it before its first detection: `_factory()` does.
 
 Short texts are langdetect's weak spot (a 15-character Chinese sentence often comes back as
 Korean, "Name three natural elements." as Italian), so: a text with fewer than `min_letters`

@@ -61,6 +61,7 @@ class Category(DatasetCheck):
     description = "Category mix (from a field or derived): rare categories, one dominating, targets missed."
     default_severity = Severity.WARNING
     Params = CategoryParams
+    top_level_stats = ("categories",)
     example = (
         '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}], '
         '"metadata": {"category": "greeting"}}'
@@ -75,11 +76,12 @@ class Category(DatasetCheck):
         self.labels: dict[str, str] = {}
 
     def extract(self, record: Record) -> str:
-        return derive(record, self.p, self._steps)
+        """The category; also `record.stats["category"]`, a column of the stats table."""
+        category = record.stats["category"] = derive(record, self.p, self._steps)
+        return category
 
     def observe(self, ref: RecordRef, extracted: Any) -> None:
         self.counts[extracted] += 1
-        ref.stats["category"] = extracted
         if self.keep_labels:
             self.labels[ref.key] = extracted
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -14,8 +13,6 @@ from curate.checks.balance import _lang
 from curate.checks.balance._mix import MixParams, counts_json, mix_hits
 from curate.model import Hit, Record, Severity
 
-BATCH = 400  # records per pool task: big enough to amortise pickling, small enough to stream
-START = 3000  # fewer records than this in all: detect in-process, starting processes costs more
 MAX_MISMATCH_KEPT = 100_000
 
 
@@ -26,7 +23,6 @@ class LanguageParams(MixParams):
     min_confidence: float = Field(0.9, ge=0, le=1)  # langdetect's probability under this: "unknown"
     mismatch: bool = True  # report records whose user and assistant turns disagree (needs on: both)
     mismatch_min_letters: int = Field(40, ge=1)  # ... only when both sides have this many letters
-    processes: int = Field(0, ge=0)  # detection processes; 0 = one per CPU, 1 = in this process
 
 
 def _side(record: Record, role: str) -> str | None:
@@ -55,6 +51,7 @@ class Language(DatasetCheck):
     )
     default_severity = Severity.WARNING
     Params = LanguageParams
+    top_level_stats = ("languages",)
     example = (
         '{"messages": [{"role": "user", "content": "Wie spät ist es in Tokio gerade?"}, '
         '{"role": "assistant", "content": "It is currently nine in the evening in Tokyo."}]}'
@@ -69,15 +66,7 @@ class Language(DatasetCheck):
         self.mismatched = 0
         self.keep_labels = False  # split turns this on to stratify by language
         self.labels: dict[str, str] = {}
-        procs = p.processes or (os.cpu_count() or 1)
-        # defer: extract only collects text and observe detects in a pool of `procs` processes.
-        # An engine that runs `extract` in its own workers sets `defer = False` first.
-        self.defer = procs > 1
-        self._procs = procs
         self._opts = (p.min_letters, p.max_chars, p.min_confidence)
-        self._pool: Any = None
-        self._batch: list[tuple[tuple[str, int, str, str | None], _lang.Sides]] = []
-        self._pending: deque[tuple[list[Any], Any]] = deque()
 
     # -- per record -------------------------------------------------------------------------
     def _sides(self, record: Record) -> _lang.Sides:
@@ -90,31 +79,23 @@ class Language(DatasetCheck):
             assistant = _lang.clean(assistant, self.p.max_chars)
         return (user, assistant)
 
-    def extract(self, record: Record) -> Any:
-        """(field of the first answer, (user language, assistant language)), or texts when deferred."""
+    def extract(self, record: Record) -> tuple[str | None, _lang.Detected]:
+        """(field of the first answer, detected languages). Runs on the engine's workers.
+
+        It also writes `record.stats["language"]`, which becomes a column of the stats table.
+        """
         field = next((t.field for t in record.conversation.turns if t.role == "assistant"), None)
-        sides = self._sides(record)
-        if self.defer:
-            return ("texts", field, sides)
-        return ("langs", field, _lang.detect_sides(sides, *self._opts))
+        found = _lang.detect_sides(self._sides(record), *self._opts)
+        record.stats["language"] = record_language(found, self.p.on)
+        return field, found
 
     def observe(self, ref: RecordRef, extracted: Any) -> None:
-        kind, field, payload = extracted
-        where = (ref.path, ref.line, ref.key, field)
-        if kind == "langs":
-            self._count(where, payload, ref.stats)
-            return
-        self._batch.append((where, payload))
-        if len(self._batch) >= BATCH:
-            self._submit()
+        field, found = extracted
+        self._count((ref.path, ref.line, ref.key, field), found)
 
-    def _count(
-        self, where: tuple[str, int, str, str | None], found: _lang.Detected, stats: dict[str, Any] | None
-    ) -> None:
+    def _count(self, where: tuple[str, int, str, str | None], found: _lang.Detected) -> None:
         lang = record_language(found, self.p.on)
         self.counts[lang] += 1
-        if stats is not None:
-            stats["language"] = lang
         if self.keep_labels:
             self.labels[where[2]] = lang
         user, assistant, n_user, n_assistant = found
@@ -128,60 +109,15 @@ class Language(DatasetCheck):
             if len(self.mismatches) < MAX_MISMATCH_KEPT:
                 self.mismatches.append((*where, user, assistant))
 
-    # -- the pool -------------------------------------------------------------------------
-    def _submit(self, final: bool = False) -> None:
-        """Send full batches to the pool; below START records in all, detect here at the end."""
-        if self._pool is None and len(self._batch) < START and not final:
-            return
-        if self._pool is None and final:
-            for where, sides in self._batch:
-                self._count(where, _lang.detect_sides(sides, *self._opts), None)
-            self._batch = []
-            return
-        pool = self._get_pool()
-        while len(self._batch) >= BATCH or (final and self._batch):
-            chunk, self._batch = self._batch[:BATCH], self._batch[BATCH:]
-            fut = pool.submit(_lang.detect_batch, [s for _, s in chunk], *self._opts)
-            self._pending.append(([w for w, _ in chunk], fut))
-            while len(self._pending) > 2 * self._procs:
-                self._collect_one()
-
-    def _get_pool(self) -> Any:
-        if self._pool is None:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
-
-            method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-            self._pool = ProcessPoolExecutor(self._procs, mp.get_context(method), initializer=_lang.init_worker)
-        return self._pool
-
-    def _collect_one(self) -> None:
-        wheres, fut = self._pending.popleft()
-        for where, langs in zip(wheres, fut.result(), strict=True):
-            self._count(where, langs, None)
-
-    def drain(self) -> None:
-        """Finish every pending detection and stop the pool (finalize calls it; split too)."""
-        try:
-            self._submit(final=True)
-            while self._pending:
-                self._collect_one()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(cancel_futures=True)
-                self._pool = None
-
     # -- dataset --------------------------------------------------------------------------
     def merge(self, other: DatasetCheck) -> None:
         assert isinstance(other, Language)
-        other.drain()
         self.counts.update(other.counts)
         self.mismatched += other.mismatched
         self.mismatches.extend(other.mismatches[: MAX_MISMATCH_KEPT - len(self.mismatches)])
         self.labels.update(other.labels)
 
     def finalize(self, run: RunState) -> Iterable[Hit]:
-        self.drain()
         if self.p.mismatch:
             for path, line, key, field, user, assistant in self.mismatches:
                 yield Hit(
@@ -196,7 +132,6 @@ class Language(DatasetCheck):
         yield from mix_hits(self.counts, self.p, "language")
 
     def summary(self) -> dict[str, Any]:
-        self.drain()
         return {
             "languages": counts_json(self.counts),
             "language": {

@@ -44,12 +44,13 @@ class _Bounded(DatasetCheck):
         raise NotImplementedError
 
     def extract(self, record: Record) -> tuple[int, str | None]:
-        return self.measure(record)
+        value, field = self.measure(record)
+        record.stats[self.noun] = value  # a column of the stats table
+        return value, field
 
     def observe(self, ref: RecordRef, extracted: Any) -> None:
         value, field = extracted
         self.values.append(value)
-        ref.stats[self.noun] = value
         lo, hi = self.bounds()
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             self.outside_count += 1
