@@ -22,6 +22,9 @@ class MixParams(Params):
     ignore: list[str] = ["unknown"]  # labels left out of shares and minimums
 
 
+MAX_RARE_HITS = 20
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
@@ -54,25 +57,15 @@ def mix_hits(counts: Counter[str], p: MixParams, noun: str) -> Iterator[Hit]:
                     identity=f"untargeted:{label}",
                 )
     if p.min_count is not None:
-        labels = set(known) | set(p.targets or ())
-        for label in sorted(labels):
-            n = known.get(label, 0)
-            if n < p.min_count:
-                yield Hit(
-                    f"{noun} {label} has {n:,} records, fewer than {p.min_count:,}",
-                    data={noun: label, "count": n, "min_count": p.min_count},
-                    fix=f"Add {label} examples (or drop the few there are).",
-                    identity=f"min_count:{label}",
-                )
+        low = {k: known.get(k, 0) for k in sorted(set(known) | set(p.targets or ())) if known.get(k, 0) < p.min_count}
+        yield from _few(
+            low, noun, f"fewer than {p.min_count:,} records", {"min_count": p.min_count}, "min_count", shares
+        )
     if p.min_share is not None:
-        for label, have in sorted(shares.items()):
-            if have < p.min_share:
-                yield Hit(
-                    f"{noun} {label} is only {pct(have)} of records ({known[label]:,}), under {pct(p.min_share)}",
-                    data={noun: label, "count": known[label], "share": round(have, 4), "min_share": p.min_share},
-                    fix=f"Add {label} examples, or merge the {noun} into another.",
-                    identity=f"min_share:{label}",
-                )
+        low = {k: known[k] for k, have in sorted(shares.items()) if have < p.min_share}
+        yield from _few(
+            low, noun, f"under {pct(p.min_share)} of records", {"min_share": p.min_share}, "min_share", shares
+        )
     if p.max_share is not None:
         for label, have in sorted(shares.items()):
             if have > p.max_share:
@@ -82,6 +75,28 @@ def mix_hits(counts: Counter[str], p: MixParams, noun: str) -> Iterator[Hit]:
                     fix=f"Add examples of other {noun}s or down-sample {label}.",
                     identity=f"max_share:{label}",
                 )
+
+
+def _few(
+    low: dict[str, int], noun: str, what: str, bound: dict[str, float], tag: str, shares: dict[str, float]
+) -> Iterator[Hit]:
+    """One hit per rare label; past MAX_RARE_HITS labels, one hit that names the first few."""
+    if len(low) > MAX_RARE_HITS:
+        examples = ", ".join(list(low)[:5])
+        yield Hit(
+            f"{len(low):,} {noun} values have {what} (e.g. {examples})",
+            data={"labels": len(low), **bound},
+            fix=f"Group rare {noun} values together, or add examples.",
+            identity=f"{tag}:many",
+        )
+        return
+    for label, n in low.items():
+        yield Hit(
+            f"{noun} {label} has {n:,} records ({pct(shares.get(label, 0.0))}), {what}",
+            data={noun: label, "count": n, "share": round(shares.get(label, 0.0), 4), **bound},
+            fix=f"Add {label} examples (or drop the few there are).",
+            identity=f"{tag}:{label}",
+        )
 
 
 def counts_json(counts: Counter[str]) -> dict[str, int]:
