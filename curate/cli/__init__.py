@@ -18,6 +18,8 @@ app = typer.Typer(
 # subcommands: importing a module registers its commands
 from curate.cli import check as _check  # noqa: E402,F401
 from curate.cli import rules as _rules  # noqa: E402,F401
+from curate.cli import split as _split  # noqa: E402,F401
+from curate.cli import report as _report  # noqa: E402,F401
 
 
 def main() -> None:

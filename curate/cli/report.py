@@ -1,0 +1,56 @@
+"""`curate report`: report.html (one self-contained file), report.md (for a pull request), report.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from curate.cli import app
+from curate.cli.common import expand_paths, fail, prepare_rules
+
+
+@app.command()
+def report(
+    paths: Annotated[list[str], typer.Argument(help="JSONL or JSON files, or directories.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Directory for report.html, report.md and report.json.")],
+    rules: Annotated[Optional[str], typer.Option("--rules", "-r", help="Rule set name or YAML path.")] = None,
+    select: Annotated[
+        Optional[list[str]], typer.Option("--select", "-s", help="Only these rules, checks or families.")
+    ] = None,
+    ignore: Annotated[
+        Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rules, checks or families.")
+    ] = None,
+    target: Annotated[Optional[str], typer.Option("--target", help="Target model, e.g. openai/gpt-4o-mini.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).")] = 0,
+) -> None:
+    """Audit datasets and write a report people read: HTML with charts, Markdown, JSON."""
+    from curate.engine import Engine, EngineOptions
+    from curate.io.atomic import write_bytes_atomic
+    from curate.io.reader import DatasetReadError, ReadOptions
+    from curate.reporters.html import render_html
+    from curate.reporters.json_report import render_json
+    from curate.reporters.markdown import render_markdown
+
+    files = expand_paths(paths)
+    ruleset, chosen, ctx, _ = prepare_rules(rules, select, ignore, target)
+    read = ReadOptions(id_field=ruleset.settings.id_field)
+    if ruleset.settings.max_line_bytes:
+        read.max_line_bytes = ruleset.settings.max_line_bytes
+    engine = Engine(chosen, ctx, EngineOptions(read=read, jobs=jobs), ruleset_name=ruleset.name)
+    try:
+        result = engine.run(files)
+    except DatasetReadError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot read input: {exc.strerror or exc}")
+    outdir = Path(out)
+    try:
+        write_bytes_atomic(outdir / "report.json", render_json(result))
+        write_bytes_atomic(outdir / "report.md", render_markdown(result).encode("utf-8"))
+        write_bytes_atomic(outdir / "report.html", render_html(result).encode("utf-8"))
+    except OSError as exc:
+        fail(f"cannot write {outdir}: {exc.strerror or exc}")
+    counts = f"{result.records:,} records, {len(result.findings):,} findings"
+    typer.echo(f"wrote {outdir / 'report.html'}, report.md and report.json ({counts})")
