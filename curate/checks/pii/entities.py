@@ -1,0 +1,267 @@
+"""pii.entities and pii.secrets: personal data and credentials in the text a model trains on.
+
+Both are dataset checks so that `extract` (the expensive part: pre-filter, presidio, filters)
+runs per record in the engine's worker processes and returns only small tuples (field, span,
+entity, score, masked form, keyed hash); `finalize` turns them into findings and `summary` says
+which entity types were active. No raw value ever leaves `extract`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from curate.check import DatasetCheck, Params, RecordRef, RunState
+from curate.model import Hit, Record, Severity
+from curate.privacy import mask, value_hash
+
+DEFAULT_ALLOW = ["example.com", "example.org", "example.net"]
+
+# (field, role, start, end, entity, score, masked, value_hash)
+Found = tuple[str, str, int, int, str, float, str, str]
+
+
+class PiiParams(Params):
+    entities: list[str] | None = Field(None, description="entity types to report; null: every type that can run here")
+    score_threshold: float = Field(0.4, ge=0.0, le=1.0, description="minimum detection score (0-1)")
+    allow: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ALLOW),
+        description="values or domains that are not PII (a public support address, example.com)",
+    )
+    ner: Literal["auto", "off", "require"] = Field(
+        "auto", description="PERSON/LOCATION via the optional NER model: auto (if installed), off, require"
+    )
+    ignore_private_ips: bool = Field(True, description="skip private, loopback and documentation IP ranges")
+    max_per_record: int = Field(50, ge=1, description="findings per record at most (the count is kept)")
+
+    @field_validator("entities")
+    @classmethod
+    def _known(cls, v: list[str] | None) -> list[str] | None:
+        from curate.checks.pii.analyzer import ALL_ENTITIES
+        from curate.checks.pii.patterns import SECRET_ENTITIES
+
+        return _check_names(v, (*ALL_ENTITIES, *SECRET_ENTITIES))
+
+
+class SecretParams(Params):
+    entities: list[str] | None = Field(None, description="secret types to report; null: all")
+    allow: list[str] = Field(default_factory=list, description="values that are known not to be secrets")
+    max_per_record: int = Field(50, ge=1, description="findings per record at most (the count is kept)")
+
+    @field_validator("entities")
+    @classmethod
+    def _known(cls, v: list[str] | None) -> list[str] | None:
+        from curate.checks.pii.patterns import SECRET_ENTITIES
+
+        return _check_names(v, SECRET_ENTITIES)
+
+
+def _check_names(v: list[str] | None, known: tuple[str, ...]) -> list[str] | None:
+    """Entity names are case-insensitive; an unknown one is a rules-file error naming the choices."""
+    if v is None:
+        return v
+    bad = [e for e in v if e.upper() not in known]
+    if bad:
+        raise ValueError(f"unknown entity type {bad[0]!r}; known: {', '.join(sorted(known))}")
+    return [e.upper() for e in v]
+
+
+class _SpanCheck(DatasetCheck):
+    """Shared machinery: detect per turn in `extract`, keep small tuples, report in `finalize`."""
+
+    stat: ClassVar[str] = "pii"
+    fix: ClassVar[str] = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._detector: Any = None
+        self._found: list[tuple[str, int, str, tuple[Found, ...]]] = []
+        self._by_entity: Counter[str] = Counter()
+        self._records = 0
+        self._scanned = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {
+            k: getattr(self, k) for k in ("params", "ctx", "roles", "_found", "_by_entity", "_records", "_scanned")
+        }
+        state["_detector"] = None  # rebuilt per process: presidio engines do not pickle
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
+    def make_detector(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def detector(self) -> Any:
+        if self._detector is None:
+            self._detector = self.make_detector()
+        return self._detector
+
+    def extract(self, record: Record) -> tuple[Found, ...]:
+        conv = record.conversation
+        det = self.detector
+        out: list[Found] = []
+        for turn in (*conv.turns, *conv.rejected):
+            if self.roles is not None and turn.role not in self.roles:
+                continue
+            text = turn.text
+            for s in det.detect(text):
+                value = text[s.start : s.end]
+                out.append(
+                    (
+                        turn.field,
+                        turn.role,
+                        s.start,
+                        s.end,
+                        s.entity,
+                        s.score,
+                        mask(value, s.entity),
+                        value_hash(value, s.entity),
+                    )
+                )
+        record.stats[self.stat] = record.stats.get(self.stat, 0) + len(out)
+        return tuple(out)
+
+    def observe(self, ref: RecordRef, extracted: Any) -> None:
+        self._scanned += 1
+        if not extracted:
+            return
+        self._records += 1
+        self._by_entity.update(f[4] for f in extracted)
+        self._found.append((ref.path, ref.line, ref.key, extracted))
+
+    def merge(self, other: DatasetCheck) -> None:
+        assert isinstance(other, _SpanCheck)
+        self._found.extend(other._found)
+        self._by_entity.update(other._by_entity)
+        self._records += other._records
+        self._scanned += other._scanned
+
+    def finalize(self, run: RunState) -> Iterable[Hit]:
+        limit = self.params.max_per_record  # type: ignore[attr-defined]
+        for path, line, key, found in self._found:
+            seen: Counter[tuple[str, str]] = Counter()
+            for i, (field, role, start, end, entity, score, masked, vhash) in enumerate(found):
+                n = seen[(field, entity)]
+                seen[(field, entity)] += 1
+                if i >= limit:
+                    yield Hit(
+                        f"{len(found) - limit} more values not listed", path=path, line=line, key=key, identity="more"
+                    )
+                    break
+                yield Hit(
+                    f"{entity} {masked} in {role or 'text'} text (chars {start}-{end})",
+                    field=field,
+                    data={
+                        "entity": entity,
+                        "start": start,
+                        "end": end,
+                        "score": score,
+                        "masked": masked,
+                        "value_hash": vhash,
+                    },
+                    fix=self.fix,
+                    path=path,
+                    line=line,
+                    key=key,
+                    identity=f"{entity}:{n}",  # ordinal, not value: portable baselines, nothing to reverse
+                )
+
+
+class PiiEntities(_SpanCheck):
+    """Detects with presidio's pattern recognizers (email, phone, card with Luhn, US SSN, IBAN, IP)
+    on an offline engine, plus URLs that carry personal data; PERSON and LOCATION need the optional
+    NER model (pip install 'curate[ner]'). A cheap pre-filter decides which texts presidio sees, and
+    filters drop ids, dates, versions, timestamps and code that look like phones or cards."""
+
+    id = "pii.entities"
+    description = (
+        "Personal data (emails, phones, cards, SSNs, IBANs, IPs, personal URLs, names) a model could memorise."
+    )
+    default_severity = Severity.WARNING
+    Params = PiiParams
+    example = (
+        '{"messages": [{"role": "user", "content": "I am jane.roe@gmail.com, call +1 415 555 2671"}, '
+        '{"role": "assistant", "content": "ok"}]}'
+    )
+    stat = "pii"
+    fix = "Remove or scrub the value (curate export --scrub-pii), or allow-list it if it is public."
+
+    def make_detector(self) -> Any:
+        from curate.checks.pii.analyzer import Detector
+
+        p: PiiParams = self.params  # type: ignore[assignment]
+        return Detector(
+            entities=frozenset(p.entities) if p.entities is not None else None,
+            score_threshold=p.score_threshold,
+            allow=frozenset(p.allow),
+            ner=p.ner,
+            ignore_private_ips=p.ignore_private_ips,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        from curate.checks.pii.analyzer import NER_EXTRA, ner_status
+
+        det = self.detector
+        ok, why = ner_status()
+        out: dict[str, Any] = {
+            "active_entities": sorted(det.active),
+            "unavailable_entities": sorted(det.unavailable),
+            "ner": why if ok else f"off: {why}",
+            "records_scanned": self._scanned,
+            "records_with_pii": self._records,
+            "by_entity": dict(self._by_entity.most_common()),
+        }
+        if det.unavailable:
+            out["how_to_enable"] = f"{', '.join(sorted(det.unavailable))} need an NER model: {NER_EXTRA}"
+        return out
+
+    @classmethod
+    def explain_notes(cls) -> str:
+        """Which entity types run on this machine and how to enable the rest (for `rules explain`)."""
+        from curate.checks.pii.analyzer import ALL_ENTITIES, NER_ENTITIES, NER_EXTRA, ner_status
+
+        ok, why = ner_status()
+        active = ALL_ENTITIES if ok else tuple(e for e in ALL_ENTITIES if e not in NER_ENTITIES)
+        lines = [f"active entity types here: {', '.join(active)}", f"NER: {why}"]
+        if not ok:
+            lines.append(f"PERSON, LOCATION are not checked; enable them with {NER_EXTRA}")
+        return "\n".join(lines)
+
+
+class PiiSecrets(_SpanCheck):
+    """Regexes for credentials presidio lacks: OpenAI/Anthropic, AWS, GitHub, GitLab, Slack, Google
+    and Stripe keys, private key blocks, JWTs, bearer tokens and passwords in URLs. Obvious
+    placeholders (sk-xxxx, <token>, ...EXAMPLE) are skipped."""
+
+    id = "pii.secrets"
+    description = "API keys, tokens, private keys and passwords in text: a trained-in secret can be extracted."
+    default_severity = Severity.ERROR
+    Params = SecretParams
+    example = (
+        '{"messages": [{"role": "user", "content": "my key is AKIAZ3X7Q2LMNB4KD9PQ"}, '
+        '{"role": "assistant", "content": "ok"}]}'
+    )
+    stat = "secrets"
+    fix = "Revoke the credential, then remove or scrub it (curate export --scrub-pii)."
+
+    def make_detector(self) -> Any:
+        from curate.checks.pii.analyzer import Detector
+        from curate.checks.pii.patterns import SECRET_ENTITIES
+
+        p: SecretParams = self.params  # type: ignore[assignment]
+        ents = frozenset(p.entities) if p.entities is not None else frozenset(SECRET_ENTITIES)
+        return Detector(entities=ents, score_threshold=0.0, allow=frozenset(p.allow), ner="off")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "secret_types": sorted(self.detector.active),
+            "records_with_secrets": self._records,
+            "secrets_by_type": dict(self._by_entity.most_common()),
+        }

@@ -1,0 +1,257 @@
+"""Plain-regex parts of PII detection: the cheap pre-filter, secrets, personal URLs, and the
+false-positive filters applied to presidio's results.
+
+Pure `re`, no heavy imports: this module is what decides, per text, whether presidio runs at all.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+# --- pre-filter ------------------------------------------------------------------------------
+# One pass per text decides which presidio entity families can possibly match. Most chat text has
+# no '@', no run of 7+ digits, no dotted quad and no IBAN-like token: presidio never sees it.
+_PRE = re.compile(
+    r"(?P<at>@)"
+    r"|(?P<digits>(?<![\w.])\+?\(?\d[\d \t().-]{5,}\d)"
+    r"|(?P<ipv6>\b[0-9A-Fa-f]{1,4}:[0-9A-Fa-f:]*:[0-9A-Fa-f]{0,4})"
+    r"|(?P<iban>\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b)"
+)
+_GROUP_ENTITIES = {
+    "at": ("EMAIL_ADDRESS",),
+    "digits": ("PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS"),
+    "ipv6": ("IP_ADDRESS",),
+    "iban": ("IBAN_CODE",),
+}
+
+
+def candidate_entities(text: str) -> set[str]:
+    """The presidio entity types worth running on `text` (empty: skip presidio)."""
+    found: set[str] = set()
+    for m in _PRE.finditer(text):
+        kind = m.lastgroup
+        if kind == "digits" and sum(c.isdigit() for c in m.group()) < 7 and "." not in m.group():
+            continue
+        if kind:
+            found.update(_GROUP_ENTITIES[kind])
+        if len(found) >= 6:
+            break
+    return found
+
+
+# --- secrets presidio does not know ----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SecretPattern:
+    entity: str
+    regex: re.Pattern[str]
+    group: int = 0  # the capture group that is the secret itself (0: whole match)
+
+
+def _p(entity: str, pattern: str, group: int = 0, flags: int = 0) -> SecretPattern:
+    return SecretPattern(entity, re.compile(pattern, flags), group)
+
+
+SECRET_PATTERNS: tuple[SecretPattern, ...] = (
+    _p(
+        "PRIVATE_KEY",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,20000}?"
+        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    ),
+    _p("ANTHROPIC_API_KEY", r"\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}"),
+    _p("OPENAI_API_KEY", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}(?:T3BlbkFJ[A-Za-z0-9_-]{10,})?"),
+    _p("AWS_ACCESS_KEY", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+    _p(
+        "AWS_SECRET_KEY",
+        r"(?i:aws_?secret(?:_?access)?_?key|secretaccesskey)[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+        1,
+    ),
+    _p("GITHUB_TOKEN", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+    _p("GITLAB_TOKEN", r"\bglpat-[A-Za-z0-9_-]{20,}"),
+    _p("SLACK_TOKEN", r"\bxox[abposr]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/[A-Za-z0-9/]{20,}"),
+    _p("GOOGLE_API_KEY", r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    _p("STRIPE_KEY", r"\b[rs]k_live_[0-9A-Za-z]{20,}\b"),
+    _p("JWT", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    _p("BEARER_TOKEN", r"\b[Bb]earer\s+([A-Za-z0-9._~+/-]{20,}=*)", 1),
+    _p("URL_PASSWORD", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@\"'<>]{1,100}:([^\s/@\"'<>]{1,200})@[\w.-]+", 1),
+)
+SECRET_ENTITIES: tuple[str, ...] = tuple(dict.fromkeys(p.entity for p in SECRET_PATTERNS))
+
+# a cheap screen: no secret pattern can match a text that has none of these
+_SECRET_SCREEN = re.compile(
+    r"PRIVATE KEY|sk-|AKIA|ASIA|ABIA|ACCA|(?i:secret)|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|AIza|k_live_|eyJ|[Bb]earer|://[^\s/]*@"
+)
+
+_PLACEHOLDER = re.compile(
+    r"(?i)example|x{4,}|\*{3,}|your[_-]|<[^>]*>|\$\{|\{\{|placeholder|redacted|dummy|changeme|\.\.\."
+)
+_PASSWORD_PLACEHOLDER = re.compile(
+    r"(?i)^(?:pass(?:word)?|pwd|secret|\*+|x+|\$\w+|%\w+|<.*>|\{.*\}|\[.*\]|:?\w*_?password_?\w*)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RawSpan:
+    start: int
+    end: int
+    entity: str
+    score: float
+
+
+def find_secrets(text: str, entities: frozenset[str] | None = None) -> list[RawSpan]:
+    """Secrets in `text`; obvious placeholders (`sk-xxxx...`, `<token>`, `AKIA...EXAMPLE`) skipped."""
+    if not _SECRET_SCREEN.search(text):
+        return []
+    out: list[RawSpan] = []
+    for pat in SECRET_PATTERNS:
+        if entities is not None and pat.entity not in entities:
+            continue
+        for m in pat.regex.finditer(text):
+            value = m.group(pat.group)
+            if pat.entity == "URL_PASSWORD":
+                if _PASSWORD_PLACEHOLDER.match(value):
+                    continue
+            elif pat.entity != "PRIVATE_KEY" and (_PLACEHOLDER.search(value) or len(set(value)) < 6):
+                continue
+            if pat.entity == "BEARER_TOKEN" and not (re.search(r"\d", value) and re.search(r"[A-Za-z]", value)):
+                continue
+            out.append(RawSpan(m.start(pat.group), m.end(pat.group), pat.entity, 1.0))
+    return _drop_overlaps(out)
+
+
+# --- URLs that carry personal data -----------------------------------------------------------
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'`)\]]+", re.IGNORECASE)
+_PERSONAL_QUERY = re.compile(
+    r"[?&;](?:e-?mail|mail|user(?:name)?|login|name|first_?name|last_?name|full_?name|phone|tel|mobile|ssn|"
+    r"address|dob|birth(?:day|date)?|token|access_token|api_?key|key|session(?:id)?|sid|password|passwd|pwd|auth)=[^&#\s]{2,}",
+    re.IGNORECASE,
+)
+_EMAILISH = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+\.[\w.-]+")
+
+
+def find_personal_urls(text: str) -> list[RawSpan]:
+    """URLs whose query string names a person or a credential, or that embed an email address."""
+    if "://" not in text and "www." not in text.lower():
+        return []
+    out = []
+    for m in _URL.finditer(text):
+        url = m.group().rstrip(".,;:!?")
+        if _PERSONAL_QUERY.search(url) or _EMAILISH.search(
+            url.split("://", 1)[-1].split("@", 1)[-1] if "://" in url else url
+        ):
+            out.append(RawSpan(m.start(), m.start() + len(url), "URL", 0.7))
+    return out
+
+
+# --- false-positive filters on presidio results ----------------------------------------------
+CONTEXT = {
+    "PHONE_NUMBER": re.compile(
+        r"(?i)\b(?:phone|call|tel|telephone|mobile|cell|fax|whats?app|sms|text me|reach me|contact|dial)"
+    ),
+    "CREDIT_CARD": re.compile(
+        r"(?i)\b(?:card|visa|master ?card|amex|american express|discover|credit|debit|cc|pan|payment)"
+    ),
+    "US_SSN": re.compile(r"(?i)\b(?:ssn|social security|social-security|ss#|ss #|tax id|taxpayer)"),
+    "IP_ADDRESS": re.compile(r"(?i)\b(?:ip|ipv4|ipv6|address|host|server|client|from|connect)"),
+}
+_ID_BEFORE = re.compile(
+    r"(?i)(?:\b(?:order|invoice|ticket|case|ref|reference|tracking|id|no|sku|item|build|version|ver|v|release|"
+    r"commit|issue|pr|isbn|serial|part|model|batch|lot|transaction|txn|po|account|acct|booking|confirmation)"
+    r"\b[\s:#.=-]{0,3}|#\s?)$"
+)
+_DATE = re.compile(
+    r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:[ T]\d{1,2}(?::\d{2}){1,2})?$"
+)
+_VERSION_BEFORE = re.compile(r"(?i)(?:\bv|version|ver\.?|release|build|firmware|python|node|java|go|rust)\s*$")
+_SEPARATED = re.compile(r"[\s().-]")
+_FICTIONAL_PHONE = re.compile(r"555[\s.-]?01\d\d$")
+
+
+def _before(text: str, start: int, n: int = 40) -> str:
+    return text[max(0, start - n) : start]
+
+
+def has_context(entity: str, text: str, start: int) -> bool:
+    rx = CONTEXT.get(entity)
+    return bool(rx and rx.search(_before(text, start, 60)))
+
+
+def _glued(text: str, start: int, end: int) -> bool:
+    """Part of a longer token: a UUID, a hash, a path, a decimal, a longer number."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    if before.isalnum() or before in "_/\\=" or after.isalnum() or after in "_/\\":
+        return True
+    if before in ".-:" and start > 1 and text[start - 2].isalnum():
+        return True
+    return after in ".-:" and end + 1 < len(text) and text[end + 1].isalnum()
+
+
+def accept(entity: str, value: str, text: str, start: int, end: int, ignore_private_ips: bool = True) -> bool:
+    """False for presidio matches that are really ids, dates, versions, timestamps or code."""
+    if entity == "PHONE_NUMBER":
+        if _glued(text, start, end) or _DATE.match(value) or _ID_BEFORE.search(_before(text, start)):
+            return False
+        if _FICTIONAL_PHONE.search(value) or _VERSION_BEFORE.search(_before(text, start, 12)):
+            return False
+        digits = sum(c.isdigit() for c in value)
+        if value.count(".") >= 2 and not has_context(entity, text, start):
+            return False  # 10.12.2023, 1.2.3456: dotted numbers are rarely phones without a cue
+        if not _SEPARATED.search(value.strip().lstrip("+")) or digits > 15:
+            return has_context(entity, text, start)  # a bare run of digits: needs a cue
+        return True
+    if entity == "CREDIT_CARD":
+        if _glued(text, start, end) or _ID_BEFORE.search(_before(text, start)):
+            return False
+        groups = [g for g in re.split(r"[\s-]+", value.strip()) if g]
+        grouped = len(groups) in (3, 4, 5) and all(3 <= len(g) <= 6 for g in groups)
+        return grouped or has_context(entity, text, start)
+    if entity == "US_SSN":
+        if _glued(text, start, end) or _ID_BEFORE.search(_before(text, start)) or _DATE.match(value):
+            return False
+        return bool(re.fullmatch(r"\d{3}[- ]\d{2}[- ]\d{4}", value)) or has_context(entity, text, start)
+    if entity == "IP_ADDRESS":
+        return _accept_ip(value, text, start, end, ignore_private_ips)
+    return True
+
+
+def _accept_ip(value: str, text: str, start: int, end: int, ignore_private: bool) -> bool:
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    if _VERSION_BEFORE.search(_before(text, start, 12)):
+        return False
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    if (
+        before.isalnum()
+        or before in ".:_-"
+        or after.isalnum()
+        or after in "_-"
+        or (after in ".:" and text[end + 1 : end + 2].isalnum())
+    ):
+        return False
+    if ip.version == 6 and (value.count(":") < 2 or re.fullmatch(r"[\d:]+", value)):
+        return False  # times like 12:30:45 and ratios are not addresses
+    # private also covers the documentation ranges 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24
+    special = ip.is_private or ip.is_loopback or ip.is_unspecified or ip.is_link_local
+    special = special or ip.is_multicast or ip.is_reserved
+    return not (ignore_private and special)
+
+
+def _drop_overlaps(spans: list[RawSpan]) -> list[RawSpan]:
+    """Keep the longest of overlapping spans (a JWT inside a bearer header is one secret)."""
+    spans.sort(key=lambda s: (s.start, -(s.end - s.start)))
+    out: list[RawSpan] = []
+    for s in spans:
+        if out and s.start < out[-1].end:
+            if s.end - s.start > out[-1].end - out[-1].start:
+                out[-1] = s
+            continue
+        out.append(s)
+    return out
+
+
+drop_overlaps = _drop_overlaps
