@@ -40,10 +40,13 @@ class Decision:
     fingerprint: str | None = None  # the accepted finding, for accept
     reason: str | None = None
     record: Any = None  # the new record, for fix/edit
+    # the n-th record (1-based) with this key, when identical copies share it; None means every copy
+    occurrence: int | None = None
+    line: int | None = None  # where the record was when decided: for people reading the file, not identity
 
     def to_yaml(self) -> dict[str, Any]:
         out: dict[str, Any] = {"key": self.key, "action": self.action, "at": self.at}
-        for name in ("rule", "fingerprint", "reason", "record"):
+        for name in ("occurrence", "line", "rule", "fingerprint", "reason", "record"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -59,7 +62,16 @@ class DecisionLog:
         return frozenset(d.fingerprint for d in self.decisions if d.action == "accept" and d.fingerprint)
 
     def dropped_keys(self) -> set[str]:
-        return {d.key for d in self.decisions if d.action == "drop"}
+        """Keys dropped entirely (every copy); a drop of one copy of a duplicated record is in `dropped()`."""
+        return {d.key for d in self.decisions if d.action == "drop" and d.occurrence is None}
+
+    def dropped(self) -> set[tuple[str, int | None]]:
+        """(key, occurrence) of every drop; occurrence None means every record with that key."""
+        return {(d.key, d.occurrence) for d in self.decisions if d.action == "drop"}
+
+    def is_dropped(self, key: str, occurrence: int | None) -> bool:
+        drops = self.dropped()
+        return (key, None) in drops or (occurrence is not None and (key, occurrence) in drops)
 
     def replacements(self) -> dict[str, Any]:
         """Record key -> new record, from the latest fix or edit of each record."""
@@ -69,8 +81,25 @@ class DecisionLog:
                 out[d.key] = d.record
         return out
 
+    def replacement(self, key: str, occurrence: int | None = None) -> Any:
+        """The latest fix or edit of this record (of this copy, when copies were edited apart), or None."""
+        found = None
+        for d in self.decisions:
+            wanted = d.occurrence is None or d.occurrence == occurrence
+            if d.key == key and d.action in ("fix", "edit") and d.record is not None and wanted:
+                found = d.record
+        return found
+
     def add(self, decision: Decision) -> None:
         self.decisions.append(decision)
+
+    def remove(self, decision: Decision) -> bool:
+        """Forget one decision (undo); identity, not equality, so twin decisions stay apart."""
+        for i, d in enumerate(self.decisions):
+            if d is decision:
+                del self.decisions[i]
+                return True
+        return False
 
     def remove_last(self) -> Decision | None:
         return self.decisions.pop() if self.decisions else None
@@ -81,7 +110,9 @@ class DecisionLog:
             "dataset": self.path.name.removesuffix(".decisions.yaml"),
             "decisions": [d.to_yaml() for d in sorted(self.decisions, key=lambda d: (d.key, d.at))],
         }
-        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+        # libyaml's emitter when present: saving happens after every decision, and logs grow large
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        text = yaml.dump(doc, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
         write_bytes_atomic(self.path, text.encode("utf-8"))
 
 
@@ -93,7 +124,11 @@ def load_decisions(dataset: str | Path) -> DecisionLog:
         return log
     from curate.yamlfile import ConfigError
 
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", path) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("decisions", []), list):
         raise ConfigError("not a curate decisions file", path)
     for i, item in enumerate(doc.get("decisions") or []):

@@ -1,0 +1,122 @@
+"""`curate export`: apply the saved review decisions without the UI and write the curated file."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from curate.cli import app
+from curate.cli.common import fail, prepare_rules
+
+PII_MODES = ("mask", "placeholder", "fake")
+
+
+def read_options(ruleset):  # noqa: ANN001, ANN201 - RuleSet -> ReadOptions (kept out of the CLI's import cost)
+    """Reading as `curate check` reads: the rule set's line limit and id field."""
+    from curate.io.reader import ReadOptions
+
+    read = ReadOptions()
+    if ruleset.settings.max_line_bytes:
+        read.max_line_bytes = ruleset.settings.max_line_bytes
+    read.id_field = ruleset.settings.id_field
+    return read
+
+
+def load_scrubber(mode: str):  # noqa: ANN201 - curate.checks.pii.scrub.Scrubber, when installed
+    """The PII family's scrubber, or a clear error when this build has none yet."""
+    if mode not in PII_MODES:
+        fail(f"--pii-mode must be one of {', '.join(PII_MODES)}")
+    try:
+        from curate.checks.pii.scrub import Scrubber
+    except ImportError:
+        fail("--scrub-pii needs the PII scrubber (curate.checks.pii.scrub), which this build does not have yet")
+    return Scrubber(mode=mode)
+
+
+@app.command()
+def export(
+    path: Annotated[str, typer.Argument(help="The dataset (JSONL or JSON array) whose decisions to apply.")],
+    output: Annotated[
+        Optional[str],
+        typer.Option("--output", "-o", help="Where to write (default <name>.curated.jsonl beside the input)."),
+    ] = None,
+    quarantine: Annotated[
+        Optional[str],
+        typer.Option(
+            "--quarantine", help="Where dropped records go (default <name>.quarantine.jsonl beside the output)."
+        ),
+    ] = None,
+    rules: Annotated[
+        Optional[str], typer.Option("--rules", "-r", help="Rule set for --drop-duplicates (name or YAML path).")
+    ] = None,
+    drop_duplicates: Annotated[
+        bool, typer.Option("--drop-duplicates", help="Also drop every duplicate except the kept member of its cluster.")
+    ] = False,
+    scrub_pii: Annotated[bool, typer.Option("--scrub-pii", help="Replace PII in the written records.")] = False,
+    pii_mode: Annotated[
+        str, typer.Option("--pii-mode", help="mask | placeholder | fake (with --scrub-pii).")
+    ] = "placeholder",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every changed and dropped line.")] = False,
+) -> None:
+    """Write the dataset with review decisions applied: fixes and edits in, dropped records out."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from curate.decisions import load_decisions
+    from curate.export import duplicate_drops, export_dataset
+    from curate.yamlfile import ConfigError
+
+    if not Path(path).is_file():
+        fail(f"{path}: no such file")
+    scrubber = load_scrubber(pii_mode) if scrub_pii else None
+    try:
+        log = load_decisions(path)
+    except ConfigError as exc:
+        fail(str(exc))
+    ruleset, chosen, ctx, _ = prepare_rules(rules, None, None, None)
+    read = read_options(ruleset)
+    drop_lines: dict[int, str] = {}
+    if drop_duplicates:
+        from curate.engine import Engine, EngineOptions
+
+        dedup = [r for r in chosen if r.check.startswith("dedup.")]
+        if not dedup:
+            fail("--drop-duplicates: the rule set has no dedup rules")
+        report = Engine(dedup, ctx, EngineOptions(read=read), ruleset_name=ruleset.name).run([path])
+        drop_lines = duplicate_drops(report.findings)
+    try:
+        result = export_dataset(
+            path, log, out=output, quarantine=quarantine, read=read, drop_lines=drop_lines, scrubber=scrubber
+        )
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    print_result(result, Console(highlight=False), verbose)
+
+
+def print_result(result, console, verbose: bool = False) -> None:  # noqa: ANN001
+    from rich.text import Text
+
+    text = Text()
+    text.append(f"wrote {result.written:,} records to {result.out}", style="bold")
+    console.print(text)
+    parts = [
+        (result.fixed, "fixed"),
+        (result.edited, "edited"),
+        (result.dropped, "dropped in review"),
+        (result.dropped_duplicates, "dropped as duplicates"),
+        (result.unparseable, "unparseable, left out"),
+        (result.normalised, "re-serialised (reader repairs)"),
+        (result.blank, "blank lines removed"),
+        (result.scrubbed_records, f"scrubbed ({result.scrubbed_values:,} PII values)"),
+    ]
+    summary = ", ".join(f"{n:,} {label}" for n, label in parts if n) or "no changes: the output equals the input"
+    console.print(Text(f"  {summary}"))
+    if result.quarantine and result.quarantined:
+        console.print(Text(f"  {result.quarantined:,} records in quarantine: {result.quarantine}"))
+    limit = None if verbose else 20
+    for line, what in result.changes[:limit]:
+        console.print(Text(f"  line {line}: {what}", style="dim"), soft_wrap=True)
+    if limit is not None and len(result.changes) > limit:
+        console.print(Text(f"  … {len(result.changes) - limit:,} more (use --verbose)", style="dim"))

@@ -1,0 +1,72 @@
+"""`curate review`: the Textual review UI over one dataset's findings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from curate.cli import app
+from curate.cli.common import fail, prepare_rules
+
+
+@app.command()
+def review(
+    path: Annotated[str, typer.Argument(help="The dataset to review (JSONL or JSON array).")],
+    rules: Annotated[
+        Optional[str], typer.Option("--rules", "-r", help="Rule set name (default, openai, strict) or a YAML path.")
+    ] = None,
+    select: Annotated[
+        Optional[list[str]], typer.Option("--select", "-s", help="Only these rule ids, checks or families.")
+    ] = None,
+    ignore: Annotated[
+        Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rule ids, checks or families.")
+    ] = None,
+    output: Annotated[
+        Optional[str], typer.Option("--output", "-o", help="Where x exports to (default <name>.curated.jsonl).")
+    ] = None,
+    input_format: Annotated[
+        Optional[str], typer.Option("--input-format", help="Treat every record as this format.")
+    ] = None,
+    keys: Annotated[
+        Optional[str],
+        typer.Option("--keys", help="YAML file remapping keys (action: keys); default ~/.config/curate/keys.yaml."),
+    ] = None,
+) -> None:
+    """Review flagged records: accept, fix, edit or drop them; decisions are saved as you go."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from curate.cli.export import read_options
+    from curate.decisions import decisions_path
+    from curate.review import ReviewSession
+    from curate.tui.keys import KeymapError, load_keymap
+    from curate.yamlfile import ConfigError
+
+    if not Path(path).is_file():
+        fail(f"{path}: no such file")
+    try:
+        keymap = load_keymap(keys)
+    except KeymapError as exc:
+        fail(str(exc))
+    ruleset, chosen, ctx, _ = prepare_rules(rules, select, ignore, None)
+    read = read_options(ruleset)
+    console = Console(stderr=True, highlight=False)
+    try:
+        with console.status(f"checking {path} …"):
+            session = ReviewSession.open(path, chosen, ctx, read, input_format, ruleset_name=ruleset.name)
+    except ConfigError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot read input: {exc.strerror or exc}")
+    from curate.tui.app import ReviewApp
+
+    ReviewApp(session, output=output, keymap=keymap).run()
+    counts = session.counts()
+    done = sum(n for s, n in counts.items() if s != "pending")
+    console.print(
+        f"{done:,} of {len(session.items):,} flagged records decided, {counts.get('pending', 0):,} pending; "
+        f"decisions in {decisions_path(path)}",
+        markup=False,
+    )

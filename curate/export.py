@@ -1,0 +1,193 @@
+"""Apply a review's decisions to a dataset and write the result: the input is never modified.
+
+Records the reviewer fixed or edited are replaced, dropped ones go to a quarantine file with
+their reasons, and everything else is copied byte for byte (JSONL) so the output differs from
+the input exactly where a decision says so. Both files are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from curate.decisions import DecisionLog
+from curate.fixes import finite as _finite
+from curate.io.atomic import atomic_writer
+from curate.io.reader import FileStats, ReadOptions, iter_raw, to_record
+
+
+class Scrubber(Protocol):
+    def scrub_record(self, data: Any) -> tuple[Any, int]: ...
+
+
+@dataclass(slots=True)
+class ExportResult:
+    input: str
+    out: str
+    quarantine: str | None
+    written: int = 0
+    fixed: int = 0
+    edited: int = 0
+    dropped: int = 0  # by a review decision
+    dropped_duplicates: int = 0
+    unparseable: int = 0  # lines that are not a JSON object: quarantined unless repaired in review
+    blank: int = 0  # blank lines left out
+    normalised: int = 0  # re-serialised because the reader repaired them (BOM, CRLF, NaN, duplicate key)
+    scrubbed_records: int = 0
+    scrubbed_values: int = 0
+    changes: list[tuple[int, str]] = field(default_factory=list)  # (line, what happened), for printing
+
+    @property
+    def quarantined(self) -> int:
+        return self.dropped + self.dropped_duplicates + self.unparseable
+
+
+def default_out(path: str | Path) -> Path:
+    p = Path(path)
+    return p.with_name(f"{p.stem}.curated.jsonl")
+
+
+def default_quarantine(path: str | Path, out: str | Path) -> Path:
+    return Path(out).with_name(f"{Path(path).stem}.quarantine.jsonl")
+
+
+def dump_line(data: Any) -> bytes:
+    """One JSON line in the most common JSONL style (Python's separators, UTF-8 text)."""
+    try:
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # NaN/Infinity the reader accepted: strict JSON has no such thing
+        text = json.dumps(_finite(data), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: keep them as \u escapes
+        return json.dumps(_finite(data), ensure_ascii=True).encode("ascii")
+
+
+class _Decided:
+    """The log turned into lookups by (key, occurrence); None as occurrence means every copy."""
+
+    def __init__(self, log: DecisionLog) -> None:
+        self.drops: dict[tuple[str, int | None], str] = {}
+        self.replaced: dict[tuple[str, int | None], tuple[str, Any]] = {}
+        for d in log.decisions:  # in time order: the latest fix or edit wins
+            if d.action == "drop":
+                self.drops[(d.key, d.occurrence)] = d.reason or "dropped in review"
+            elif d.action in ("fix", "edit") and d.record is not None:
+                self.replaced[(d.key, d.occurrence)] = (d.action, d.record)
+
+    def drop_reason(self, key: str, occ: int) -> str | None:
+        return self.drops.get((key, occ)) or self.drops.get((key, None))
+
+    def replacement(self, key: str, occ: int) -> tuple[str, Any] | None:
+        return self.replaced.get((key, occ)) or self.replaced.get((key, None))
+
+
+def export_dataset(
+    path: str | Path,
+    log: DecisionLog,
+    out: str | Path | None = None,
+    quarantine: str | Path | None = None,
+    read: ReadOptions | None = None,
+    drop_lines: dict[int, str] | None = None,
+    scrubber: Scrubber | None = None,
+) -> ExportResult:
+    """Write `out` (default `<name>.curated.jsonl`) and the quarantine file; return what changed.
+
+    `drop_lines` maps line -> reason for records dropped by rule rather than by a decision
+    (the non-kept members of duplicate clusters, found by a run over this same file).
+    """
+    src = Path(path)
+    out_path = Path(out) if out is not None else default_out(src)
+    q_path = Path(quarantine) if quarantine is not None else default_quarantine(src, out_path)
+    for p in (out_path, q_path):
+        if p.resolve() == src.resolve():
+            raise ValueError(f"{p} is the input file; export never overwrites its input")
+    read = read or ReadOptions()
+    decided = _Decided(log)
+    drop_lines = drop_lines or {}
+    result = ExportResult(str(src), str(out_path), None)
+    seen: Counter[str] = Counter()
+    quarantined: list[bytes] = []
+    stats = FileStats()
+    with atomic_writer(out_path) as f:
+        for item in iter_raw(str(src), read, stats):
+            record = to_record(str(src), item, read)
+            if item.raw is None and any(p.code == "schema.blank_line" for p in item.problems):
+                result.blank += 1
+                continue
+            key = record.key
+            seen[key] += 1
+            reason = decided.drop_reason(key, seen[key])
+            replaced = decided.replacement(key, seen[key])
+            if reason is not None:
+                result.dropped += 1
+                quarantined.append(_quarantine_line(record, item.raw, key, [reason]))
+                result.changes.append((record.line, f"dropped: {reason}"))
+                continue
+            if record.line in drop_lines and replaced is None:
+                result.dropped_duplicates += 1
+                quarantined.append(_quarantine_line(record, item.raw, key, [drop_lines[record.line]]))
+                result.changes.append((record.line, f"dropped: {drop_lines[record.line]}"))
+                continue
+            if replaced is not None:
+                action, data = replaced
+                if action == "fix":
+                    result.fixed += 1
+                else:
+                    result.edited += 1
+                result.changes.append((record.line, "fixed" if action == "fix" else "edited"))
+                line = None
+            elif not record.ok:
+                result.unparseable += 1
+                why = "; ".join(p.message for p in record.problems) or "not a JSON object"
+                quarantined.append(_quarantine_line(record, item.raw, key, [f"unparseable: {why}"]))
+                result.changes.append((record.line, f"left out, unparseable: {why}"))
+                continue
+            else:
+                data = record.data
+                verbatim = stats.layout == "jsonl" and not record.problems and item.raw is not None
+                line = item.raw if verbatim else None
+                if not verbatim:
+                    result.normalised += 1
+            if scrubber is not None:
+                data, n = scrubber.scrub_record(data)
+                if n:
+                    result.scrubbed_records += 1
+                    result.scrubbed_values += n
+                    line = None
+            f.write(line if line is not None else dump_line(data))
+            f.write(b"\n")
+            result.written += 1
+    if quarantined or q_path.exists():
+        with atomic_writer(q_path) as q:
+            for row in quarantined:
+                q.write(row + b"\n")
+        result.quarantine = str(q_path)
+    return result
+
+
+def _quarantine_line(record: Any, raw: bytes | None, key: str, reasons: list[str]) -> bytes:
+    row: dict[str, Any] = {"line": record.line, "key": key, "reasons": reasons}
+    if record.data is not None:
+        row["record"] = record.data
+    else:
+        row["raw"] = raw.decode("utf-8", "replace") if raw is not None else ""
+    return dump_line(row)
+
+
+def duplicate_drops(findings: list[Any]) -> dict[int, str]:
+    """line -> reason for the non-kept members of duplicate clusters (dedup findings)."""
+    out: dict[int, str] = {}
+    for f in findings:
+        if f.check.split(".", 1)[0] != "dedup" or f.line is None:
+            continue
+        d = f.data or {}
+        if d.get("kept") is True or d.get("keep") is True:
+            continue
+        if "duplicate_of" in d or "cluster" in d:
+            of = d.get("duplicate_of")
+            out.setdefault(f.line, f"{f.rule}: duplicate of line {of}" if of is not None else f"{f.rule}: {f.message}")
+    return out

@@ -1,0 +1,96 @@
+"""Random access to the records of one dataset file by line number, without loading it.
+
+Review shows one record at a time out of files of any size: a JSONL file is indexed by the
+byte offset of each line (8 bytes a line, toolong-style) and a line is read when asked for.
+A JSON array is small in practice and kept as raw items.
+"""
+
+from __future__ import annotations
+
+from array import array
+from pathlib import Path
+
+from curate.io.reader import Block, FileStats, RawItem, ReadOptions, block_items, iter_raw, to_record
+from curate.model import Record
+
+_CHUNK = 1 << 20
+
+
+class RecordStore:
+    def __init__(self, path: str | Path, options: ReadOptions | None = None, input_format: str | None = None) -> None:
+        self.path = str(path)
+        self.options = options or ReadOptions()
+        self.input_format = input_format
+        self._items: dict[int, RawItem] | None = None
+        self._offsets = array("q")
+        with open(self.path, "rb") as f:
+            head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head.startswith(b"["):
+            self.layout = "json-array"
+            self._items = {item.line: item for item in iter_raw(self.path, self.options, FileStats())}
+        else:
+            self.layout = "jsonl"
+            self._index()
+
+    def _index(self) -> None:
+        offsets = self._offsets
+        offsets.append(0)
+        pos = 0
+        with open(self.path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                start = 0
+                while (nl := chunk.find(b"\n", start)) != -1:
+                    offsets.append(pos + nl + 1)
+                    start = nl + 1
+                pos += len(chunk)
+        if offsets[-1] == pos:  # the file ends with a newline: no record after it
+            offsets.pop()
+
+    @property
+    def lines(self) -> int:
+        return len(self._offsets) if self._items is None else max(self._items, default=0)
+
+    def raw_bytes(self, line: int) -> bytes | None:
+        """The bytes of a JSONL line as written (newline removed), or the element of a JSON array."""
+        if self._items is not None:
+            item = self._items.get(line)
+            return item.raw if item else None
+        if not 1 <= line <= len(self._offsets):
+            return None
+        start = self._offsets[line - 1]
+        end = self._offsets[line] if line < len(self._offsets) else None
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            data = f.read(end - start) if end is not None else f.read()
+        return data.removesuffix(b"\n")
+
+    def raw_item(self, line: int) -> RawItem | None:
+        if self._items is not None:
+            return self._items.get(line)
+        data = self.raw_bytes(line)
+        if data is None:
+            return None
+        return next(iter(block_items(Block(line, data, line == 1), FileStats())), None)
+
+    def record(self, line: int) -> Record | None:
+        item = self.raw_item(line)
+        if item is None:
+            return None
+        record = to_record(self.path, item, self.options)
+        if self.input_format:
+            record.format_hint = self.input_format
+        return record
+
+    def lines_containing(self, needle: str) -> set[int]:
+        """Lines whose raw text contains `needle` (case-insensitive): a search over content."""
+        low = needle.lower()
+        if not low:
+            return set()
+        if self._items is not None:
+            return {n for n, it in self._items.items() if it.raw and low in it.raw.decode("utf-8", "replace").lower()}
+        out: set[int] = set()
+        with open(self.path, "rb") as f:
+            for n, raw in enumerate(f, start=1):
+                if low in raw.decode("utf-8", "replace").lower():
+                    out.add(n)
+        return out

@@ -1,0 +1,1 @@
+"""Modal screens of the review UI: confirmations, the editor, filters and help."""

@@ -1,0 +1,107 @@
+"""The list of flagged records, drawn line by line: only visible rows are ever built.
+
+A ScrollView whose virtual height is the number of records in the view; `render_line` builds
+the one row asked for. 100,000 flagged records cost no more widgets than ten (toolong-style).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from curate.model import Severity
+from curate.review import ReviewSession
+from curate.tui.text import one_line
+
+ICONS = {
+    "pending": ("•", "yellow"),
+    "accepted": ("✓", "green"),
+    "dropped": ("✗", "red"),
+    "fixed": ("✎", "green"),
+    "edited": ("✎", "cyan"),
+}
+SEV = {Severity.ERROR: ("E", "bold red"), Severity.WARNING: ("W", "yellow"), Severity.INFO: ("I", "cyan")}
+
+
+class FlaggedList(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {"flagged-list--cursor"}
+    DEFAULT_CSS = """
+    FlaggedList > .flagged-list--cursor { background: $accent 50%; text-style: bold; }
+    """
+
+    @dataclass
+    class Selected(Message):
+        """The cursor moved (by mouse): the app redraws the record."""
+
+        position: int
+
+    def __init__(self, session: ReviewSession, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.session = session
+
+    def on_mount(self) -> None:
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        """The view or its statuses changed: resize, keep the cursor visible, redraw."""
+        self.virtual_size = Size(self.size.width, len(self.session.view))
+        self.scroll_to_cursor()
+        self.refresh()
+
+    def scroll_to_cursor(self) -> None:
+        height = max(1, self.scrollable_content_region.height)
+        y = self.session.cursor
+        top = int(self.scroll_offset.y)
+        if y < top:
+            self.scroll_to(y=y, animate=False)
+        elif y >= top + height:
+            self.scroll_to(y=y - height + 1, animate=False)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width or self.size.width
+        index = int(self.scroll_offset.y) + y
+        view = self.session.view
+        if index >= len(view):
+            return Strip.blank(width, self.rich_style)
+        text = self.row(index, width)
+        if index == self.session.cursor:
+            text.stylize(self.get_component_rich_style("flagged-list--cursor"))
+        segments = list(text.render(self.app.console))
+        return Strip(segments).crop_extend(0, width, self.rich_style)
+
+    def row(self, index: int, width: int) -> Text:
+        s = self.session
+        item = s.items[s.view[index]]
+        status = s.status(item)
+        icon, icon_style = ICONS.get(status, ("?", ""))
+        pending = s.pending_findings(item)
+        shown = pending[0] if pending else (item.findings[0] if item.findings else None)
+        letter, sev_style = SEV[item.worst]
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(f"{icon} ", style=icon_style)
+        text.append(f"{item.label:>7} ", style="bold")
+        text.append(f"{letter} ", style=sev_style)
+        if shown is not None:
+            text.append(shown.rule, style="magenta" if status == "pending" else "dim")
+            text.append(" ")
+            text.append(one_line(shown.message, 300), style="" if status == "pending" else "dim")
+        more = len(item.findings) - 1
+        if more > 0:
+            text.append(f" +{more}", style="dim")
+        text.truncate(width, overflow="ellipsis", pad=True)
+        return text
+
+    def on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_offset.y) + event.y
+        if 0 <= index < len(self.session.view):
+            self.post_message(self.Selected(index))
+
+    def region_of_cursor(self) -> Region:
+        return Region(0, self.session.cursor, self.size.width, 1)
+
