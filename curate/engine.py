@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from curate.check import Check, DatasetCheck, RecordRef, RunContext, RunState
 from curate.config import Rule
@@ -25,6 +25,9 @@ from curate.io.reader import BLOCK_BYTES, Block, FileStats, RawItem, ReadOptions
 from curate.model import Finding, Hit, Record, fingerprint
 from curate.registry import Registry, load_registry
 from curate.report import DatasetInfo, Report
+
+if TYPE_CHECKING:
+    from curate.cache import ResultCache
 
 MAX_CHECK_ERRORS = 20
 _SKIP = object()  # a dataset check that does not look at this record
@@ -52,6 +55,7 @@ class EngineOptions:
     on_progress: Callable[[Progress], None] | None = None
     jobs: int = 0  # worker processes; 0 = one per CPU core, 1 = run inline
     block_bytes: int = BLOCK_BYTES  # JSONL is cut into blocks of whole lines of about this size
+    cache: ResultCache | None = None  # per-record results keyed by raw content (curate/cache.py)
 
 
 @dataclass(slots=True)
@@ -70,6 +74,7 @@ class _Batch:
     extracted: list[list[Any]] = field(default_factory=list)  # per record: one per dataset check
     errors: list[str] = field(default_factory=list)
     file_stats: FileStats | None = None
+    cached: list[tuple[bytes, bytes]] = field(default_factory=list)  # new cache entries (record hash, value)
 
 
 def _bind(
@@ -85,8 +90,16 @@ def _bind(
 class _Processor:
     """The per-record half of an audit; one lives in each worker process (and one inline)."""
 
-    def __init__(self, rules: list[Rule], ctx: RunContext, read: ReadOptions, input_format: str | None) -> None:
+    def __init__(
+        self,
+        rules: list[Rule],
+        ctx: RunContext,
+        read: ReadOptions,
+        input_format: str | None,
+        cache: ResultCache | None = None,
+    ) -> None:
         self.record_checks, self.dataset_checks = _bind(rules, load_registry(), ctx)
+        self.cache = cache if cache is not None and cache.enabled and cache.run_id else None
         self.read = read
         self.input_format = input_format
         self.errors: list[str] = []
@@ -99,8 +112,11 @@ class _Processor:
             items: Iterable[RawItem] = block_items(unit, batch.file_stats)
         else:
             items = unit
-        for item in items:
-            self.process_one(to_record(path, item, self.read), batch)
+        if self.cache is not None:
+            self.cache.process(self, path, items, batch)  # replays cached records, runs and keeps the rest
+        else:
+            for item in items:
+                self.process_one(to_record(path, item, self.read), batch)
         batch.errors, self.errors = self.errors, []
         return batch
 
@@ -173,12 +189,14 @@ def make_finding(rule: Rule, hit: Hit, path: str | None, line: int | None, key: 
 _WORKER: _Processor | None = None
 
 
-def _init_worker(rules: list[Rule], ctx: RunContext, read: ReadOptions, input_format: str | None) -> None:
+def _init_worker(
+    rules: list[Rule], ctx: RunContext, read: ReadOptions, input_format: str | None, cache: ResultCache | None = None
+) -> None:
     global _WORKER
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C and shuts us down
-    _WORKER = _Processor(rules, ctx, read, input_format)
+    _WORKER = _Processor(rules, ctx, read, input_format, cache)
 
 
 def _work(path: str, unit: Block | list[RawItem]) -> _Batch:
@@ -231,6 +249,11 @@ class Engine:
         report = Report(ruleset=self.ruleset_name, rules=self.rules, target=self.ctx.target)
         columns = _Columns()
         findings: list[Finding] = []
+        cache = self.options.cache
+        if cache is not None:
+            cache.prepare(
+                self.rules, self.registry, self.dataset_checks, self.ctx, self.options.read, self.options.input_format
+            )
         try:
             for index, path in enumerate(paths):
                 fstats = FileStats()
@@ -259,6 +282,8 @@ class Engine:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
+            if cache is not None:
+                cache.close()  # writes the new entries
         self._progress(Progress(paths[-1] if paths else "", columns.n, "finalizing"))
         state = RunState(columns.cols, columns.n, [], self.ctx)
         findings.extend(self._finalize(state))
@@ -314,13 +339,15 @@ class Engine:
                 max_workers=self._jobs(),
                 mp_context=multiprocessing.get_context(method),
                 initializer=_init_worker,
-                initargs=(self.rules, self.ctx, self.options.read, self.options.input_format),
+                initargs=(self.rules, self.ctx, self.options.read, self.options.input_format, self.options.cache),
             )
         return self._pool
 
     def _inline_process(self, path: str, unit: Block | list[RawItem], fstats: FileStats) -> _Batch:
         if self._inline is None:
-            self._inline = _Processor(self.rules, self.ctx, self.options.read, self.options.input_format)
+            self._inline = _Processor(
+                self.rules, self.ctx, self.options.read, self.options.input_format, self.options.cache
+            )
         return self._merged(self._inline.process(path, unit), fstats)
 
     def _collect(self, future: Future[_Batch], fstats: FileStats) -> _Batch:
@@ -330,6 +357,8 @@ class Engine:
         self.errors.extend(batch.errors)
         if batch.file_stats is not None:
             fstats.merge(batch.file_stats)
+        if batch.cached and self.options.cache is not None:
+            self.options.cache.store(batch.cached)
         return batch
 
     def _progress(self, progress: Progress) -> None:

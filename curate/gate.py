@@ -1,0 +1,135 @@
+"""What turns `curate check` into a gate (pre-commit, CI): which files are datasets, the whole
+project's datasets, the findings already accepted (decisions files and the baseline), the cache.
+
+Kept out of the CLI module so `check` and `baseline` share it and tests call it directly.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from curate.baseline import DEFAULT_BASELINE, load_baseline
+from curate.yamlfile import ConfigError
+
+# A pretty-printed JSON object (package.json, tsconfig.json, .vscode/settings.json) is not a
+# dataset; a JSON array, JSONL, or a single-line object (a one-record JSONL) is.
+_SNIFF_LIMIT = 64 << 20  # never parse more than this to decide: larger files are datasets
+
+
+def not_a_dataset(path: str) -> str | None:
+    """Why a `.json` file is not a dataset (a multi-line JSON object, not records), or None."""
+    if path == "-" or not path.endswith(".json"):
+        return None
+    try:
+        if os.path.getsize(path) > _SNIFF_LIMIT:
+            return None
+        data = Path(path).read_bytes()
+    except OSError:
+        return None  # let the reader report it
+    body = data.removeprefix(b"\xef\xbb\xbf").strip()
+    if not body.startswith(b"{") or b"\n" not in body:
+        return None
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None  # JSONL (one object per line), or broken: the checks report it
+    if isinstance(value, dict):
+        return "a JSON object, not a dataset (curate reads JSONL or a JSON array of records)"
+    return None
+
+
+@dataclass(slots=True)
+class Inputs:
+    files: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+
+def project_datasets(start: Path | None = None) -> list[str]:
+    """`[tool.curate] datasets` (paths or globs, relative to the pyproject.toml), as paths from here."""
+    from curate.config import load_project_settings
+
+    settings, pyproject = load_project_settings(start)
+    if not settings.datasets or pyproject is None:
+        raise ConfigError(
+            "no datasets given and none configured: pass paths, or add "
+            '`datasets = ["data/*.jsonl"]` under [tool.curate] in pyproject.toml'
+        )
+    root = pyproject.parent
+    out: list[str] = []
+    for pattern in settings.datasets:
+        full = pattern if os.path.isabs(pattern) else str(root / pattern)
+        matches = sorted(glob.glob(full, recursive=True)) if glob.has_magic(full) else [full]
+        if not matches or not all(os.path.exists(m) for m in matches):
+            raise ConfigError(f"[tool.curate] datasets: {pattern!r} matches no file", pyproject)
+        out.extend(_relative(m) for m in matches)
+    return out
+
+
+def _relative(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def gather(paths: list[str], project: bool, expand: Callable[[list[str]], list[str]]) -> Inputs:
+    """The files to check: the given paths (expanded), plus the project's datasets with --project
+    (or when no path is given). Non-dataset JSON files are skipped, and said so."""
+    wanted = list(paths)
+    if project or not wanted:
+        wanted += project_datasets()
+    inputs = Inputs()
+    seen: set[str] = set()
+    for path in expand(wanted):
+        norm = os.path.normpath(path) if path != "-" else path
+        if norm in seen:
+            continue
+        seen.add(norm)
+        why = not_a_dataset(path)
+        if why:
+            inputs.skipped.append((path, why))
+        else:
+            inputs.files.append(path)
+    return inputs
+
+
+def find_baseline(explicit: str | None) -> Path | None:
+    """--baseline FILE, else .curate-baseline.json here or beside the project's pyproject.toml."""
+    if explicit:
+        return Path(explicit)
+    here = Path(DEFAULT_BASELINE)
+    if here.is_file():
+        return here
+    from curate.config import load_project_settings
+
+    try:
+        _, pyproject = load_project_settings()
+    except ConfigError:
+        return None
+    if pyproject is not None and (pyproject.parent / DEFAULT_BASELINE).is_file():
+        return pyproject.parent / DEFAULT_BASELINE
+    return None
+
+
+def accepted(files: list[str], baseline: Path | None, decisions: bool = True) -> frozenset[str]:
+    """Fingerprints that do not fail the check: accepted in review (each dataset's decisions
+    file) or recorded in the baseline. A malformed file is a ConfigError (exit 2), never ignored."""
+    from curate.decisions import load_decisions
+
+    out: set[str] = set()
+    if decisions:
+        for f in files:
+            if f != "-":
+                out |= load_decisions(f).accepted_fingerprints()
+    if baseline is not None:
+        if not baseline.is_file():
+            raise ConfigError(f"baseline {baseline} not found (create it with `curate baseline PATH`)")
+        out |= load_baseline(baseline).fingerprints()
+    return frozenset(out)
