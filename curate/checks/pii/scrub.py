@@ -100,6 +100,14 @@ class Scrubber:
             return items, total
         return node, 0
 
+    def _fake_word(self, word: str, first: bool) -> str:
+        k = ("PERSON_WORD", f"{int(first)}{word.lower()}")
+        fake = self._fakes.get(k)
+        if fake is None:
+            self._fake("", k[1])  # seeds the shared Faker from the word
+            fake = self._fakes[k] = self._faker.first_name() if first else self._faker.last_name()
+        return fake
+
     def _fake(self, entity: str, norm: str) -> str:
         """A fake chosen by a keyed hash of the value: same value, same fake, in every run."""
         seed = int.from_bytes(hmac.new(self._key, f"{entity}\x1f{norm}".encode(), hashlib.sha256).digest()[:8], "big")
@@ -126,8 +134,9 @@ class Scrubber:
             return f"{net}.{r.randint(1, 254)}"
         if entity == "URL":
             return f"https://example.com/{f.uri_path()}"
-        if entity == "PERSON":
-            return f.name()
+        if entity == "PERSON":  # word by word, so "Jane Roe" and a later "Jane" stay the same person
+            words = norm.split() or [norm]
+            return " ".join(self._fake_word(w, i == 0) for i, w in enumerate(words))
         if entity == "LOCATION":
             return f.city()
         return f"<{entity}>"
