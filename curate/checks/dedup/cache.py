@@ -1,0 +1,166 @@
+"""Signature cache: a second run on a grown file only sketches the new records.
+
+Keyed by a hash of each record's selected text, inside a file whose name carries the
+parameters, the algorithm version and the datasketch version (2.0 changed its hashing, so
+old signatures must never be mixed with new ones). Files hold hashes and signatures only,
+never text. Default place: `$CURATE_CACHE_DIR/dedup` or `$XDG_CACHE_HOME/curate/dedup` (per
+user, nothing to ignore in git; the rule parameter `cache_dir` moves it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from curate.checks.dedup.store import Sketch, StoreArrays
+from curate.io.atomic import atomic_writer
+
+MAGIC = b"CURATE-DEDUP-1\n\x00"
+_READERS: dict[tuple[str, int, int], _Reader | None] = {}  # per process, by (file, mtime, size)
+
+
+def default_dir() -> Path:
+    """Per user like the result cache: `$CURATE_CACHE_DIR/dedup`, else `$XDG_CACHE_HOME/curate/dedup`."""
+    env = os.environ.get("CURATE_CACHE_DIR")
+    if env:
+        return Path(env) / "dedup"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "curate" / "dedup"
+
+
+def cache_file(dataset: str, tag: str, cache_dir: str | None) -> Path | None:
+    """One file per dataset path and parameter set; stdin is never cached."""
+    if dataset == "-":
+        return None
+    src = Path(dataset).resolve()
+    where = hashlib.blake2b(str(src).encode(), digest_size=4).hexdigest()
+    name = f"{src.name}-{where}-{hashlib.blake2b(tag.encode(), digest_size=5).hexdigest()}.dedup"
+    return (Path(cache_dir) if cache_dir else default_dir()) / name
+
+
+class SignatureCache:
+    def __init__(self, tag: str, cache_dir: str | None) -> None:
+        self.tag = tag
+        self.cache_dir = cache_dir
+
+    def _reader(self, dataset: str) -> _Reader | None:
+        f = cache_file(dataset, self.tag, self.cache_dir)
+        if f is None:
+            return None
+        try:
+            st = f.stat()
+        except OSError:
+            return None
+        k = (str(f), st.st_mtime_ns, st.st_size)
+        if k not in _READERS:
+            _READERS[k] = _Reader.open(f, self.tag)
+        return _READERS[k]
+
+    def lookup(self, dataset: str, key: bytes) -> Sketch | None:
+        reader = self._reader(dataset)
+        return reader.get(key) if reader is not None else None
+
+    def write(self, dataset: str, arrays: StoreArrays, rows: Any, nbands: int) -> Path | None:
+        """Write the sketches of `rows` (the records of `dataset`); returns the file or None."""
+        import numpy as np
+
+        f = cache_file(dataset, self.tag, self.cache_dir)
+        if f is None:
+            return None
+        th = np.ascontiguousarray(arrays.text_hash[rows])
+        k1 = th[:, :8].copy().view(np.uint64).ravel()
+        k2 = th[:, 8:].copy().view(np.uint64).ravel()
+        order = np.lexsort((k2, k1))
+        k1, k2 = k1[order], k2[order]
+        uniq = (
+            np.concatenate(([True], (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1]))) if len(k1) else np.zeros(0, dtype=bool)
+        )
+        sel = np.asarray(rows)[order][uniq]
+        k1, k2 = k1[uniq], k2[uniq]
+        lens = arrays.offsets[sel + 1] - arrays.offsets[sel]
+        offsets = np.zeros(len(sel) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        sh = np.concatenate([arrays.shingle_set(i) for i in sel.tolist()]) if len(sel) else np.zeros(0, np.uint32)
+        parts = {
+            "k1": k1,
+            "k2": k2,
+            "exact": arrays.exact[sel],
+            "same": arrays.same[sel],
+            "words": arrays.words[sel],
+            "bands": arrays.bands[sel].reshape(len(sel), nbands),
+            "offsets": offsets,
+            "shingles": sh.astype(np.uint32),
+        }
+        f.parent.mkdir(parents=True, exist_ok=True)
+        meta: dict[str, Any] = {"tag": self.tag, "n": len(sel), "arrays": {}}
+        pos = 0
+        for name, arr in parts.items():
+            meta["arrays"][name] = [arr.dtype.str, list(arr.shape), pos]
+            pos += (arr.nbytes + 63) // 64 * 64
+        header = json.dumps(meta).encode()
+        start = (len(MAGIC) + 8 + len(header) + 63) // 64 * 64
+        with atomic_writer(f) as out:
+            out.write(MAGIC + len(header).to_bytes(8, "little") + header)
+            out.write(b"\x00" * (start - len(MAGIC) - 8 - len(header)))
+            for arr in parts.values():
+                data = np.ascontiguousarray(arr).tobytes()
+                out.write(data + b"\x00" * ((len(data) + 63) // 64 * 64 - len(data)))
+        return f
+
+
+class _Reader:
+    """Memory-mapped arrays of one cache file; lookups are a binary search, no full load."""
+
+    def __init__(self, arrays: dict[str, Any]) -> None:
+        self.a = arrays
+        self.n = len(arrays["k1"])
+
+    @classmethod
+    def open(cls, f: Path, tag: str) -> _Reader | None:
+        import numpy as np
+
+        try:
+            with open(f, "rb") as fh:
+                if fh.read(len(MAGIC)) != MAGIC:
+                    return None
+                size = int.from_bytes(fh.read(8), "little")
+                meta = json.loads(fh.read(size))
+            if meta.get("tag") != tag:
+                return None
+            start = (len(MAGIC) + 8 + size + 63) // 64 * 64
+            arrays = {}
+            for name, (dtype, shape, pos) in meta["arrays"].items():
+                if int(np.prod(shape)) == 0:
+                    arrays[name] = np.zeros(shape, dtype=dtype)
+                else:
+                    arrays[name] = np.memmap(f, dtype=dtype, mode="r", offset=start + pos, shape=tuple(shape))
+            return cls(arrays)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a damaged cache is ignored, never fatal
+
+    def get(self, key: bytes) -> Sketch | None:
+        import numpy as np
+
+        if self.n == 0:
+            return None
+        k1 = np.uint64(int.from_bytes(key[:8], "little"))
+        k2 = np.uint64(int.from_bytes(key[8:16], "little"))
+        a = self.a
+        pos = int(np.searchsorted(a["k1"], k1))
+        while pos < self.n and a["k1"][pos] == k1:
+            if a["k2"][pos] == k2:
+                lo, hi = int(a["offsets"][pos]), int(a["offsets"][pos + 1])
+                return Sketch(
+                    key,
+                    int(a["exact"][pos]),
+                    int(a["same"][pos]),
+                    int(a["words"][pos]),
+                    a["bands"][pos].tobytes(),
+                    a["shingles"][lo:hi].tobytes(),
+                    cached=True,
+                )
+            pos += 1
+        return None

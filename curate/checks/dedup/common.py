@@ -1,0 +1,164 @@
+"""What the dedup checks share: text parameters, the sketch of a record, kept-record policy."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from curate.check import Params
+from curate.checks.dedup.sketch import SketchParams, band_keys, choose_bands, shingle_hashes, signature
+from curate.checks.dedup.store import Sketch
+from curate.checks.dedup.text import TextScope, digest64, digest128, exact_text, selected_turns, turn_text, words
+from curate.model import Hit, Record
+
+KeepPolicy = Literal["first", "last", "longest", "shortest"]
+
+
+class TextParams(Params):
+    text: TextScope = Field(
+        "conversation", description="which turns count: conversation (all but system), all, user, assistant"
+    )
+
+
+class ExactNormParams(TextParams):
+    unicode: Literal["NFC", "NFKC", "none"] = Field("NFC", description="Unicode normalisation form")
+    ignore_case: bool = True
+    collapse_whitespace: bool = True
+    ignore_punctuation: bool = False
+
+
+class NearParams(TextParams):
+    threshold: float = Field(
+        0.6, gt=0.0, le=1.0, description="Jaccard similarity of word shingles that counts as a duplicate"
+    )
+    shingle: int = Field(3, ge=1, le=16, description="words per shingle")
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")
+    bands: int | None = Field(
+        None, ge=1, description="LSH bands (default: chosen so a pair at the threshold is found 98% of the time)"
+    )
+    min_words: int = Field(
+        8, ge=1, description="shorter texts are compared exactly only (tiny texts give noisy similarities)"
+    )
+    seed: int = 1
+    cache: bool = Field(True, description="keep signatures in ~/.cache/curate/dedup (or $CURATE_CACHE_DIR)")
+    cache_dir: str | None = Field(None, description="where to keep the signature cache instead")
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> NearParams:
+        if self.bands is not None and self.bands > self.num_perm:
+            raise ValueError("bands must not exceed num_perm")
+        return self
+
+    def sketch_params(self) -> SketchParams:
+        if self.bands is None:
+            bands, rows = choose_bands(self.threshold, self.num_perm)
+        else:
+            bands, rows = self.bands, self.num_perm // self.bands
+        return SketchParams(self.shingle, self.num_perm, bands, rows, self.seed)
+
+
+def exact_hash(record: Record, p: ExactNormParams, roles: frozenset[str] | None) -> int:
+    turns = selected_turns(record, p.text, roles)
+    return digest64(exact_text(turns, p.unicode, p.ignore_case, p.collapse_whitespace, p.ignore_punctuation))
+
+
+def selected_text(record: Record, scope: str, roles: frozenset[str] | None) -> tuple[str, str]:
+    """(exact-normalised text with roles, raw joined text) of the turns that count."""
+    turns = selected_turns(record, scope, roles)
+    return exact_text(turns), "\n".join(turn_text(t) for t in turns)
+
+
+def compute_sketch(exact_norm: str, raw: str, sp: SketchParams, min_words: int) -> Sketch:
+    """Shingle + MinHash one text. Texts under min_words get band keys that only collide with
+    an identical shingle set, so they are never near-matched by chance."""
+    import numpy as np
+
+    toks = words(raw)
+    sh = shingle_hashes(toks, sp.shingle)
+    sh_bytes = sh.tobytes()
+    same = int.from_bytes(hashlib.blake2b(sh_bytes, digest_size=8).digest(), "little")
+    if len(toks) >= min_words and len(sh):
+        bands = band_keys(signature(sh, sp), sp).tobytes()
+    else:
+        bands = (np.arange(sp.bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(same)).tobytes()
+    return Sketch(text_key(exact_norm, raw), digest64(exact_norm), same, len(toks), bands, sh_bytes)
+
+
+def text_key(exact_norm: str, raw: str) -> bytes:
+    """The cache key of a record: its selected text (roles included), never stored itself."""
+    return digest128(exact_norm + "\x00" + raw)
+
+
+class _Memo:
+    """One-record memo: near and contamination sketch the same record with the same
+    parameters; the engine calls their extract() back to back, so keep the last one."""
+
+    record: Any = None
+    key: Any = None
+    value: Any = None
+
+
+_MEMO = _Memo()
+
+
+def sketch_record(record: Record, p: NearParams, roles: frozenset[str] | None, cache: Any = None) -> Sketch:
+    key = (p.text, roles, p.shingle, p.num_perm, p.bands, p.threshold, p.min_words, p.seed, p.cache, p.cache_dir)
+    if _MEMO.record is record and _MEMO.key == key:
+        return _MEMO.value
+    exact_norm, raw = selected_text(record, p.text, roles)
+    sk = None
+    if cache is not None:
+        sk = cache.lookup(record.path, text_key(exact_norm, raw))
+    if sk is None:
+        sk = compute_sketch(exact_norm, raw, p.sketch_params(), p.min_words)
+    _MEMO.record, _MEMO.key, _MEMO.value = record, key, sk
+    return sk
+
+
+def rank_order(policy: str, n: int, words_arr: Any) -> Any:
+    """Indices in keep-priority order: the first of a cluster in this order is kept."""
+    import numpy as np
+
+    idx = np.arange(n)
+    if policy == "first":
+        return idx
+    if policy == "last":
+        return idx[::-1].copy()
+    if policy == "longest":
+        return np.lexsort((idx, -words_arr))
+    return np.lexsort((idx, words_arr))
+
+
+def cluster_id(kind: str, kept_key: str) -> str:
+    return f"{kind}-{hashlib.blake2b(kept_key.encode(), digest_size=5).hexdigest()}"
+
+
+def pair_hit(
+    message: str,
+    fix: str,
+    rec: tuple[str, int, str],
+    kept: tuple[str, int, str],
+    data: dict[str, Any],
+    field: str | None = None,
+    identity: str | None = None,
+) -> Hit:
+    """A finding on `rec` that names its kept record; `{where}` in message/fix becomes
+    "line N" in the same file, else "path:N"."""
+    path, line, key = rec
+    kpath, kline, kkey = kept
+    where = f"line {kline}" if kpath == path else f"{kpath}:{kline}"
+    data = {**data, "duplicate_of": kline}
+    if kpath != path:
+        data["duplicate_of_path"] = kpath
+    return Hit(
+        message.format(where=where),
+        field=field,
+        data=data,
+        fix=fix.format(where=where),
+        line=line,
+        key=key,
+        path=path,
+        identity=identity if identity is not None else kkey,
+    )

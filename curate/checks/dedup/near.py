@@ -1,0 +1,165 @@
+"""`dedup.near`: near-duplicates by MinHash + LSH, every candidate verified by exact Jaccard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import Field
+
+from curate.check import DatasetCheck, RecordRef, RunState
+from curate.checks.dedup.cache import SignatureCache
+from curate.checks.dedup.cluster import candidate_pairs, star_clusters, verify
+from curate.checks.dedup.common import KeepPolicy, NearParams, cluster_id, pair_hit, rank_order, sketch_record
+from curate.checks.dedup.stats import similarity_summary
+from curate.checks.dedup.store import Sketch, SketchStore
+from curate.model import Hit, Record, Severity
+
+
+class NearCheckParams(NearParams):
+    keep: KeepPolicy = Field("first", description="which record of a cluster is kept: first, last, longest, shortest")
+    report_exact: bool = Field(False, description="also report copies identical after normalisation (dedup.exact does)")
+
+
+def make_cache(p: NearParams) -> SignatureCache | None:
+    if not p.cache:
+        return None
+    return SignatureCache(f"{p.sketch_params().cache_tag()}-m{p.min_words}-{p.text}", p.cache_dir)
+
+
+def write_caches(
+    cache: SignatureCache | None, store: SketchStore, arrays: Any, skip: set[str] = frozenset()
+) -> list[str]:
+    """Rewrite a path's cache when some of its records were not in it; returns problems."""
+    import numpy as np
+
+    problems: list[str] = []
+    if cache is None or not len(store):
+        return problems
+    for ix, path in enumerate(store.paths):
+        if path in skip:
+            continue
+        rows = np.flatnonzero(arrays.path_of == ix)
+        if len(rows) and arrays.from_cache[rows].all():
+            continue
+        try:
+            cache.write(path, arrays, rows, store.nbands)
+        except OSError as exc:
+            problems.append(f"signature cache not written for {path}: {exc.strerror or type(exc).__name__}")
+    return problems
+
+
+class NearDuplicate(DatasetCheck):
+    id = "dedup.near"
+    description = "Near-duplicate records (light edits, typos, reformatting): the model memorises them."
+    default_severity = Severity.WARNING
+    Params = NearCheckParams
+    example = "Two records whose answers differ in a few words, a typo and punctuation."
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        p: NearCheckParams = self.params  # type: ignore[assignment]
+        self.sp = p.sketch_params()
+        self.store = SketchStore(self.sp.bands)
+        self.cache = make_cache(p)
+        self._summary: dict[str, Any] = {}
+
+    def extract(self, record: Record) -> Sketch:
+        return sketch_record(record, self.params, self.roles, self.cache)  # type: ignore[arg-type]
+
+    def observe(self, ref: RecordRef, extracted: Sketch) -> None:
+        self.store.add(ref, extracted)
+
+    def merge(self, other: DatasetCheck) -> None:
+        assert isinstance(other, NearDuplicate)
+        self.store.merge(other.store)
+
+    def finalize(self, run: RunState) -> Iterable[Hit]:
+        import numpy as np
+
+        p: NearCheckParams = self.params  # type: ignore[assignment]
+        store = self.store
+        n = len(store)
+        a = store.numpy()
+        problems = write_caches(self.cache, store, a)
+        rank = rank_order(p.keep, n, a.words)  # rank position -> record
+        same_r = a.same[rank]
+        # identical shingle sets collapse to their highest-priority member before LSH
+        _, first, inverse = np.unique(same_r, return_index=True, return_inverse=True)
+        reps = np.sort(first)  # rank positions of representatives, in priority order
+        rep_pos = np.empty(n, dtype=np.int64)
+        rep_pos[reps] = np.arange(len(reps))
+        group_rep = first[inverse]  # rank position of each record's representative
+        ids = rank[reps]  # representative -> record
+        pairs = candidate_pairs(a.bands[ids])
+        i, j, sims = verify(pairs, len(reps), ids, a.offsets, a.shingles)
+        stars = star_clusters(len(reps), i, j, sims, p.threshold)
+
+        best = np.zeros(len(reps), dtype=np.float32)
+        if len(sims):
+            np.maximum.at(best, i, sims)
+            np.maximum.at(best, j, sims)
+        group_size = np.bincount(inverse)
+        best[group_size[inverse[reps]] > 1] = 1.0
+
+        hits: list[tuple[float, Hit]] = []
+        clusters: dict[int, int] = {}
+        for r in range(n):
+            g = rep_pos[group_rep[r]]
+            c = int(stars.centre[g])
+            if c == -1 or c == g:
+                if group_rep[r] == r:
+                    continue  # a kept record (or in no cluster)
+                kept_r, sim = int(group_rep[r]), 1.0
+            else:
+                kept_r, sim = int(reps[c]), float(stars.similarity[g])
+            rec, kept = int(rank[r]), int(rank[kept_r])
+            clusters[kept] = clusters.get(kept, 0) + 1
+            if not p.report_exact and a.exact[rec] == a.exact[kept]:
+                continue
+            hits.append((sim, self._hit(rec, kept, sim, p.threshold)))
+        hits.sort(key=lambda h: (h[0], h[1].path or "", h[1].line or 0))
+        out = []
+        for order, (_, hit) in enumerate(hits):
+            hit.data["review_order"] = order
+            out.append(hit)
+        self._summary = {
+            "near": {
+                "threshold": p.threshold,
+                "shingle_words": p.shingle,
+                "num_perm": self.sp.num_perm,
+                "bands": self.sp.bands,
+                "rows_per_band": self.sp.rows,
+                "records": n,
+                "sketched": int(n - a.from_cache.sum()),
+                "from_cache": int(a.from_cache.sum()),
+                "candidate_pairs": len(pairs),
+                "verified_pairs": int((sims >= p.threshold).sum()),
+                "false_candidates": int((sims < p.threshold).sum()),
+                "clusters": len(clusters),
+                "duplicates": sum(clusters.values()),
+                "reported": len(out),
+                "largest_cluster": max(clusters.values(), default=0) + (1 if clusters else 0),
+                **similarity_summary(best[rep_pos[group_rep]], n),
+                **({"problems": problems} if problems else {}),
+            }
+        }
+        return out
+
+    def _hit(self, rec: int, kept: int, sim: float, threshold: float) -> Hit:
+        kref = self.store.where(kept)
+        data = {
+            "cluster": cluster_id("near", kref[2]),
+            "similarity": round(sim, 4),
+            "margin": round(sim - threshold, 4),
+        }
+        return pair_hit(
+            f"near-duplicate of {{where}} (similarity {sim:.2f})",
+            "Drop this record or make it distinct; the kept copy is {where}.",
+            self.store.where(rec),
+            kref,
+            data,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        return self._summary

@@ -1,0 +1,124 @@
+"""Compact, mergeable per-record state of the near-duplicate checks.
+
+At 1M records a Python object per record would cost more than the data, so everything is
+appended into flat bytearrays / arrays and viewed as numpy arrays only at finalize.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+from curate.check import RecordRef
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """What `extract` returns for one record: small, picklable, no text."""
+
+    text_hash: bytes  # 16 bytes: cache key of the selected text
+    exact: int  # 64-bit hash of the exact-normalised text (what dedup.exact compares)
+    same: int  # 64-bit hash of the shingle set: equal means similarity 1.0
+    words: int
+    bands: bytes  # uint64 per band
+    shingles: bytes  # sorted unique uint32 shingle hashes
+    cached: bool = False
+
+
+class SketchStore:
+    """Sketches of many records in arrival order, plus where each record is."""
+
+    def __init__(self, bands: int) -> None:
+        self.nbands = bands
+        self.paths: list[str] = []
+        self._path_ix: dict[str, int] = {}
+        self.path_of = array("H")
+        self.line = array("q")
+        self.keys: list[str] = []
+        self.exact = array("Q")
+        self.same = array("Q")
+        self.words = array("q")
+        self.sh_len = array("q")
+        self.text_hash = bytearray()
+        self.bands = bytearray()
+        self.shingles = bytearray()
+        self.from_cache = bytearray()  # 1 per record sketched from the cache
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def add(self, ref: RecordRef, sk: Sketch) -> None:
+        ix = self._path_ix.get(ref.path)
+        if ix is None:
+            ix = self._path_ix[ref.path] = len(self.paths)
+            self.paths.append(ref.path)
+        self.path_of.append(ix)
+        self.line.append(ref.line)
+        self.keys.append(ref.key)
+        self.exact.append(sk.exact)
+        self.same.append(sk.same)
+        self.words.append(sk.words)
+        self.sh_len.append(len(sk.shingles) // 4)
+        self.text_hash += sk.text_hash
+        self.bands += sk.bands
+        self.shingles += sk.shingles
+        self.from_cache.append(sk.cached)
+
+    def merge(self, other: SketchStore) -> None:
+        remap = []
+        for p in other.paths:
+            ix = self._path_ix.get(p)
+            if ix is None:
+                ix = self._path_ix[p] = len(self.paths)
+                self.paths.append(p)
+            remap.append(ix)
+        self.path_of.extend(remap[i] for i in other.path_of)
+        self.line.extend(other.line)
+        self.keys.extend(other.keys)
+        for name in ("exact", "same", "words", "sh_len"):
+            getattr(self, name).extend(getattr(other, name))
+        self.text_hash += other.text_hash
+        self.bands += other.bands
+        self.shingles += other.shingles
+        self.from_cache += other.from_cache
+
+    def numpy(self) -> StoreArrays:
+        import numpy as np
+
+        n = len(self)
+        sh_len = np.frombuffer(self.sh_len, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(sh_len, out=offsets[1:])
+        return StoreArrays(
+            path_of=np.frombuffer(self.path_of, dtype=np.uint16) if n else np.zeros(0, dtype=np.uint16),
+            line=np.frombuffer(self.line, dtype=np.int64) if n else np.zeros(0, dtype=np.int64),
+            exact=np.frombuffer(self.exact, dtype=np.uint64) if n else np.zeros(0, dtype=np.uint64),
+            same=np.frombuffer(self.same, dtype=np.uint64) if n else np.zeros(0, dtype=np.uint64),
+            words=np.frombuffer(self.words, dtype=np.int64) if n else np.zeros(0, dtype=np.int64),
+            bands=np.frombuffer(self.bands, dtype=np.uint64).reshape(n, self.nbands),
+            offsets=offsets,
+            shingles=np.frombuffer(self.shingles, dtype=np.uint32),
+            text_hash=np.frombuffer(self.text_hash, dtype=np.uint8).reshape(n, 16),
+            from_cache=np.frombuffer(self.from_cache, dtype=np.uint8) if n else np.zeros(0, dtype=np.uint8),
+        )
+
+    def where(self, i: int) -> tuple[str, int, str]:
+        return self.paths[self.path_of[i]], self.line[i], self.keys[i]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreArrays:
+    path_of: Any
+    line: Any
+    exact: Any
+    same: Any
+    words: Any
+    bands: Any
+    offsets: Any
+    shingles: Any
+    text_hash: Any
+    from_cache: Any
+
+    def shingle_set(self, i: int) -> Any:
+        return self.shingles[self.offsets[i] : self.offsets[i + 1]]

@@ -1,0 +1,87 @@
+"""Which text of a record counts for duplicates, and how it is normalised before hashing.
+
+Everything here is pure and cheap so it can run in worker processes. No heavy imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from typing import Literal
+
+from curate.model import Record, Turn
+
+TextScope = Literal["conversation", "all", "user", "assistant"]
+
+# conversation: every turn except system prompts (a shared system prompt would make unrelated
+# short records look alike); all: system prompts too; user / assistant: only those turns.
+SCOPE_ROLES: dict[str, frozenset[str] | None] = {
+    "conversation": frozenset({"user", "assistant", "tool"}),
+    "all": None,
+    "user": frozenset({"user"}),
+    "assistant": frozenset({"assistant"}),
+}
+
+_WS = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s]+")
+_WORD = re.compile(r"\w+")
+TURN_SEP = "\x1e"  # between turns: never produced by whitespace collapsing
+
+
+def turn_text(turn: Turn) -> str:
+    """A turn's text plus its tool calls, so two calls with different arguments differ."""
+    if not turn.tool_calls:
+        return turn.text
+    calls = " ".join(f"{c.name} {c.arguments}" for c in turn.tool_calls)
+    return f"{turn.text} {calls}" if turn.text else calls
+
+
+def selected_turns(record: Record, scope: str, roles: frozenset[str] | None = None) -> list[Turn]:
+    """The turns that count: the rule's `roles` when given, else the `text` parameter's."""
+    wanted = roles if roles is not None else SCOPE_ROLES[scope]
+    return record.conversation.texts(wanted)
+
+
+def normalise_exact(
+    text: str, unicode_form: str, ignore_case: bool, collapse_whitespace: bool, ignore_punctuation: bool
+) -> str:
+    """The documented normalisation of `dedup.exact`: Unicode form, case, whitespace, punctuation."""
+    if unicode_form != "none":
+        text = unicodedata.normalize(unicode_form, text)
+    if ignore_case:
+        text = text.casefold()
+    if ignore_punctuation:
+        text = _PUNCT.sub(" ", text)
+    if collapse_whitespace:
+        text = _WS.sub(" ", text).strip()
+    return text
+
+
+def exact_text(
+    turns: list[Turn],
+    unicode_form: str = "NFC",
+    ignore_case: bool = True,
+    collapse_whitespace: bool = True,
+    ignore_punctuation: bool = False,
+    with_roles: bool = True,
+) -> str:
+    parts = []
+    for t in turns:
+        body = normalise_exact(turn_text(t), unicode_form, ignore_case, collapse_whitespace, ignore_punctuation)
+        parts.append(f"{t.role}:{body}" if with_roles else body)
+    return TURN_SEP.join(parts)
+
+
+def words(text: str) -> list[str]:
+    """Near-duplicate tokens: NFKC, casefolded word characters; punctuation and spacing vanish."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def digest64(text: str) -> int:
+    """A stable 64-bit hash (Python's hash() is salted per process, so it cannot be cached)."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def digest128(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()

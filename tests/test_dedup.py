@@ -1,0 +1,208 @@
+"""dedup checks on planted duplicates with known ground truth, chaining, scopes, prompts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dedup_data import chat, planted
+
+from curate.check import RunContext
+from curate.config import Rule
+from curate.engine import Engine, EngineOptions
+from curate.model import Severity
+from curate.registry import load_registry
+
+RULE_IDS = {
+    "dedup.exact": "exact-duplicate",
+    "dedup.near": "near-duplicate",
+    "dedup.prompt": "prompt-answer-conflict",
+    "dedup.contamination": "eval-contamination",
+}
+
+
+def rule(check: str, **params: Any) -> Rule:
+    cls = load_registry().checks[check]
+    roles = params.pop("roles", None)
+    return Rule(RULE_IDS[check], check, cls.default_severity, cls.Params.model_validate(params), roles, "test", "")
+
+
+def run(paths: list[Path], rules: list[Rule], against: tuple[str, ...] = (), jobs: int = 1):
+    engine = Engine(rules, RunContext(against=against), EngineOptions(jobs=jobs))
+    return engine.run([str(p) for p in paths])
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_planted_duplicates_recall_and_precision(tmp_path):
+    data = planted()
+    path = data.write(tmp_path / "train.jsonl")
+    report = run([path], [rule("dedup.exact"), rule("dedup.near")])
+    found = {f.line: f.data["duplicate_of"] for f in report.findings}
+    correct = {line for line, orig in found.items() if data.truth.get(line) == orig}
+    recall = len(correct) / len(data.truth)
+    precision = len(correct) / len(found)
+    missed = {data.kind[line] for line in data.truth if line not in correct}
+    assert recall >= 0.97, (recall, missed)
+    assert precision >= 0.98, [(line, data.kind[line]) for line in found if line not in correct]
+    by_rule = {f.line: f.rule for f in report.findings}
+    # exact copies (also across formats) are dedup.exact's, edited ones dedup.near's
+    for line, kind in data.kind.items():
+        if kind in ("exact", "exact-whitespace-case", "alpaca"):
+            assert by_rule.get(line) == "exact-duplicate", (line, kind)
+        if kind in ("words-2%", "words-5%", "typos", "punctuation-case") and line in correct:
+            assert by_rule[line] == "near-duplicate"
+    near = report.stats["dedup"]["near"]
+    hist = near["nearest_similarity"]
+    assert sum(hist["counts"]) + hist["no_candidate"] == near["records"] == len(data.lines)
+    assert near["false_candidates"] >= 0 and near["verified_pairs"] >= 45
+
+
+def test_every_finding_names_cluster_kept_line_and_similarity(tmp_path):
+    data = planted(seed=3, originals=130)
+    path = data.write(tmp_path / "t.jsonl")
+    report = run([path], [rule("dedup.exact"), rule("dedup.near", threshold=0.6)])
+    assert report.findings
+    kept_lines = set()
+    for f in report.findings:
+        assert {"cluster", "duplicate_of", "similarity"} <= set(f.data)
+        assert f.data["duplicate_of"] != f.line
+        kept_lines.add(f.data["duplicate_of"])
+        if f.rule == "near-duplicate":
+            assert 0.6 <= f.data["similarity"] < 1.0 or f.data["similarity"] == 1.0
+    flagged = {f.line for f in report.findings}
+    assert not kept_lines & flagged, "a kept record is never itself reported as a duplicate"
+    near = sorted((f for f in report.findings if f.rule == "near-duplicate"), key=lambda f: f.data["review_order"])
+    sims = [f.data["similarity"] for f in near]
+    assert sims == sorted(sims), "review order puts the pairs nearest the threshold first"
+    assert [f.data["review_order"] for f in near] == list(range(len(near)))
+
+
+def segments(n: int, size: int = 60, seed: int = 5) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return [" ".join(f"w{rng.randrange(10**6)}" for _ in range(size)) for _ in range(n)]
+
+
+def test_no_chaining_a_b_c(tmp_path):
+    s = segments(7)
+    a, b, c = (" ".join(s[i : i + 5]) for i in (0, 1, 2))  # J(a,b)=J(b,c)=4/6, J(a,c)=3/7
+    path = write_jsonl(tmp_path / "abc.jsonl", [chat("q", a), chat("q", b), chat("q", c)])
+    report = run([path], [rule("dedup.near", threshold=0.6)])
+    found = {f.line: f.data for f in report.findings}
+    assert set(found) == {2}
+    assert found[2]["duplicate_of"] == 1
+    assert found[2]["similarity"] == pytest.approx(4 / 6, abs=0.02)
+    # with the middle record kept, both ends are its duplicates: still no a~c claim
+    report = run([path], [rule("dedup.near", threshold=0.6, keep="last")])
+    found = {f.line: f.data["duplicate_of"] for f in report.findings}
+    assert found == {2: 3}
+
+
+def test_keep_longest_policy(tmp_path):
+    s = segments(6, seed=9)
+    short, long = " ".join(s[:5]), " ".join(s[:6])
+    path = write_jsonl(tmp_path / "k.jsonl", [chat("q", short), chat("q", long)])
+    report = run([path], [rule("dedup.near", threshold=0.6, keep="longest")])
+    assert [(f.line, f.data["duplicate_of"]) for f in report.findings] == [(1, 2)]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, {2}),  # whitespace, case and NFC are normalised away
+        ({"ignore_case": False}, set()),
+        ({"unicode": "none"}, set()),
+    ],
+)
+def test_exact_normalisation_is_configurable(tmp_path, params, expected):
+    first = chat("Café menu?", "We serve   coffee.")
+    second = chat("CAFE\u0301 menu?", "we serve coffee.")
+    path = write_jsonl(tmp_path / "e.jsonl", [first, second])
+    report = run([path], [rule("dedup.exact", **params)])
+    assert {f.line for f in report.findings} == expected
+
+
+def test_text_scope_assistant_only(tmp_path):
+    answer = " ".join(segments(1, size=80)[0].split())
+    records = [chat("first question about one thing", answer), chat("a totally different question", answer)]
+    path = write_jsonl(tmp_path / "s.jsonl", records)
+    assert not run([path], [rule("dedup.exact")]).findings
+    assert [f.line for f in run([path], [rule("dedup.exact", text="assistant")]).findings] == [2]
+    assert [f.line for f in run([path], [rule("dedup.near", text="user", min_words=2)]).findings] == []
+
+
+def test_system_prompt_ignored_by_default_but_counted_with_all(tmp_path):
+    system = " ".join(segments(1, size=300, seed=11)[0].split())
+    records = [
+        chat(f"question {i} " + segments(1, 10, seed=i)[0], f"answer {i} " + segments(1, 10, seed=100 + i)[0], system)
+        for i in range(2)
+    ]
+    path = write_jsonl(tmp_path / "sys.jsonl", records)
+    assert not run([path], [rule("dedup.near")]).findings
+    assert [f.line for f in run([path], [rule("dedup.near", text="all")]).findings] == [2]
+
+
+def test_prompt_conflicts_and_repeated_answers(tmp_path):
+    canned = "I am sorry but I cannot help with that request today."
+    records = [
+        chat("What is 2+2?", "4"),
+        chat("what is 2+2?", "5"),
+        chat("What is 2+2?", "4"),  # an exact copy, not a conflict of its own
+        chat("Tell me a joke", canned),
+        chat("Write a poem", canned),
+        chat("Explain taxes", canned),
+        chat("Say hi", "ok"),
+        chat("Say bye", "ok"),
+        chat("Say what", "ok"),
+    ]
+    path = write_jsonl(tmp_path / "p.jsonl", records)
+    report = run([path], [rule("dedup.prompt")])
+    got = {(f.line, f.data["kind"], f.data["duplicate_of"]) for f in report.findings}
+    assert got == {(2, "conflicting_answers", 1), (5, "repeated_answer", 4), (6, "repeated_answer", 4)}
+    assert all(f.field == "/messages/1/content" for f in report.findings)
+
+
+def test_duplicates_across_files_name_the_other_file(tmp_path):
+    rec = chat("q " + segments(1, 20)[0], "a " + segments(1, 40, seed=2)[0])
+    one = write_jsonl(tmp_path / "one.jsonl", [rec])
+    two = write_jsonl(tmp_path / "two.jsonl", [chat("x", "y"), rec])
+    report = run([one, two], [rule("dedup.exact")])
+    (f,) = report.findings
+    assert (f.path, f.line, f.data["duplicate_of"], f.data["duplicate_of_path"]) == (str(two), 2, 1, str(one))
+
+
+def test_bad_and_empty_records_do_not_crash(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(
+        '{"messages": []}\nnot json\n{"text": ""}\n[1,2]\n{"messages": [{"role": "user"}]}\n', encoding="utf-8"
+    )
+    report = run([path], [rule("dedup.exact"), rule("dedup.near"), rule("dedup.prompt")])
+    assert not report.errors
+
+
+def test_parallel_engine_gives_the_same_findings(tmp_path):
+    data = planted(seed=11, originals=125)
+    path = data.write(tmp_path / "par.jsonl")
+    rules = [rule("dedup.exact"), rule("dedup.near", cache=False)]
+    inline = run([path], rules)
+    pooled = run([path], rules, jobs=2)
+    key = lambda r: sorted((f.rule, f.line, json.dumps(f.data, sort_keys=True)) for f in r.findings)  # noqa: E731
+    assert key(inline) == key(pooled) and key(inline)
+
+
+def test_default_severities():
+    reg = load_registry().checks
+    assert reg["dedup.contamination"].default_severity == Severity.ERROR
+    assert reg["dedup.near"].default_severity == Severity.WARNING
