@@ -1,0 +1,132 @@
+"""Helpers the quality checks share: which turns to read, code spans, JSON pointers, spans, fixes.
+
+Spans (`data["spans"]`, a list of [start, end]) are character offsets into the string at the
+hit's `field` in the raw record, so a viewer can highlight them. When a turn's text is not
+that string verbatim (an Alpaca prompt joins instruction and input, typed content parts are
+joined), only spans that fall inside the raw string are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from curate.check import Check
+from curate.fixes import get_pointer, set_pointer
+from curate.model import Record, Turn
+
+Span = tuple[int, int]
+
+ASSISTANT = frozenset({"assistant"})
+
+# fenced blocks (``` or ~~~, possibly unclosed up to the end) and inline `code`
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[ \t]*$|\Z)", re.M | re.S)
+_INLINE = re.compile(r"(`+)[^`\n]+?\1")
+
+
+def turns(check: Check, record: Record, default_roles: frozenset[str] | None, rejected: bool = False) -> list[Turn]:
+    """The turns a text check reads: the rule's roles, else the check's default roles.
+
+    With `rejected`, the rejected side of a preference pair is read too (its prompt turns are
+    the same as the chosen side's, so they are read once).
+    """
+    roles = check.roles if check.roles is not None else default_roles
+    conv = record.conversation
+    out = [t for t in conv.turns if roles is None or t.role in roles]
+    if rejected and conv.rejected:
+        seen = {t.field for t in conv.turns}
+        out += [t for t in conv.rejected if t.field not in seen and (roles is None or t.role in roles)]
+    return out
+
+
+def undesirable(record: Record) -> bool:
+    """A KTO example marked `label: false` is meant to be a bad answer: answer-quality checks skip it."""
+    data = record.data
+    return isinstance(data, dict) and data.get("label") is False
+
+
+def code_spans(text: str) -> list[Span]:
+    """Where the code is: fenced blocks and inline code; text checks skip them."""
+    if "`" not in text and "~~~" not in text:
+        return []
+    spans = [m.span() for m in _FENCE.finditer(text)]
+    for m in _INLINE.finditer(text):
+        s, e = m.span()
+        if not any(a <= s < b for a, b in spans):
+            spans.append((s, e))
+    return sorted(spans)
+
+
+def inside(pos: int, spans: list[Span]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+# a line that reads as code (a call, an assignment, an f-string, a keyword at the start)
+_CODE_LINE = re.compile(
+    r"""\w\(|^\s*(?:def|class|return|print|for|if|while|import|const|let|var|function|echo)\b|[=;]|\b[fs]["']"""
+)
+
+
+def looks_like_code(line: str, braces: bool = True) -> bool:
+    """True for a line of unfenced code; placeholders and odd endings there are not defects.
+
+    `braces=False` for callers that look for `{placeholders}` themselves."""
+    return bool(_CODE_LINE.search(line)) or (braces and ("{" in line or "}" in line))
+
+
+def without_code(text: str) -> str:
+    """The text with code replaced by spaces (offsets are kept)."""
+    spans = code_spans(text)
+    if not spans:
+        return text
+    chars = list(text)
+    for a, b in spans:
+        for i in range(a, b):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)
+
+
+def raw_spans(record: Record, turn: Turn, spans: Iterable[Span]) -> list[list[int]]:
+    """Spans into the turn's text, kept only where they are also offsets into the raw string."""
+    spans = list(spans)
+    if not spans:
+        return []
+    raw = get_pointer(record.data, turn.field)
+    if not isinstance(raw, str):
+        return []
+    if raw == turn.text:
+        return [[s, e] for s, e in spans]
+    if turn.text.startswith(raw):
+        return [[s, e] for s, e in spans if e <= len(raw)]
+    return []
+
+
+def fix_string(data: dict[str, Any], finding: Any, transform: Callable[[str], str]) -> dict[str, Any] | None:
+    """The fix protocol of `curate.fixes`: apply `transform` to the string at the finding's field of
+    `data` (a private copy) and return it; None when that is not a string or nothing changes."""
+    field = getattr(finding, "field", None)
+    raw = get_pointer(data, field) if field and isinstance(data, dict) else None
+    if not isinstance(raw, str):
+        return None
+    new = transform(raw)
+    if new == raw or not set_pointer(data, field, new):
+        return None
+    return data
+
+
+# CJK text has no spaces between words: each ideograph/kana/hangul syllable counts as a word
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+
+
+def word_count(text: str) -> int:
+    """Words, counting each CJK character as one (Chinese has no spaces)."""
+    return len(_WORDS.findall(text))
+
+
+def clip(text: str, n: int = 60) -> str:
+    """A short quote for a message (only ever of fixed phrases or placeholders, never free text)."""
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"

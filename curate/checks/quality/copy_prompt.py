@@ -1,0 +1,83 @@
+"""Answers that copy the prompt: an echo teaches the model to parrot instead of answering."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from difflib import SequenceMatcher
+
+from pydantic import Field
+
+from curate.check import Params, RecordCheck
+from curate.checks.quality._text import ASSISTANT, raw_spans, undesirable
+from curate.model import Hit, Record, Severity, Turn
+
+_TOKEN = re.compile(r"\w+", re.U)
+
+
+class CopyParams(Params):
+    min_similarity: float = Field(0.97, gt=0, le=1, description="flag when answer and prompt are at least this similar")
+    min_words: int = Field(4, ge=1, description="prompts and answers shorter than this are not compared")
+    echo: bool = Field(True, description="also flag an answer that starts by repeating the whole prompt")
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.lower() for t in _TOKEN.findall(text)]
+
+
+def similarity(a: list[str], b: list[str], floor: float = 0.0) -> float:
+    """Word-level similarity in [0, 1] (difflib ratio); 0 when the cheap upper bounds are below `floor`."""
+    if not a or not b:
+        return 0.0
+    sm = SequenceMatcher(None, a, b, autojunk=False)
+    if sm.real_quick_ratio() < floor or sm.quick_ratio() < floor:
+        return 0.0
+    return sm.ratio()
+
+
+def copied(prompt: str, answer: str, params: CopyParams) -> tuple[str, float] | None:
+    p, a = _tokens(prompt), _tokens(answer)
+    if len(p) < params.min_words or len(a) < params.min_words:
+        return None
+    if p == a:
+        return "answer repeats the prompt word for word", 1.0
+    if params.echo and len(a) > len(p) and a[: len(p)] == p:
+        return "answer starts by repeating the whole prompt", 1.0
+    ratio = similarity(p, a, params.min_similarity)
+    if ratio >= params.min_similarity:
+        return f"answer is {ratio:.0%} the same as the prompt", ratio
+    return None
+
+
+class CopiesPrompt(RecordCheck):
+    id = "quality.copies_prompt"
+    description = "An answer that repeats its prompt (verbatim or nearly); the model learns to parrot."
+    default_severity = Severity.WARNING
+    Params = CopyParams
+    example = (
+        '{"messages": [{"role": "user", "content": "What is the capital of France?"}, '
+        '{"role": "assistant", "content": "What is the capital of France?"}]}'
+    )
+
+    def check(self, record: Record) -> Iterable[Hit]:
+        if undesirable(record):
+            return
+        roles = self.roles if self.roles is not None else ASSISTANT
+        prompt: Turn | None = None
+        for turn in record.conversation.turns:
+            if turn.role == "user":
+                prompt = turn
+            elif turn.role in roles and prompt is not None and not turn.tool_calls:
+                found = copied(prompt.text, turn.text, self.params)
+                if found:
+                    reason, ratio = found
+                    yield Hit(
+                        f"{turn.role} {reason}",
+                        field=turn.field,
+                        data={
+                            "similarity": round(ratio, 4),
+                            "prompt_field": prompt.field,
+                            "spans": raw_spans(record, turn, [(0, len(turn.text))]),
+                        },
+                        fix="Write the actual answer, or drop the example.",
+                    )

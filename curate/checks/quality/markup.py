@@ -1,0 +1,114 @@
+"""Leftovers of scraping and templating: HTML tags and entities, prompt-template markers
+(`### Response:`) and wiki debris (`[edit]`).
+
+A model trained on `&amp;` or `<br>` in answers writes them back. Code is skipped, and HTML
+tags are allowed when the conversation is about HTML/XML. Chat-template tokens such as
+`<|im_end|>` are `schema.special_tokens`' business.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import Field
+
+from curate.check import Params, RecordCheck
+from curate.checks.quality._text import clip, code_spans, fix_string, inside, raw_spans, turns
+from curate.model import Hit, Record, Severity
+
+_TAGS = (
+    "a|abbr|b|blockquote|body|br|center|code|dd|div|dl|dt|em|font|h[1-6]|head|hr|html|i|iframe|img|li|meta|nav|ol|p|"
+    "pre|script|small|span|strong|style|sub|sup|table|tbody|td|th|thead|title|tr|u|ul"
+)
+KINDS: dict[str, str] = {
+    "html_tag": rf"</?(?:{_TAGS})(?:\s[^<>\n]{{0,200}})?\s*/?>",
+    "html_entity": r"&(?:amp|lt|gt|quot|apos|nbsp|ndash|mdash|hellip|rsquo|lsquo|rdquo|ldquo"
+    r"|#\d{2,6}|#x[0-9a-fA-F]{2,5});",
+    "template_marker": r"^#{2,4} ?(?:Instruction|Response|Input|Human|Assistant)s?:?[ \t]*$"
+    r"|^(?:Human|Assistant|USER|ASSISTANT):[ \t]",
+    "wiki_debris": r"\[(?:edit|citation needed|clarification needed|dead link)\]",
+}
+# lookarounds, not \b: in Chinese text "的HTML标签" has no word boundary
+_HTML_TOPIC = re.compile(
+    r"(?<![A-Za-z])(?:html|xml|svg|markup|tags?|web ?page|website|dom|jsx|css|xhtml|element|scrap\w*)(?![A-Za-z])", re.I
+)
+CHAT_ROLES = frozenset({"system", "user", "assistant"})
+
+
+class MarkupParams(Params):
+    kinds: list[str] = Field(default_factory=lambda: list(KINDS), description="which artefacts: " + ", ".join(KINDS))
+    skip_code: bool = Field(True, description="ignore fenced and inline code")
+    min_tags: int = Field(1, ge=1, description="HTML tags needed to flag a turn")
+
+
+_COMPILED = {k: re.compile(p, re.M) for k, p in KINDS.items()}
+
+
+def artefacts(text: str, params: MarkupParams, html_ok: bool = False) -> dict[str, list[tuple[int, int]]]:
+    if not any(c in text for c in "<&[#:"):
+        return {}
+    code = code_spans(text) if params.skip_code else []
+    out: dict[str, list[tuple[int, int]]] = {}
+    for kind in params.kinds:
+        if kind == "html_tag" and html_ok:
+            continue
+        pattern = _COMPILED.get(kind)
+        if pattern is None:
+            continue
+        spans = [m.span() for m in pattern.finditer(text) if not inside(m.start(), code)]
+        if kind == "html_tag" and len(spans) < params.min_tags:
+            continue
+        if spans:
+            out[kind] = spans
+    return out
+
+
+def _unescape_outside_code(text: str) -> str:
+    code = code_spans(text)
+    return _COMPILED["html_entity"].sub(
+        lambda m: m.group(0) if inside(m.start(), code) else html.unescape(m.group(0)), text
+    )
+
+
+class Markup(RecordCheck):
+    id = "quality.markup"
+    description = "Leftover HTML tags or entities, prompt-template markers or wiki debris in text."
+    default_severity = Severity.WARNING
+    Params = MarkupParams
+    example = (
+        '{"messages": [{"role": "user", "content": "Say hi"}, '
+        '{"role": "assistant", "content": "Hi &amp; welcome!<br>"}]}'
+    )
+
+    def check(self, record: Record) -> Iterable[Hit]:
+        conv = record.conversation
+        html_ok = any(_HTML_TOPIC.search(t.text) for t in conv.turns if t.role != "tool")
+        for turn in turns(self, record, CHAT_ROLES):
+            found = artefacts(turn.text, self.params, html_ok)
+            if not found:
+                continue
+            kinds = sorted(found)
+            examples = sorted({clip(turn.text[s:e], 30) for v in found.values() for s, e in v})[:3]
+            yield Hit(
+                f"{turn.role} text has {', '.join(k.replace('_', ' ') for k in kinds)}: {', '.join(examples)}",
+                field=turn.field,
+                data={
+                    "kinds": kinds,
+                    "examples": examples,
+                    "spans": raw_spans(record, turn, sorted(s for v in found.values() for s in v)),
+                    "fixable": kinds == ["html_entity"],
+                },
+                fix="Unescape the entities (curate can apply this fix)."
+                if kinds == ["html_entity"]
+                else "Clean the text: strip the markup or template tokens.",
+                identity=",".join(kinds),
+            )
+
+    def fix(self, data: dict[str, Any], finding: Any) -> dict[str, Any] | None:
+        """Only entities are fixed automatically (unescaped outside code); tags need a human."""
+        if (getattr(finding, "data", None) or {}).get("kinds") != ["html_entity"]:
+            return None
+        return fix_string(data, finding, _unescape_outside_code)

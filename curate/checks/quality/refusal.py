@@ -1,0 +1,171 @@
+"""Refusals and AI boilerplate in answers: a model learns to refuse from the examples that refuse."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import Field
+
+from curate.check import DatasetCheck, Params, RecordCheck, RecordRef, RunState
+from curate.checks.quality._params import Regex, alternation
+from curate.checks.quality._text import ASSISTANT, clip, raw_spans, turns, undesirable
+from curate.model import Hit, Record, Severity
+
+# A refusal is an answer that declines the task; it counts near the start of the answer.
+REFUSALS = (
+    r"I(?:'m| am) (?:sorry|afraid),? (?:but )?(?:I|as an AI)[^.\n]{0,40}?"
+    r"(?:can(?:no|')t|not able|unable|won't|will not|don't)",
+    r"I (?:can(?:no|')t|am not able to|am unable to|won't|will not) "
+    r"(?:help(?! but)|assist|comply|provide|fulfil+|do that|answer|complete|create|generate|write|support)\b",
+    r"I(?:'m| am) (?:not able|unable) to "
+    r"(?:help|assist|comply|provide|fulfil+|answer|complete|create|generate|write|access|browse|view|see)\b",
+    r"I must (?:respectfully )?decline",
+    r"(?:this|that|your) request (?:goes against|violates|is against)",
+    r"I(?:'m| am) not (?:allowed|permitted|programmed) to",
+    r"(?:it|this) (?:is|would be) (?:not appropriate|inappropriate|unethical) for me to",
+)
+# Boilerplate is a stock phrase about being an AI: it teaches the model a persona nobody asked for.
+BOILERPLATE = (
+    r"As an? (?:AI|artificial intelligence)(?: language)?(?: model| assistant| system)?\b"
+    r"(?! (?:developed|created|built|made|trained|designed) by)",
+    r"As a (?:large )?language model\b",
+    # "I'm an AI language model and do not ...": a disclaimer ("I am an AI assistant made by X" answers who it is)
+    r"I(?:'m| am) (?:just |only )?an? (?:AI|artificial intelligence|language model)"
+    r"(?: language model| model| assistant)?"
+    r",?(?: and| so)?,? (?:I )?(?:do(?:n't| not)|cannot|can't|am not|have no|lack)\b",
+    r"I do(?:n't| not) have (?:personal )?(?:opinions|feelings|emotions|beliefs|preferences|personal experiences)\b",
+    r"my (?:knowledge|training) (?:cutoff|cut-off)\b",
+    r"I do(?:n't| not) have (?:access to )?(?:real-time|the internet|browsing)\b",
+)
+
+
+class RefusalParams(Params):
+    refusal_within: int = Field(200, ge=1, description="a refusal phrase counts only in the first N characters")
+    boilerplate: bool = Field(True, description="also flag stock AI boilerplate ('As an AI language model')")
+    extra_phrases: list[Regex] = Field(default_factory=list, description="more refusal regexes (case-insensitive)")
+    allow: list[Regex] = Field(default_factory=list, description="regexes: answers matching one are never flagged")
+    tool_scope_ok: bool = Field(
+        True,
+        description="in records that declare tools, declining a task no tool covers is the intended behaviour",
+    )
+
+
+_TOOL_SCOPE = re.compile(r"\b(?:functions?|tools?|capabilit(?:y|ies)|external tasks?)\b", re.I)
+
+
+def classify(text: str, params: RefusalParams, has_tools: bool = False) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of each refusal or boilerplate phrase in an answer."""
+    refusal = alternation((*REFUSALS, *params.extra_phrases))
+    boiler = alternation(BOILERPLATE)
+    allowed = alternation(tuple(params.allow))
+    assert refusal is not None and boiler is not None
+    if allowed is not None and allowed.search(text):
+        return []
+    if has_tools and params.tool_scope_ok and _TOOL_SCOPE.search(text, 0, params.refusal_within * 2):
+        return []  # "I can't book flights, my functions only cover ...": what a tool-using model should say
+    out = []
+    m = refusal.search(text, 0, params.refusal_within + 80)
+    if m and m.start() < params.refusal_within:
+        out.append(("refusal", m.start(), m.end()))
+    if params.boilerplate:
+        out += [("boilerplate", m.start(), m.end()) for m in boiler.finditer(text)]
+    return out
+
+
+class Refusal(RecordCheck):
+    id = "quality.refusal"
+    description = (
+        "An answer that refuses or carries AI boilerplate ('As an AI language model'); the model learns to refuse."
+    )
+    default_severity = Severity.WARNING
+    Params = RefusalParams
+    example = (
+        '{"messages": [{"role": "user", "content": "Write a poem"}, '
+        '{"role": "assistant", "content": "As an AI language model, I cannot write poems."}]}'
+    )
+
+    def check(self, record: Record) -> Iterable[Hit]:
+        if undesirable(record):
+            return
+        refused = False
+        has_tools = bool(record.conversation.tools)
+        for turn in turns(self, record, ASSISTANT):
+            found = classify(turn.text, self.params, has_tools)
+            if not found:
+                continue
+            kinds = sorted({k for k, _, _ in found})
+            refused = refused or "refusal" in kinds
+            first = found[0]
+            phrase = clip(turn.text[first[1] : first[2]])
+            what = "refuses" if "refusal" in kinds else "contains AI boilerplate"
+            yield Hit(
+                f"{turn.role} {what}: '{phrase}'",
+                field=turn.field,
+                data={
+                    "kinds": kinds,
+                    "phrase": phrase,
+                    "spans": raw_spans(record, turn, [(s, e) for _, s, e in found]),
+                },
+                fix="Replace the answer with one that does the task, or drop the example.",
+                identity=",".join(kinds),
+            )
+        record.stats["refusal"] = refused
+
+
+class ShareParams(RefusalParams):
+    max_share: float = Field(0.2, ge=0, le=1, description="warn when more than this share of answers refuse")
+    min_records: int = Field(10, ge=1, description="say nothing about datasets smaller than this")
+
+
+class RefusalShare(DatasetCheck):
+    id = "quality.refusal_share"
+    description = "Too large a share of refusing answers: a dataset that is 60% refusals teaches refusing."
+    default_severity = Severity.WARNING
+    Params = ShareParams
+    example = (
+        '{"messages": [{"role": "user", "content": "hi"}, '
+        '{"role": "assistant", "content": "I cannot help with that."}]}'
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answered: Counter[str] = Counter()  # records with an answer, per file
+        self.refused: Counter[str] = Counter()
+
+    def extract(self, record: Record) -> bool | None:
+        answers = turns(self, record, ASSISTANT)
+        if undesirable(record) or not any(t.text.strip() for t in answers):
+            return None
+        tools = bool(record.conversation.tools)
+        return any(kind == "refusal" for t in answers for kind, _, _ in classify(t.text, self.params, tools))
+
+    def observe(self, ref: RecordRef, extracted: Any) -> None:
+        if extracted is None:
+            return
+        self.answered[ref.path] += 1
+        if extracted:
+            self.refused[ref.path] += 1
+
+    def merge(self, other: DatasetCheck) -> None:
+        assert isinstance(other, RefusalShare)
+        self.answered.update(other.answered)
+        self.refused.update(other.refused)
+
+    def finalize(self, run: RunState) -> Iterable[Hit]:
+        for path, n in self.answered.items():
+            share = self.refused[path] / n
+            if n >= self.params.min_records and share > self.params.max_share:
+                yield Hit(
+                    f"{share:.0%} of answers refuse ({self.refused[path]} of {n}; limit {self.params.max_share:.0%})",
+                    path=path,
+                    data={"share": round(share, 4), "refused": self.refused[path], "records": n},
+                    fix="Drop most refusing examples, or add examples that do the task.",
+                )
+
+    def summary(self) -> dict[str, Any]:
+        n = sum(self.answered.values())
+        r = sum(self.refused.values())
+        return {"refusals": r, "refusal_share": round(r / n, 4) if n else 0.0}

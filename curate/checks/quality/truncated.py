@@ -1,0 +1,160 @@
+"""Answers cut off: mid-sentence, on a dangling word, or inside an unclosed code fence.
+
+Truncated answers usually come from a generation that hit its token limit; the model learns
+to stop in the middle. Lists, tables, headings, code, URLs and short answers often end
+without a full stop, so only prose that ends on a word is suspect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pydantic import Field
+
+from curate.check import Params, RecordCheck
+from curate.checks.quality._text import ASSISTANT, looks_like_code, raw_spans, turns, undesirable, word_count
+from curate.model import Hit, Record, Severity
+
+_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~)", re.M)
+# words a finished sentence almost never ends on
+DANGLING = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "as",
+        "than",
+        "that",
+        "which",
+        "who",
+        "whose",
+        "whom",
+        "if",
+        "because",
+        "while",
+        "although",
+        "though",
+        "when",
+        "where",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "do",
+        "does",
+        "did",
+        "not",
+        "very",
+        "such",
+        "this",
+        "these",
+        "those",
+        "their",
+        "its",
+        "our",
+        "your",
+        "my",
+        "his",
+        "her",
+    ]
+)
+_LAST_WORD = re.compile(r"(?<![\w'])([A-Za-z][A-Za-z']*)\s*$")
+_ENDS_OK = re.compile(r"""[.!?…。！？」』"'”’)\]}>*`~:;|_\-=+%$#/\\\d]\s*$|[\U0001F300-\U0001FAFF\u2600-\u27BF]\s*$""")
+_STRUCTURED_LAST_LINE = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|#{1,6}\s|\||>|[\w ]{1,30}:)|(?:^|\s)#\w+\s*$")
+
+
+class TruncatedParams(Params):
+    min_chars: int = Field(150, ge=0, description="answers shorter than this are not judged mid-sentence")
+    min_last_line_words: int = Field(8, ge=1, description="the last line must read as prose (at least this many words)")
+    check_fences: bool = Field(True, description="flag an odd number of ``` fences")
+    last_only: bool = Field(False, description="only judge the last assistant turn")
+
+
+def truncation(text: str, params: TruncatedParams) -> tuple[str, int, int] | None:
+    """(reason, start, end) when the text looks cut off, else None."""
+    stripped = text.rstrip()
+    if not stripped:
+        return None
+    if params.check_fences:
+        fences = list(_FENCE_LINE.finditer(stripped))
+        if len(fences) % 2 == 1:
+            return "unclosed code fence", fences[-1].start(), len(stripped)
+    if len(stripped) < params.min_chars:
+        return None
+    last_line = stripped.rsplit("\n", 1)[-1]
+    start = len(stripped) - len(last_line)
+    if stripped.endswith(","):
+        return "ends on a comma", start, len(stripped)
+    if _STRUCTURED_LAST_LINE.search(last_line) or looks_like_code(last_line):
+        return None
+    m = _LAST_WORD.search(last_line)
+    if m and m.group(1).lower() in DANGLING and m.group(1) not in ("A", "I"):
+        return f"ends on '{m.group(1)}'", start, len(stripped)
+    if _ENDS_OK.search(stripped):
+        return None
+    if word_count(last_line) < params.min_last_line_words:
+        return None
+    if not last_line[-1].isalpha():
+        return None
+    return "ends mid-sentence", start, len(stripped)
+
+
+class Truncated(RecordCheck):
+    id = "quality.truncated"
+    description = "An answer cut off mid-sentence or inside a code block; the model learns to stop in the middle."
+    default_severity = Severity.WARNING
+    Params = TruncatedParams
+    example = (
+        '{"messages": [{"role": "user", "content": "Explain DNS"}, {"role": "assistant", "content": '
+        '"DNS maps names to addresses. When you type a name, your computer asks a resolver, '
+        'which asks the root servers, which point it to the"}]}'
+    )
+
+    def check(self, record: Record) -> Iterable[Hit]:
+        if undesirable(record):
+            return
+        answers = [t for t in turns(self, record, ASSISTANT) if not t.tool_calls]
+        if self.params.last_only:
+            answers = answers[-1:]
+        for turn in answers:
+            found = truncation(turn.text, self.params)
+            if found:
+                reason, s, e = found
+                yield Hit(
+                    f"{turn.role} answer looks truncated: {reason}",
+                    field=turn.field,
+                    data={"reason": reason, "spans": raw_spans(record, turn, [(s, e)])},
+                    fix="Complete the answer (regenerate with a higher token limit), or drop the example.",
+                    identity=reason.split(" '")[0],
+                )
