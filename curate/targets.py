@@ -104,7 +104,7 @@ class Model:
     ft_output_price: float | None = None
     parameters: float | None = None
     aliases: tuple[str, ...] = ()
-    sources: dict[str, Source] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def name(self) -> str:

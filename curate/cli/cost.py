@@ -94,7 +94,7 @@ def _choose(table: ModelTable, wanted: list[str]) -> list[Model]:
             hint = f"; did you mean {', '.join(matches)}?" if matches else f"; known: {', '.join(table.names())}"
             fail(f"--model {token!r} is not in the model table (or is ambiguous){hint}")
         out.append(found)
-    return list(dict.fromkeys(out))
+    return list({m.name: m for m in out}.values())
 
 
 class _EncodingCounts:
