@@ -1,0 +1,109 @@
+"""The signature cache: identical results, only new records sketched, no text stored."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from dedup_data import chat, planted, sentence, vocabulary
+from test_dedup import rule, run
+
+import curate.checks.dedup.common as common
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    calls = {"n": 0}
+    real = common.compute_sketch
+
+    def counting(*args, **kwargs):
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(common, "compute_sketch", counting)
+    return calls
+
+
+def findings(report):
+    return sorted((f.rule, f.path, f.line, f.fingerprint, json.dumps(f.data, sort_keys=True)) for f in report.findings)
+
+
+def test_cached_and_uncached_runs_are_identical(tmp_path, counted):
+    path = planted(seed=5, originals=130).write(tmp_path / "d.jsonl")
+    n = sum(1 for _ in path.open())
+    uncached = run([path], [rule("dedup.near", cache=False)])
+    first = run([path], [rule("dedup.near")])
+    assert counted["n"] == 2 * n
+    second = run([path], [rule("dedup.near")])
+    assert counted["n"] == 2 * n, "the second run sketches nothing"
+    assert findings(uncached) == findings(first) == findings(second) and findings(first)
+    near1, near2 = first.stats["dedup"]["near"], second.stats["dedup"]["near"]
+    assert (near1["sketched"], near1["from_cache"]) == (n, 0)
+    assert (near2["sketched"], near2["from_cache"]) == (0, n)
+    strip = {"sketched", "from_cache"}
+    assert {k: v for k, v in near1.items() if k not in strip} == {k: v for k, v in near2.items() if k not in strip}
+
+
+def unique_records(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    vocab = vocabulary(rng)
+    return [json.dumps(chat(sentence(rng, vocab, 20), sentence(rng, vocab, 120))) + "\n" for _ in range(n)]
+
+
+def test_grown_file_sketches_only_new_records(tmp_path, counted):
+    path = tmp_path / "grow.jsonl"
+    old, new = unique_records(1, 50), unique_records(2, 7)
+    path.write_text("".join(old), encoding="utf-8")
+    run([path], [rule("dedup.near")])
+    assert counted["n"] == 50
+    path.write_text("".join(old + new), encoding="utf-8")
+    report = run([path], [rule("dedup.near")])
+    assert counted["n"] == 57
+    near = report.stats["dedup"]["near"]
+    assert (near["sketched"], near["from_cache"]) == (7, 50)
+
+
+def test_cache_holds_no_text_and_changes_with_parameters(tmp_path, counted):
+    marker = "Zanzibarquux"
+    recs = [
+        chat(f"{marker} asks a question about {i} things", f"{marker} gets an answer number {i} today")
+        for i in range(20)
+    ]
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    run([path], [rule("dedup.near", min_words=2)])
+    files = list((tmp_path / "cache").rglob("*.dedup"))
+    assert len(files) == 1
+    blob = files[0].read_bytes()
+    assert marker.encode() not in blob and marker.lower().encode() not in blob
+    run([path], [rule("dedup.near", min_words=2, shingle=4)])
+    assert counted["n"] == 40, "other shingling parameters use another cache file"
+    assert len(list((tmp_path / "cache").rglob("*.dedup"))) == 2
+
+
+def test_cache_keys_on_datasketch_version(tmp_path, counted, monkeypatch):
+    import datasketch
+
+    path = tmp_path / "v.jsonl"
+    path.write_text("".join(unique_records(3, 10)), encoding="utf-8")
+    run([path], [rule("dedup.near")])
+    monkeypatch.setattr(datasketch, "__version__", "9.9.9")
+    run([path], [rule("dedup.near")])
+    assert counted["n"] == 20
+
+
+def test_damaged_cache_is_ignored(tmp_path, counted):
+    path = tmp_path / "x.jsonl"
+    path.write_text("".join(unique_records(4, 10)), encoding="utf-8")
+    clean = run([path], [rule("dedup.near")])
+    for f in (tmp_path / "cache").rglob("*.dedup"):
+        f.write_bytes(b"garbage" * 10)
+    again = run([path], [rule("dedup.near")])
+    assert counted["n"] == 20 and not again.errors
+    assert findings(clean) == findings(again)
