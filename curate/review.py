@@ -240,7 +240,8 @@ class ReviewSession:
         keep = self.current
         self.filter = flt
         lines = None
-        if flt.text:
+        only_line = int(flt.text[1:]) if flt.text[:1] == ":" and flt.text[1:].isdigit() else None
+        if flt.text and only_line is None:
             lines = self._search_cache.get(flt.text)
             if lines is None:
                 lines = self._search_cache[flt.text] = self.store.lines_containing(flt.text)
@@ -254,9 +255,11 @@ class ReviewSession:
                 continue
             if (flt.rule or flt.severity or flt.family) and not any(flt.matches(f) for f in item.findings):
                 continue
-            if needle and not (
+            if only_line is not None:
+                if item.line != only_line:
+                    continue
+            elif needle and not (
                 (lines is not None and item.line in lines)
-                or needle == item.label
                 or (item.key and needle in item.key)
                 or any(needle in f.rule or needle in f.message.lower() for f in item.findings)
             ):

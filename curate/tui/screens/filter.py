@@ -24,7 +24,7 @@ class FilterScreen(ModalScreen["ReviewFilter | None"]):
     def compose(self) -> ComposeResult:
         c = self.current
         with Vertical(id="filter"):
-            yield Label("search (rule, message, line, or text in the record); enter applies")
+            yield Label("search rules, messages and record text (:N for line N); enter applies")
             yield Input(c.text, placeholder="text to search for", id="filter-text")
             with Horizontal(classes="filter-row"):
                 yield Select([(s, s) for s in STATUSES], value=c.status, allow_blank=False, id="filter-status")

@@ -81,7 +81,7 @@ class FlaggedList(ScrollView, can_focus=True):
         status = s.status(item)
         icon, icon_style = ICONS.get(status, ("?", ""))
         pending = s.pending_findings(item)
-        shown = pending[0] if pending else (item.findings[0] if item.findings else None)
+        shown = pending[0] if pending else (item.findings or item.original or [None])[0]
         letter, sev_style = SEV[item.worst]
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(f"{icon} ", style=icon_style)
