@@ -118,7 +118,8 @@ def fix_string(data: dict[str, Any], finding: Any, transform: Callable[[str], st
 
 # CJK text has no spaces between words: each ideograph/kana/hangul syllable counts as a word
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+_CJK_PUNCT = "\u3000-\u303f\uff00-\uffef"
+_WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}{_CJK_PUNCT}]+")
 
 
 def word_count(text: str) -> int:

@@ -19,7 +19,8 @@ REFUSALS = (
     r"I(?:'m| am) (?:sorry|afraid),? (?:but )?(?:I|as an AI)[^.\n]{0,40}?"
     r"(?:can(?:no|')t|not able|unable|won't|will not|don't)",
     r"I (?:can(?:no|')t|am not able to|am unable to|won't|will not) "
-    r"(?:help(?! but)|assist|comply|provide|fulfil+|do that|answer|complete|create|generate|write|support)\b",
+    r"(?:help(?! but)|assist|comply|provide|fulfil+|do that|answer|complete|create|generate|write|support"
+    r"|browse|access|perform|share|give|offer|discuss|engage)\b",
     r"I(?:'m| am) (?:not able|unable) to "
     r"(?:help|assist|comply|provide|fulfil+|answer|complete|create|generate|write|access|browse|view|see)\b",
     r"I must (?:respectfully )?decline",
@@ -30,7 +31,7 @@ REFUSALS = (
 # Boilerplate is a stock phrase about being an AI: it teaches the model a persona nobody asked for.
 BOILERPLATE = (
     r"As an? (?:AI|artificial intelligence)(?: language)?(?: model| assistant| system)?\b"
-    r"(?! (?:developed|created|built|made|trained|designed) by)",
+    r"(?!(?: language)?(?: model| assistant| system)? (?:developed|created|built|made|trained|designed) by)",
     r"As a (?:large )?language model\b",
     # "I'm an AI language model and do not ...": a disclaimer ("I am an AI assistant made by X" answers who it is)
     r"I(?:'m| am) (?:just |only )?an? (?:AI|artificial intelligence|language model)"

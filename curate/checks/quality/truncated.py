@@ -137,7 +137,8 @@ class Truncated(RecordCheck):
     Params = TruncatedParams
     example = (
         '{"messages": [{"role": "user", "content": "Explain DNS"}, {"role": "assistant", "content": '
-        '"DNS maps names to addresses. When you type a name, your computer asks a resolver, '
+        '"DNS maps human-readable names to IP addresses. When you type a name into the browser, your computer '
+        "asks a recursive resolver, "
         'which asks the root servers, which point it to the"}]}'
     )
 
