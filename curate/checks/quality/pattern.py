@@ -28,6 +28,9 @@ class PatternParams(Params):
     ignore_case: bool = Field(True, description="match regardless of case")
     whole_word: bool = Field(True, description="literals match whole words only ('art' does not match 'start')")
     turn: Literal["all", "first", "last"] = Field("all", description="which of the selected turns to read")
+    require_turn: bool = Field(
+        False, description="must_match: a record with no turn of the chosen roles (or no such field) is a finding too"
+    )
     fields: list[Path] = Field(
         default_factory=list, description="JSON pointers (with * wildcards) to read instead of turns"
     )
@@ -87,7 +90,16 @@ class Pattern(RecordCheck):
         if regex is None:
             return
         p = self.params
-        for role, field, text, turn in self._targets(record):
+        targets = list(self._targets(record))
+        if not targets and p.mode == "must_match" and p.require_turn:
+            what = ", ".join(p.fields) if p.fields else "/".join(sorted(self.roles or ())) or "text"
+            yield Hit(
+                self._message(what, f"no {what} to match {self.shown}"),
+                data={"spans": []},
+                fix=p.fix or "Add the required text.",
+                identity="absent",
+            )
+        for role, field, text, turn in targets:
             code = code_spans(text) if p.skip_code else []
             spans = [m.span() for m in regex.finditer(text) if m.end() > m.start() and not inside(m.start(), code)]
             if p.mode == "must_not_match" and spans:
