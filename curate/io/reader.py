@@ -114,7 +114,7 @@ def iter_units(path: str, stats: FileStats, block_bytes: int = BLOCK_BYTES) -> I
     stream = _open(path)
     try:
         head = _peek_first_significant(stream)
-        if head == b"[":
+        if head == b"[" and not _first_line_is_record(stream):
             stats.layout = "json-array"
             items = list(_iter_array(stream.read(), stats, path))
             for i in range(0, len(items), 2000):
@@ -214,6 +214,33 @@ class _PeekableFile:
 
     def close(self) -> None:
         self._f.close()
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _first_line_is_record(stream: _PeekableFile) -> bool:
+    """A file starting with `[` is still JSONL when its first line is a complete value and more follows
+    (a JSONL file whose first record is an array, or 100,000 nested brackets)."""
+    buf = stream._buf
+    start = len(buf) - len(buf.removeprefix(BOM).lstrip())
+    nl = buf.find(b"\n", start)
+    while nl == -1:
+        scanned = len(buf)
+        if not stream.peek_more(max(1 << 16, scanned)):  # doubling keeps a huge one-line array linear
+            return False
+        buf = stream._buf
+        nl = buf.find(b"\n", scanned)
+    first = _JSON_STRING.sub(b"", buf[start:nl])
+    if first.count(b"[") + first.count(b"{") != first.count(b"]") + first.count(b"}"):
+        return False
+    rest = nl
+    while not buf[rest:].strip():
+        rest = len(buf)
+        if not stream.peek_more(1 << 16):
+            return False
+        buf = stream._buf
+    return True
 
 
 def _peek_first_significant(stream: _PeekableFile) -> bytes:

@@ -48,7 +48,11 @@ class MessageMissingKey(RecordCheck):
             for i, msg in enumerate(msgs):
                 where = f"{base}/{i}"
                 if not isinstance(msg, dict):
-                    yield Hit(f"message is a {type(msg).__name__}, not an object", field=where)
+                    yield Hit(
+                        f"message is a {type(msg).__name__}, not an object",
+                        field=where,
+                        fix='Write each message as an object: {"role": "user", "content": "..."}.',
+                    )
                     continue
                 if "role" not in msg:
                     yield Hit("message has no `role`", field=where, fix="Add role: system, user, assistant or tool.")

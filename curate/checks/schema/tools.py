@@ -282,7 +282,7 @@ class ToolDefinitions(RecordCheck):
                 yield Hit(
                     f"`{where[1:]}` is a JSON {json_kind(items)}, not a list",
                     field=where,
-                    fix='Make it a list: [{"type": "function", "function": {"name": ..., "parameters": {...}}}].',
+                    fix="Make it a list of definitions. " + _DEFINITION_FIX,
                 )
                 continue
             encoded = isinstance(value, str)
@@ -290,14 +290,22 @@ class ToolDefinitions(RecordCheck):
                 yield from _definition_hits(tool, where if encoded else f"{where}/{k}", k)
 
 
+_DEFINITION_FIX = 'Define the tool as {"type": "function", "function": {"name": ..., "parameters": {...}}}.'
+
+
 def _definition_hits(tool: Any, where: str, index: int) -> Iterator[Hit]:
     data = {"index": index}
     if not isinstance(tool, dict):
-        yield Hit(f"tool definition {index} is a JSON {json_kind(tool)}, not an object", field=where, data=data)
+        yield Hit(
+            f"tool definition {index} is a JSON {json_kind(tool)}, not an object",
+            field=where,
+            data=data,
+            fix=_DEFINITION_FIX,
+        )
         return
     fn = tool.get("function", tool)
     if not isinstance(fn, dict):
-        yield Hit(f"tool definition {index}: `function` is not an object", field=where, data=data)
+        yield Hit(f"tool definition {index}: `function` is not an object", field=where, data=data, fix=_DEFINITION_FIX)
         return
     if "name" not in fn:
         yield Hit(f"tool definition {index} has no name", field=where, data=data, fix="Add the function's name.")
