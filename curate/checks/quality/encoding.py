@@ -36,9 +36,9 @@ def _mojibake_spans(text: str) -> list[tuple[int, int]]:
     if not _SUSPECT.search(text):
         return []
     from ftfy import fix_encoding
-    from ftfy.badness import BADNESS_RE
+    from ftfy.badness import BADNESS_RE, is_bad
 
-    if fix_encoding(text) == text:
+    if not is_bad(text) or fix_encoding(text) == text:
         return []
     return [m.span() for m in BADNESS_RE.finditer(text)] or [(0, 0)]
 

@@ -44,21 +44,22 @@ class MarkupParams(Params):
     min_tags: int = Field(1, ge=1, description="HTML tags needed to flag a turn")
 
 
+# characters each kind needs (any of them): texts without one skip that regex
+_GATE = {"html_tag": "<", "html_entity": "&", "template_marker": "#:", "wiki_debris": "["}
 _COMPILED = {k: re.compile(p, re.M) for k, p in KINDS.items()}
 
 
 def artefacts(text: str, params: MarkupParams, html_ok: bool = False) -> dict[str, list[tuple[int, int]]]:
-    if not any(c in text for c in "<&[#:"):
-        return {}
-    code = code_spans(text) if params.skip_code else []
+    code: list[tuple[int, int]] | None = None
     out: dict[str, list[tuple[int, int]]] = {}
     for kind in params.kinds:
-        if kind == "html_tag" and html_ok:
-            continue
         pattern = _COMPILED.get(kind)
-        if pattern is None:
+        if pattern is None or (kind == "html_tag" and html_ok) or not any(c in text for c in _GATE[kind]):
             continue
-        spans = [m.span() for m in pattern.finditer(text) if not inside(m.start(), code)]
+        matches = [m.span() for m in pattern.finditer(text)]
+        if matches and code is None:
+            code = code_spans(text) if params.skip_code else []
+        spans = [s for s in matches if not inside(s[0], code or [])]
         if kind == "html_tag" and len(spans) < params.min_tags:
             continue
         if spans:

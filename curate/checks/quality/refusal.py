@@ -54,6 +54,23 @@ class RefusalParams(Params):
     )
 
 
+# every boilerplate phrase contains one of these (lower case): a cheap screen before the regex
+_BOILER_HINTS = (
+    " ai",
+    "artificial intelligence",
+    "language model",
+    "opinion",
+    "feeling",
+    "emotion",
+    "belief",
+    "preference",
+    "personal experience",
+    "cutoff",
+    "cut-off",
+    "real-time",
+    "internet",
+    "browsing",
+)
 _TOOL_SCOPE = re.compile(r"\b(?:functions?|tools?|capabilit(?:y|ies)|external tasks?)\b", re.I)
 
 
@@ -72,7 +89,9 @@ def classify(text: str, params: RefusalParams, has_tools: bool = False) -> list[
     if m and m.start() < params.refusal_within:
         out.append(("refusal", m.start(), m.end()))
     if params.boilerplate:
-        out += [("boilerplate", m.start(), m.end()) for m in boiler.finditer(text)]
+        low = text.lower()
+        if any(hint in low for hint in _BOILER_HINTS):
+            out += [("boilerplate", m.start(), m.end()) for m in boiler.finditer(text)]
     return out
 
 
@@ -169,4 +188,4 @@ class RefusalShare(DatasetCheck):
     def summary(self) -> dict[str, Any]:
         n = sum(self.answered.values())
         r = sum(self.refused.values())
-        return {"refusals": r, "refusal_share": round(r / n, 4) if n else 0.0}
+        return {"answers": n, "refusals": r, "refusal_share": round(r / n, 4) if n else 0.0}
