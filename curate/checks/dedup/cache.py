@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +36,31 @@ def cache_file(dataset: str, tag: str, cache_dir: str | None) -> Path | None:
     """One file per dataset path and parameter set; stdin is never cached."""
     if dataset == "-":
         return None
+    return (Path(cache_dir) if cache_dir else default_dir()) / _file_name(dataset, tag)
+
+
+@lru_cache(maxsize=256)
+def _file_name(dataset: str, tag: str) -> str:
     src = Path(dataset).resolve()
     where = hashlib.blake2b(str(src).encode(), digest_size=4).hexdigest()
-    name = f"{src.name}-{where}-{hashlib.blake2b(tag.encode(), digest_size=5).hexdigest()}.dedup"
-    return (Path(cache_dir) if cache_dir else default_dir()) / name
+    return f"{src.name}-{where}-{hashlib.blake2b(tag.encode(), digest_size=5).hexdigest()}.dedup"
 
 
 class SignatureCache:
     def __init__(self, tag: str, cache_dir: str | None) -> None:
         self.tag = tag
         self.cache_dir = cache_dir
+        self._open: dict[str, _Reader | None] = {}  # per dataset, for this run
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"tag": self.tag, "cache_dir": self.cache_dir, "_open": {}}
 
     def _reader(self, dataset: str) -> _Reader | None:
+        if dataset not in self._open:
+            self._open[dataset] = self._load(dataset)
+        return self._open[dataset]
+
+    def _load(self, dataset: str) -> _Reader | None:
         f = cache_file(dataset, self.tag, self.cache_dir)
         if f is None:
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -52,11 +53,16 @@ class NearParams(TextParams):
         return self
 
     def sketch_params(self) -> SketchParams:
-        if self.bands is None:
-            bands, rows = choose_bands(self.threshold, self.num_perm)
-        else:
-            bands, rows = self.bands, self.num_perm // self.bands
-        return SketchParams(self.shingle, self.num_perm, bands, rows, self.seed)
+        return _sketch_params(self.threshold, self.num_perm, self.bands, self.shingle, self.seed)
+
+
+@lru_cache(maxsize=32)
+def _sketch_params(threshold: float, num_perm: int, bands: int | None, shingle: int, seed: int) -> SketchParams:
+    if bands is None:
+        bands, rows = choose_bands(threshold, num_perm)
+    else:
+        rows = num_perm // bands
+    return SketchParams(shingle, num_perm, bands, rows, seed)
 
 
 def exact_hash(record: Record, p: ExactNormParams, roles: frozenset[str] | None) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-ALGO_VERSION = 1  # bump when shingling or band keys change: old caches are then ignored
+ALGO_VERSION = 2  # bump when shingling or band keys change: old caches are then ignored
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +69,28 @@ def _band_mix(rows: int) -> Any:
 
 
 def _fmix64(h: Any) -> Any:
-    import numpy as np
+    """MurmurHash3's 64-bit finaliser, in place on a fresh uint64 array."""
+    h ^= h >> _C.S33
+    h *= _C.M1
+    h ^= h >> _C.S33
+    h *= _C.M2
+    h ^= h >> _C.S33
+    return h
 
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> np.uint64(33))
+
+class _Consts:
+    """numpy scalars built on first use (numpy is not imported at module load)."""
+
+    def __getattr__(self, name: str) -> Any:
+        import numpy as np
+
+        values = {"S33": 33, "M1": 0xFF51AFD7ED558CCD, "M2": 0xC4CEB9FE1A85EC53, "PRIME": 0x100000001B3, "SHIFT32": 32}
+        for k, v in values.items():
+            setattr(self, k, np.uint64(v))
+        return getattr(self, name)
+
+
+_C = _Consts()
 
 
 def shingle_hashes(tokens: list[str], n: int) -> Any:
@@ -87,12 +102,14 @@ def shingle_hashes(tokens: list[str], n: int) -> Any:
     w = np.fromiter(map(zlib.crc32, map(str.encode, tokens)), dtype=np.uint64, count=len(tokens))
     k = min(n, len(w))
     m = len(w) - k + 1
-    acc = np.zeros(m, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for i in range(k):
-            acc = acc * np.uint64(0x100000001B3) + w[i : i + m] + np.uint64(i + 1)
-        acc = _fmix64(acc)
-    return np.unique((acc >> np.uint64(32)).astype(np.uint32))
+    # uint64 arrays wrap silently on overflow (only numpy scalars warn): no errstate needed
+    acc = w[:m].copy()
+    for i in range(1, k):
+        acc *= _C.PRIME
+        acc += w[i : i + m]
+    acc = _fmix64(acc)
+    acc >>= _C.SHIFT32
+    return np.unique(acc.astype(np.uint32))
 
 
 def signature(shingles: Any, params: SketchParams) -> Any:
@@ -109,8 +126,7 @@ def band_keys(sig: Any, params: SketchParams) -> Any:
     import numpy as np
 
     used = sig[: params.bands * params.rows].astype(np.uint64).reshape(params.bands, params.rows)
-    with np.errstate(over="ignore"):
-        return _fmix64((used * _band_mix(params.rows)).sum(axis=1, dtype=np.uint64))
+    return _fmix64((used * _band_mix(params.rows)).sum(axis=1, dtype=np.uint64))
 
 
 def jaccard(a: Any, b: Any) -> float:

@@ -23,9 +23,7 @@ SCOPE_ROLES: dict[str, frozenset[str] | None] = {
     "assistant": frozenset({"assistant"}),
 }
 
-_WS = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]+")
-_WORD = re.compile(r"\w+")
 TURN_SEP = "\x1e"  # between turns: never produced by whitespace collapsing
 
 
@@ -47,14 +45,14 @@ def normalise_exact(
     text: str, unicode_form: str, ignore_case: bool, collapse_whitespace: bool, ignore_punctuation: bool
 ) -> str:
     """The documented normalisation of `dedup.exact`: Unicode form, case, whitespace, punctuation."""
-    if unicode_form != "none":
+    if unicode_form != "none" and not unicodedata.is_normalized(unicode_form, text):
         text = unicodedata.normalize(unicode_form, text)
     if ignore_case:
         text = text.casefold()
     if ignore_punctuation:
         text = _PUNCT.sub(" ", text)
     if collapse_whitespace:
-        text = _WS.sub(" ", text).strip()
+        text = " ".join(text.split())  # str.split() is C speed; a \s+ regex was the hot spot
     return text
 
 
@@ -73,9 +71,19 @@ def exact_text(
     return TURN_SEP.join(parts)
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]|\w+")
+# ASCII punctuation becomes a space: translate + split is ~5x faster than a \w+ regex
+_ASCII_PUNCT = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~"})
+
+
 def words(text: str) -> list[str]:
-    """Near-duplicate tokens: NFKC, casefolded word characters; punctuation and spacing vanish."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    """Near-duplicate tokens: NFKC, casefolded words; punctuation and spacing vanish. Chinese,
+    Japanese and Korean characters are one token each (those scripts put no spaces between words)."""
+    if text.isascii():
+        return text.lower().translate(_ASCII_PUNCT).split()
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _CJK.findall(text.casefold())
 
 
 def digest64(text: str) -> int:
