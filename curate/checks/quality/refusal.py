@@ -16,8 +16,13 @@ from curate.model import Hit, Record, Severity
 
 # A refusal is an answer that declines the task; it counts near the start of the answer.
 REFUSALS = (
+    # "I'm sorry, but I can't help": the negated verb must be about doing the task
+    # ("I'm sorry, but I'm unable to come into work today" is a drafted email, not a refusal)
     r"I(?:'m| am) (?:sorry|afraid),? (?:but )?(?:I|as an AI)[^.\n]{0,40}?"
-    r"(?:can(?:no|')t|not able|unable|won't|will not|don't)",
+    r"(?:can(?:no|')t|not able to|unable to|won't|will not|don't|do not) "
+    r"(?:have (?:access|the ability|the capability|enough information|real-time|information)|help|assist|comply"
+    r"|provide|fulfil+|answer|complete|create|generate|write|access|browse|view|see|perform|share|give|offer"
+    r"|discuss|engage|retrieve|estimate|determine|predict|process|display|support|do that|know)\b",
     r"I (?:can(?:no|')t|am not able to|am unable to|won't|will not) "
     r"(?:help(?! but)|assist|comply|provide|fulfil+|do that|answer|complete|create|generate|write|support"
     r"|browse|access|perform|share|give|offer|discuss|engage)\b",
