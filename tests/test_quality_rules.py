@@ -166,3 +166,15 @@ def test_cli_runs_the_example_rules_on_the_sample_data() -> None:
     rules = {f["rule"] for f in report["findings"]}
     assert "answer-length" in rules
     assert not report.get("errors"), report.get("errors")
+
+
+def test_every_rules_example_in_the_docs_loads(tmp_path: Path) -> None:
+    import re
+
+    text = (ROOT / "docs" / "custom-rules.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "rules:" in b]
+    assert len(blocks) >= 5
+    for i, block in enumerate(blocks):
+        path = write(tmp_path, block, f"doc{i}.yaml")
+        ruleset = load_ruleset(str(path))
+        assert ruleset.rules, block
