@@ -178,3 +178,29 @@ def test_every_rules_example_in_the_docs_loads(tmp_path: Path) -> None:
         path = write(tmp_path, block, f"doc{i}.yaml")
         ruleset = load_ruleset(str(path))
         assert ruleset.rules, block
+
+
+@pytest.mark.parametrize(
+    ("answer", "rule", "fixed"),
+    [
+        (
+            "Chéri is a cafÃ© owner in Belle Ã‰poque Paris.",
+            "encoding-damage",
+            "Chéri is a café owner in Belle Époque Paris.",
+        ),
+        ("Tom &amp; Jerry say hi.", "markup-leftovers", "Tom & Jerry say hi."),
+        ("Hello there.\n\n", "stray-whitespace", "Hello there."),
+    ],
+)
+def test_review_offers_the_quality_fix(tmp_path: Path, answer: str, rule: str, fixed: str) -> None:
+    """Through the review session as the TUI drives it: the fix changes only the matched text."""
+    from curate.review import ReviewSession
+
+    data = jsonl(tmp_path, [chat("Tell me something nice, please.", answer)])
+    rules = [r for r in load_ruleset("default").rules if r.id == rule]
+    session = ReviewSession.open(data, rules, jobs=1)
+    assert session.current_finding is not None and session.current_finding.rule == rule
+    proposal = session.fix_proposal()
+    assert proposal is not None
+    assert proposal.new["messages"][1]["content"] == fixed
+    assert proposal.new["messages"][0] == {"role": "user", "content": "Tell me something nice, please."}
