@@ -1,0 +1,181 @@
+"""What the HTML and Markdown reports show, computed once from a Report (pure, no I/O).
+
+Everything here is counts, distributions and finding references: never record text. Finding
+messages are shown as the checks wrote them (PII checks mask values with curate.privacy).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from curate.model import Finding, Severity
+from curate.report import Report
+
+WORST_PER_RULE = 5
+TOP_CLUSTERS = 15
+_SCORE_KEYS = ("tokens", "similarity", "score", "chars", "count", "share", "turns")
+
+
+def _column(report: Report, name: str) -> list[float] | None:
+    """A numeric column of the per-record stats table, or None when no check measured it."""
+    table = report.table
+    if table is None or name not in getattr(table, "columns", ()):
+        return None
+    values = [v for v in table.get_column(name).to_list() if isinstance(v, (int, float))]
+    return values or None
+
+
+def log2_bins(values: list[float], also: float | None = None) -> list[dict[str, Any]]:
+    """Power-of-two buckets [lo, hi) covering the values (and `also`, e.g. a limit to mark)."""
+    counts: Counter[int] = Counter(max(0, int(v)).bit_length() for v in values)
+    top = max(counts) if counts else 0
+    if also:
+        top = max(top, int(also).bit_length())
+    lo_b = min(counts) if counts else 0
+    return [
+        {"lo": 0 if b == 0 else 1 << (b - 1), "hi": 1 << b, "count": counts.get(b, 0)} for b in range(lo_b, top + 1)
+    ]
+
+
+def _score(f: Finding, per_record: Counter[tuple[str | None, int | None]]) -> tuple[Any, ...]:
+    numeric = next((float(f.data[k]) for k in _SCORE_KEYS if isinstance(f.data.get(k), (int, float))), 0.0)
+    return (-int(f.severity), -per_record[(f.path, f.line)], -numeric, f.path or "", f.line or 0)
+
+
+def findings_by_rule(report: Report) -> list[dict[str, Any]]:
+    """One row per rule with findings: counts, what it means, and its worst findings."""
+    descriptions = {r.id: r.description for r in report.rules}
+    per_record = Counter((f.path, f.line) for f in report.findings if f.line is not None)
+    grouped: dict[str, list[Finding]] = defaultdict(list)
+    for f in report.findings:
+        grouped[f.rule].append(f)
+    rows = []
+    for rule, items in grouped.items():
+        worst = sorted(items, key=lambda f: _score(f, per_record))[:WORST_PER_RULE]
+        rows.append(
+            {
+                "rule": rule,
+                "check": items[0].check,
+                "severity": str(items[0].severity),
+                "findings": len(items),
+                "records": len({(f.path, f.line) for f in items if f.line is not None}),
+                "description": descriptions.get(rule, ""),
+                "worst": [
+                    {
+                        "path": f.path,
+                        "line": f.line,
+                        "field": f.field,
+                        "message": f.message,
+                        "fix": f.fix,
+                        "fingerprint": f.fingerprint,
+                    }
+                    for f in worst
+                ],
+            }
+        )
+    rows.sort(key=lambda r: (-Severity.parse(r["severity"]), -r["findings"], r["rule"]))
+    return rows
+
+
+def duplicate_clusters(report: Report) -> list[dict[str, Any]]:
+    """Clusters named by dedup findings (`data.cluster`), biggest first."""
+    clusters: dict[str, dict[str, Any]] = {}
+    for f in report.findings:
+        cid = f.data.get("cluster")
+        if not f.check.startswith("dedup.") or not isinstance(cid, str):
+            continue
+        c = clusters.setdefault(cid, {"cluster": cid, "kind": f.check, "kept": None, "members": [], "similarity": []})
+        kept_line = f.data.get("duplicate_of")
+        if kept_line is not None and c["kept"] is None:
+            c["kept"] = f"{f.data.get('duplicate_of_path') or f.path}:{kept_line}"
+        c["members"].append(f"{f.path}:{f.line}")
+        if isinstance(f.data.get("similarity"), (int, float)):
+            c["similarity"].append(float(f.data["similarity"]))
+    out = []
+    for c in clusters.values():
+        sims = c.pop("similarity")
+        c["size"] = len(c["members"]) + (1 if c["kept"] else 0)
+        c["min_similarity"] = round(min(sims), 3) if sims else None
+        c["members"] = sorted(set(c["members"]))
+        out.append(c)
+    out.sort(key=lambda c: (-c["size"], c["cluster"]))
+    return out
+
+
+def _mix(counts: dict[str, int], targets: dict[str, float]) -> list[dict[str, Any]]:
+    known = {k: v for k, v in counts.items() if k != "unknown"}
+    total = sum(known.values()) or 1
+    labels = list(counts) + [t for t in targets if t not in counts]
+    return [
+        {
+            "label": k,
+            "count": counts.get(k, 0),
+            "share": round(counts.get(k, 0) / total, 4) if k != "unknown" else None,
+            "target": targets.get(k),
+        }
+        for k in labels
+    ]
+
+
+def build(report: Report) -> dict[str, Any]:
+    """Every section of the report as plain data (also written to report.json under `report`)."""
+    stats = report.stats
+    balance = stats.get("balance") or {}
+    tokens = stats.get("tokens") or {}
+    token_values = _column(report, "tokens")
+    limit = tokens.get("limit")
+    lang_cfg = balance.get("language") or {}
+    cat_cfg = balance.get("category") or {}
+    pii = stats.get("pii") or {}
+    turn_counts = (balance.get("turns") or {}).get("counts")
+    if turn_counts is None:
+        turns_col = _column(report, "turns")
+        turn_counts = {str(k): v for k, v in sorted(Counter(int(t) for t in turns_col).items())} if turns_col else {}
+    length = balance.get("length") or {}
+    return {
+        "summary": report.summary(),
+        "datasets": [{"path": d.path, "records": d.records, "format": d.format} for d in report.datasets],
+        "target": report.target,
+        "ruleset": report.ruleset,
+        "rules": findings_by_rule(report),
+        "tokens": {
+            "available": token_values is not None,
+            "encoding": tokens.get("counted_as") or tokens.get("encoding"),
+            "estimate": tokens.get("estimate"),
+            "limit": limit,
+            "over_limit": tokens.get("over_limit"),
+            "per_example": tokens.get("tokens_per_example"),
+            "histogram": log2_bins(token_values, limit) if token_values else [],
+        },
+        "cost": stats.get("cost") or {},
+        "languages": {
+            "available": "languages" in balance,
+            "on": lang_cfg.get("on"),
+            "mismatched": lang_cfg.get("mismatched"),
+            "tolerance": lang_cfg.get("tolerance"),
+            "rows": _mix(balance.get("languages") or {}, lang_cfg.get("targets") or {}),
+        },
+        "categories": {
+            "available": "categories" in balance,
+            "by": cat_cfg.get("by"),
+            "field": cat_cfg.get("field"),
+            "distinct": cat_cfg.get("distinct"),
+            "tolerance": cat_cfg.get("tolerance"),
+            "rows": _mix(balance.get("categories") or {}, cat_cfg.get("targets") or {}),
+        },
+        "turns": turn_counts,
+        "length": length,
+        "system_prompts": balance.get("system_prompts") or {},
+        "openings": balance.get("openings") or {},
+        "duplicates": {"summary": stats.get("dedup") or {}, "clusters": duplicate_clusters(report)[:TOP_CLUSTERS]},
+        "pii": {
+            "available": bool(pii),
+            "records_scanned": pii.get("records_scanned"),
+            "records_with_pii": pii.get("records_with_pii"),
+            "by_entity": pii.get("by_entity") or {},
+            "records_with_secrets": pii.get("records_with_secrets"),
+            "secrets_by_type": pii.get("secrets_by_type") or {},
+        },
+        "errors": list(report.errors),
+    }
