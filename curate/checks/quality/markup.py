@@ -67,6 +67,17 @@ def artefacts(text: str, params: MarkupParams, html_ok: bool = False) -> dict[st
     return out
 
 
+_TAG_NAME = re.compile(r"</?\w+")
+
+
+def _example(kind: str, matched: str) -> str:
+    """What a message may quote: a tag by its name only (attributes can hold addresses)."""
+    if kind == "html_tag":
+        m = _TAG_NAME.match(matched)
+        return (m.group(0) if m else "<tag") + ">"
+    return clip(matched, 30)
+
+
 def _unescape_outside_code(text: str) -> str:
     code = code_spans(text)
     return _COMPILED["html_entity"].sub(
@@ -92,7 +103,7 @@ class Markup(RecordCheck):
             if not found:
                 continue
             kinds = sorted(found)
-            examples = sorted({clip(turn.text[s:e], 30) for v in found.values() for s, e in v})[:3]
+            examples = sorted({_example(kind, turn.text[s:e]) for kind, v in found.items() for s, e in v})[:3]
             yield Hit(
                 f"{turn.role} text has {', '.join(k.replace('_', ' ') for k in kinds)}: {', '.join(examples)}",
                 field=turn.field,

@@ -76,6 +76,7 @@ _BOILER_HINTS = (
     "internet",
     "browsing",
 )
+_QUOTABLE = re.compile(r"[A-Za-z' ,.\-…]+")
 _TOOL_SCOPE = re.compile(r"\b(?:functions?|tools?|capabilit(?:y|ies)|external tasks?)\b", re.I)
 
 
@@ -124,10 +125,12 @@ class Refusal(RecordCheck):
             kinds = sorted({k for k, _, _ in found})
             refused = refused or "refusal" in kinds
             first = found[0]
+            # quote the matched stock phrase, unless the free part of a match looks like data
             phrase = clip(turn.text[first[1] : first[2]])
+            phrase = phrase if _QUOTABLE.fullmatch(phrase) else ""
             what = "refuses" if "refusal" in kinds else "contains AI boilerplate"
             yield Hit(
-                f"{turn.role} {what}: '{phrase}'",
+                f"{turn.role} {what}: '{phrase}'" if phrase else f"{turn.role} {what}",
                 field=turn.field,
                 data={
                     "kinds": kinds,
