@@ -139,6 +139,14 @@ def find_placeholders(text: str, params: PlaceholderParams) -> list[tuple[str, i
     return sorted(out, key=lambda x: x[1])
 
 
+_DATA_LIKE = re.compile(r"@|\d{3}")
+
+
+def _quoted(kind: str, token: str) -> str:
+    """A placeholder as a message may show it; one holding an address or a number is named by its shape."""
+    return f"<{kind}>" if _DATA_LIKE.search(token) else clip(token, 40)
+
+
 def _line_at(text: str, pos: int) -> str:
     start = text.rfind("\n", 0, pos) + 1
     end = text.find("\n", pos)
@@ -163,7 +171,7 @@ class Placeholder(RecordCheck):
             earlier.append(turn.text)
             if not found or (self.roles is not None and turn.role not in self.roles):
                 continue
-            tokens = sorted({clip(turn.text[s:e], 40) for _, s, e in found})
+            tokens = sorted({_quoted(kind, turn.text[s:e]) for kind, s, e in found})
             shown = ", ".join(tokens[:3]) + (f" (+{len(tokens) - 3} more)" if len(tokens) > 3 else "")
             yield Hit(
                 f"{turn.role} has unfilled placeholder{'s' if len(tokens) > 1 else ''} {shown}",
