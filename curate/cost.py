@@ -85,7 +85,7 @@ def estimate(model: Model, lengths: Sequence[int], epochs: int | None = None) ->
         per_epoch, truncated = sum(lengths), 0
     trained = per_epoch * ep
     price = model.training_price
-    src = model.source("training_price")
+    src = model.cite("training_price")
     return Estimate(
         provider=model.provider,
         model=model.model,

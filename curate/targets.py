@@ -7,7 +7,7 @@ Every figure keeps its source and date so a report can say where a price came fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,21 +32,28 @@ FIGURES = (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _SourceSpec(_Strict):
+class Source(_Strict):
     url: str
     date: str
     note: str | None = None
 
 
-class _ModelSpec(_Strict):
+class Model(_Strict):
+    """One fine-tuning target; prices are per 1M tokens in `currency`, None when unknown.
+
+    `source`/`date` are the entry's defaults; `sources` maps a figure to its own source (after
+    loading, every figure that has a value has an entry there).
+    """
+
     provider: str
     model: str
     aliases: list[str] = []
     encoding: str = DEFAULT_ENCODING
-    tokenizer: str = "exact"
+    tokenizer: str = "exact"  # "exact", or the model's own tokenizer when counts are estimates
+    currency: str = "USD"
     example_limit: int | None = None
     context: int | None = None
     min_examples: int | None = None
@@ -58,53 +65,7 @@ class _ModelSpec(_Strict):
     parameters: float | None = None
     source: str | None = None
     date: str | None = None
-    sources: dict[str, _SourceSpec] = {}
-
-
-class _SelfHostedSpec(_Strict):
-    gpu: str
-    peak_tflops: float
-    mfu_full: float
-    mfu_lora: float
-    gpu_hour_price: float
-    source: str
-    date: str
-
-
-class _TableSpec(_Strict):
-    version: int = 1
-    currency: str = "USD"
-    self_hosted: _SelfHostedSpec | None = None
-    models: list[_ModelSpec] = []
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    url: str
-    date: str
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Model:
-    """One fine-tuning target; prices are per 1M tokens in `currency`, None when unknown."""
-
-    provider: str
-    model: str
-    encoding: str
-    tokenizer: str  # "exact", or the model's own tokenizer when counts are estimates
-    currency: str = "USD"
-    example_limit: int | None = None
-    context: int | None = None
-    min_examples: int | None = None
-    training_price: float | None = None
-    input_price: float | None = None
-    output_price: float | None = None
-    ft_input_price: float | None = None
-    ft_output_price: float | None = None
-    parameters: float | None = None
-    aliases: tuple[str, ...] = ()
-    sources: dict[str, Source] = field(default_factory=dict, hash=False, compare=False)
+    sources: dict[str, Source] = {}
 
     @property
     def name(self) -> str:
@@ -120,7 +81,8 @@ class Model:
         """Tokens per example beyond which the provider truncates (the context when no limit is known)."""
         return self.example_limit or self.context
 
-    def source(self, figure: str) -> Source | None:
+    def cite(self, figure: str) -> Source | None:
+        """Where one figure comes from, and when."""
         return self.sources.get(figure)
 
     def count_label(self) -> str:
@@ -130,8 +92,9 @@ class Model:
         return f"estimate with {self.encoding} (model tokenizer: {self.tokenizer})"
 
 
-@dataclass(frozen=True, slots=True)
-class SelfHosted:
+class SelfHosted(_Strict):
+    """Assumptions of the self-hosted estimate (printed with it)."""
+
     gpu: str
     peak_tflops: float
     mfu_full: float
@@ -139,6 +102,13 @@ class SelfHosted:
     gpu_hour_price: float
     source: str
     date: str
+
+
+class _TableSpec(_Strict):
+    version: int = 1
+    currency: str = "USD"
+    self_hosted: SelfHosted | None = None
+    models: list[Model] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,30 +165,14 @@ def _line(doc: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _model(spec: _ModelSpec, currency: str) -> Model:
-    sources = {k: Source(v.url, v.date, v.note) for k, v in spec.sources.items()}
-    if spec.source:
+def _resolved(m: Model, currency: str) -> Model:
+    """The entry with its currency and a source for every figure it gives."""
+    sources = dict(m.sources)
+    if m.source:
         for fig in FIGURES:
-            if getattr(spec, fig) is not None and fig not in sources:
-                sources[fig] = Source(spec.source, spec.date or "unknown")
-    return Model(
-        provider=spec.provider,
-        model=spec.model,
-        encoding=spec.encoding,
-        tokenizer=spec.tokenizer,
-        currency=currency,
-        example_limit=spec.example_limit,
-        context=spec.context,
-        min_examples=spec.min_examples,
-        training_price=spec.training_price,
-        input_price=spec.input_price,
-        output_price=spec.output_price,
-        ft_input_price=spec.ft_input_price,
-        ft_output_price=spec.ft_output_price,
-        parameters=spec.parameters,
-        aliases=tuple(spec.aliases),
-        sources=sources,
-    )
+            if getattr(m, fig) is not None and fig not in sources:
+                sources[fig] = Source(url=m.source, date=m.date or "unknown")
+    return m.model_copy(update={"currency": currency, "sources": sources})
 
 
 def load_table(extra: tuple[str, ...] | list[str] = ()) -> ModelTable:
@@ -241,11 +195,9 @@ def _load_table(extra: tuple[str, ...]) -> ModelTable:
                 raise ConfigError(
                     f"models.{i}: encoding must be one of {', '.join(ENCODINGS)}", path, _line(doc, ("models", i))
                 )
-            model = _model(m, spec.currency)
+            model = _resolved(m, spec.currency)
             models[model.name.lower()] = model
-        if spec.self_hosted:
-            s = spec.self_hosted
-            self_hosted = SelfHosted(s.gpu, s.peak_tflops, s.mfu_full, s.mfu_lora, s.gpu_hour_price, s.source, s.date)
+        self_hosted = spec.self_hosted or self_hosted
     return ModelTable(tuple(models.values()), self_hosted, tuple(files))
 
 

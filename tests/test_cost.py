@@ -96,7 +96,7 @@ def test_every_figure_has_a_source_and_date_and_other_providers_exist():
     for m in table.models:
         for fig in ("training_price", "min_examples"):
             if getattr(m, fig) is not None:
-                src = m.source(fig)
+                src = m.cite(fig)
                 assert src and src.url and src.date, (m.name, fig)
         assert m.exact == (m.provider == "openai"), m.name  # non-tiktoken tokenizers are estimates
 
@@ -133,7 +133,7 @@ def test_bad_user_table_names_file_and_line(tmp_path):
 
 def test_self_hosted_flops_formula():
     m = model(parameters=8e9)
-    hw = SelfHosted("H100", peak_tflops=1000, mfu_full=0.5, mfu_lora=0.25, gpu_hour_price=2.0, source="x", date="x")
+    hw = SelfHosted(gpu="H100", peak_tflops=1000, mfu_full=0.5, mfu_lora=0.25, gpu_hour_price=2.0, source="x", date="x")
     full = cost.self_hosted(m, 1_000_000, hw, "full")
     assert full.flops == 6 * 8e9 * 1e6
     assert full.gpu_hours == pytest.approx(6 * 8e9 * 1e6 / (1000e12 * 0.5) / 3600)  # 0.02667 h
