@@ -223,3 +223,22 @@ def test_cost_text_and_options(data):
     assert run("cost", data, "--epochs", "zero").returncode == 2
     bad = run("cost", data, "--model", "gpt-5-turbo-ultra")
     assert bad.returncode == 2 and b"not in the model table" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (0, "0"),
+        (8233, "8,233"),
+        (12_870, "12.9k"),
+        (84_602, "84.6k"),
+        (999_999, "1M"),
+        (3_782_622, "3.78M"),
+        (4.2e9, "4.2B"),
+    ],
+)
+def test_short_token_totals(n, text):
+    from curate.checks.tokens.render import money, short
+
+    assert short(n) == text
+    assert money(0.49398) == "$0.49" and money(0.00026) == "$0.0003" and money(-0.0006) == "-$0.0006"

@@ -23,9 +23,9 @@ def money(value: float | None, currency: str = "USD") -> str:
 
 
 def short(n: int | float) -> str:
-    """1,234 / 84.6k / 3.78M / 1.26B: token totals readable at a glance (JSON keeps exact numbers)."""
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
-        if abs(n) >= size:
+    """8,233 / 84.6k / 3.78M / 1.26B: token totals readable at a glance (JSON keeps exact numbers)."""
+    for at, size, suffix in ((999.5e6, 1e9, "B"), (999.5e3, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(n) >= at:
             v = n / size
             return f"{v:.3g}{suffix}" if v < 100 else f"{v:,.0f}{suffix}"
     return f"{n:,.0f}"
