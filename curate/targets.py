@@ -89,7 +89,7 @@ class Model(_Strict):
         """How token counts for this model should be described wherever they appear."""
         if self.exact:
             return self.encoding
-        return f"estimate with {self.encoding} (model tokenizer: {self.tokenizer})"
+        return f"estimate with {self.encoding}; model tokenizer: {self.tokenizer}"
 
 
 class SelfHosted(_Strict):
