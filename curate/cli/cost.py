@@ -41,6 +41,7 @@ def cost(
     input_format: Annotated[
         Optional[str], typer.Option("--input-format", help="Treat every record as this format.")
     ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per CPU core).", min=0)] = 0,
 ) -> None:
     """Estimate training cost per model: epochs, billed tokens, price, truncated examples, break-even."""
     from curate import cost as costmath
@@ -63,7 +64,7 @@ def cost(
         fail(str(exc))
     chosen = _choose(table, model or [])
     try:
-        counts = _count(files, sorted({m.encoding for m in chosen}), input_format)
+        counts = _count(files, sorted({m.encoding for m in chosen}), input_format, jobs)
     except TokenizerError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -100,35 +101,38 @@ def _choose(table: ModelTable, wanted: list[str]) -> list[Model]:
 class _EncodingCounts:
     """Per-example counts for one encoding, and the sums the break-even needs."""
 
-    def __init__(self) -> None:
-        from array import array
-
-        self.tokens = array("q")
-        self.trainable = 0
-        self.prompt = 0
+    def __init__(self, tokens: list[int], trainable: int) -> None:
+        self.tokens = tokens
+        self.trainable = trainable
+        self.prompt = sum(tokens) - trainable
 
 
-def _count(files: list[str], encodings: list[str], input_format: str | None) -> dict[str, _EncodingCounts]:
-    from curate.checks.tokens.counting import counter
-    from curate.io.reader import iter_records
+def _count(files: list[str], encodings: list[str], input_format: str | None, jobs: int) -> dict[str, _EncodingCounts]:
+    """One audit per encoding with only `tokens.stats`: worker processes for large files, same counts
+    as `curate check`. Records that are not examples (unparsable, no conversation) are left out."""
+    from curate.check import RunContext
+    from curate.checks.tokens._common import ENCODING_SETTING
+    from curate.checks.tokens.stats import TokenStats
+    from curate.config import Rule
+    from curate.engine import Engine, EngineOptions
+    from curate.model import Severity
 
-    counters = {e: counter(e) for e in encodings}
-    out = {e: _EncodingCounts() for e in encodings}
-    for path in files:
-        for record in iter_records(path):
-            if not record.ok:
-                continue
-            if input_format:
-                record.format_hint = input_format
-            conv = record.conversation
-            if not conv.turns:
-                continue
-            for enc, c in counters.items():
-                n = c.conversation(conv)
-                acc = out[enc]
-                acc.tokens.append(n.tokens)
-                acc.trainable += n.trainable
-                acc.prompt += n.prompt
+    rule = Rule("token-stats", TokenStats.id, Severity.ERROR, TokenStats.Params(), None, "curate cost", "")
+    out = {}
+    for enc in encodings:
+        ctx = RunContext(settings={ENCODING_SETTING: enc})
+        report = Engine([rule], ctx, EngineOptions(input_format=input_format, jobs=jobs)).run(files)
+        error = report.stats.get("tokens", {}).get("error")
+        if error:
+            from curate.tokenizer import TokenizerError
+
+            raise TokenizerError(error)
+        table = report.table
+        if table is None or "tokens" not in getattr(table, "columns", ()):
+            out[enc] = _EncodingCounts([], 0)
+            continue
+        rows = table.select("tokens", "trainable_tokens").drop_nulls()
+        out[enc] = _EncodingCounts(rows["tokens"].to_list(), int(rows["trainable_tokens"].sum()))
     return out
 
 

@@ -9,6 +9,8 @@ from curate.model import Record
 from curate.targets import Model, encoding_for
 from curate.tokenizer import TokenizerError
 
+ENCODING_SETTING = "token_encoding"
+
 
 class TokenCheckMixin:
     """Resolves the target once: its encoding (o200k_base when the target is unknown) and table entry."""
@@ -18,7 +20,9 @@ class TokenCheckMixin:
     def _target(self) -> tuple[str, Model | None]:
         cached = getattr(self, "_resolved", None)
         if cached is None:
-            cached = self._resolved = encoding_for(self.ctx.target)
+            encoding, model = encoding_for(self.ctx.target)
+            forced = self.ctx.settings.get(ENCODING_SETTING)  # `curate cost` counts with each encoding it needs
+            cached = self._resolved = (forced or encoding, model if not forced or forced == encoding else None)
         return cached
 
     @property
@@ -29,8 +33,11 @@ class TokenCheckMixin:
     def model(self) -> Model | None:
         return self._target()[1]
 
-    def counts(self, record: Record) -> Counts | str:
-        """The record's counts, or the tokenizer's error message (which names the fix)."""
+    def counts(self, record: Record) -> Counts | str | None:
+        """The record's counts; None when it has no conversation (not an example: schema checks say why);
+        or the tokenizer's error message (which names the fix)."""
+        if not record.conversation.turns:
+            return None
         try:
             return measure(record, self.encoding)
         except TokenizerError as exc:

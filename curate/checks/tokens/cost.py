@@ -38,7 +38,7 @@ class CostEstimate(TokenCheckMixin, DatasetCheck):
 
     def extract(self, record: Record) -> Any:
         c = self.counts(record)
-        return None if isinstance(c, str) else (c.tokens, c.trainable)
+        return None if c is None or isinstance(c, str) else (c.tokens, c.trainable)
 
     def observe(self, ref: RecordRef, extracted: Any) -> None:
         if extracted is None:

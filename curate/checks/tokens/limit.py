@@ -28,7 +28,7 @@ class OverLimit(TokenCheckMixin, RecordCheck):
     def check(self, record: Record) -> Iterable[Hit]:
         limit = self.params.limit or (self.model.limit if self.model else None)
         counts = self.counts(record)
-        if limit is None or isinstance(counts, str) or counts.tokens <= limit:
+        if limit is None or counts is None or isinstance(counts, str) or counts.tokens <= limit:
             return
         whose = f" of {self.model.name}" if self.model and not self.params.limit else ""
         estimate = "" if self.model is None or self.model.exact else f" ({self.label()})"

@@ -59,7 +59,7 @@ class LengthOutlier(TokenCheckMixin, DatasetCheck):
 
     def extract(self, record: Record) -> Any:
         c = self.counts(record)
-        return None if isinstance(c, str) else c.tokens
+        return None if c is None or isinstance(c, str) else c.tokens
 
     def observe(self, ref: RecordRef, extracted: Any) -> None:
         if extracted is None:

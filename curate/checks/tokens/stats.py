@@ -33,9 +33,11 @@ class TokenStats(TokenCheckMixin, DatasetCheck):
 
     def extract(self, record: Record) -> Any:
         c = self.counts(record)
-        return c if isinstance(c, str) else (c.tokens, c.trainable, c.messages)
+        return c if c is None or isinstance(c, str) else (c.tokens, c.trainable, c.messages)
 
     def observe(self, ref: RecordRef, extracted: Any) -> None:
+        if extracted is None:
+            return
         if isinstance(extracted, str):
             self.error = self.error or extracted
             return

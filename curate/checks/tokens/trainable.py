@@ -21,7 +21,7 @@ class NoTrainable(TokenCheckMixin, RecordCheck):
 
     def check(self, record: Record) -> Iterable[Hit]:
         counts = self.counts(record)
-        if isinstance(counts, str) or counts.trainable > 0:
+        if counts is None or isinstance(counts, str) or counts.trainable > 0:
             return
         yield Hit(
             f"no trainable tokens: {counts.tokens:,} tokens billed, none in an assistant turn with weight > 0",
