@@ -39,6 +39,7 @@ def dataset(tmp_path: Path) -> str:
     records = [chat(f"question {i}: " + words * (3 + i % 4), "answer " + words * (2 + i % 3)) for i in range(40)]
     records.append(chat("hi", "nothing to learn here", weight=0))  # line 41
     records.append(chat("summarise: " + words * 800, "ok"))  # line 42: an outlier
+    records.append({"question": "not an example"})  # line 43: unknown format, not counted
     return write(tmp_path / "d.jsonl", records)
 
 
@@ -56,7 +57,8 @@ def test_findings_stats_table_and_report_sections(dataset):
 
     tokens = report.stats["tokens"]
     assert tokens["encoding"] == "o200k_base" and tokens["estimate"] is False
-    assert tokens["examples"] == 42
+    assert tokens["examples"] == 42  # line 43 has no conversation: not an example
+    assert table["tokens"][42] is None
     assert tokens["tokens_per_example"]["total"] == int(table["tokens"].sum())
     assert tokens["tokens_per_example"]["max"] == int(table["tokens"].max())
     assert tokens["no_trainable"] == 1 and tokens["over_limit"] == 0 and tokens["limit"] == 65536
