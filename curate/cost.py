@@ -155,7 +155,11 @@ class BreakEven:
     reason: str
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["fewshot_tokens_per_request"] = round(self.fewshot_tokens_per_request, 2)
+        if self.saving_per_request is not None:
+            out["saving_per_request"] = round(self.saving_per_request, 8)
+        return out
 
 
 def break_even(
