@@ -22,7 +22,9 @@ from curate.checks.pii.patterns import (
     accept,
     candidate_entities,
     drop_overlaps,
+    find_cards,
     find_personal_urls,
+    find_phones,
     find_secrets,
     has_context,
 )
@@ -41,7 +43,8 @@ NER_WEIGHTS = {
     "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
     "vocab/strings.json": "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
 }
-_CONTEXT_BOOST = 0.35
+_CONTEXT_BOOST = 0.35  # presidio's own context boost needs NLP tokens, which the no_op engine has not
+_BOOSTED = ("PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,16 +212,18 @@ class Detector:
             entities += [e for e in NER_ENTITIES if e in self.active]
         if not entities:
             return []
-        results = build_analyzer(self.ner).analyze(text=text, language="en", entities=entities)
+        found = build_analyzer(self.ner).analyze(text=text, language="en", entities=entities)
+        results = [RawSpan(r.start, r.end, r.entity_type, r.score) for r in found]
+        if "PHONE_NUMBER" in entities:
+            results += find_phones(text)
+        if "CREDIT_CARD" in entities:
+            results += find_cards(text)
         out = []
         for r in results:
-            value = text[r.start : r.end]
-            if not accept(r.entity_type, value, text, r.start, r.end, self.ignore_private_ips):
+            if not accept(r.entity, text[r.start : r.end], text, r.start, r.end, self.ignore_private_ips):
                 continue
             score = r.score
-            if r.entity_type in ("PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS") and has_context(
-                r.entity_type, text, r.start
-            ):
+            if r.entity in _BOOSTED and has_context(r.entity, text, r.start):
                 score = min(1.0, score + _CONTEXT_BOOST)
-            out.append(RawSpan(r.start, r.end, r.entity_type, score))
+            out.append(RawSpan(r.start, r.end, r.entity, score))
         return out

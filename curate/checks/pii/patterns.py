@@ -87,7 +87,7 @@ _PLACEHOLDER = re.compile(
     r"(?i)example|x{4,}|\*{3,}|your[_-]|<[^>]*>|\$\{|\{\{|placeholder|redacted|dummy|changeme|\.\.\."
 )
 _PASSWORD_PLACEHOLDER = re.compile(
-    r"(?i)^(?:pass(?:word)?|pwd|secret|\*+|x+|\$\w+|%\w+|<.*>|\{.*\}|\[.*\]|:?\w*_?password_?\w*)$"
+    r"(?i)^(?:pass(?:word)?|pwd|secret|\*+|x+|\$\w+|%\w+|\$[{(].*[})]|<.*>|\{.*\}|\[.*\]|:?\w*_?password_?\w*)$"
 )
 
 
@@ -144,13 +144,55 @@ def find_personal_urls(text: str) -> list[RawSpan]:
     return out
 
 
+# --- phone numbers phonenumbers rejects ---------------------------------------------------------
+# presidio validates numbers against today's numbering plans, so a US-formatted number with an
+# unassigned area code (common in typed text) is missed. This catches the North American layout
+# with separators (and an extension); the same false-positive filters then apply.
+_NANP = re.compile(
+    r"(?<![\w.+-])(?:\+1[-. ]?|001[-. ]|1[-. ])?(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}"
+    r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,5})?(?![\w-])"
+)
+
+
+_BARE10 = re.compile(r"(?<![\w.+-])\d{10}(?![\w-])")
+
+
+def find_phones(text: str) -> list[RawSpan]:
+    """NANP-layout numbers, and bare ten-digit runs (which `accept` keeps only after a cue word)."""
+    out = [RawSpan(m.start(), m.end(), "PHONE_NUMBER", 0.4) for m in _NANP.finditer(text)]
+    return out + [RawSpan(m.start(), m.end(), "PHONE_NUMBER", 0.4) for m in _BARE10.finditer(text)]
+
+
+# presidio's card pattern predates Mastercard's 2221-2720 range
+_CARD2 = re.compile(r"(?<![\w-])2(?:2[2-9]\d|[3-6]\d\d|7[01]\d|720)(?:[- ]?\d{4}){3}(?![\w-])")
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def find_cards(text: str) -> list[RawSpan]:
+    out = []
+    for m in _CARD2.finditer(text):
+        if luhn_ok("".join(c for c in m.group() if c.isdigit())):
+            out.append(RawSpan(m.start(), m.end(), "CREDIT_CARD", 1.0))
+    return out
+
+
 # --- false-positive filters on presidio results ----------------------------------------------
 CONTEXT = {
     "PHONE_NUMBER": re.compile(
-        r"(?i)\b(?:phone|call|tel|telephone|mobile|cell|fax|whats?app|sms|text me|reach me|contact|dial)"
+        r"(?i)\b(?:phone|call(?:ed|ing)?|tel|telephone|mobile|cell(?:phone)?|fax|whats?app|sms|text me|reach me|"
+        r"contact|dial(?:ed)?|ring me|hotline)\b"
     ),
     "CREDIT_CARD": re.compile(
-        r"(?i)\b(?:card|visa|master ?card|amex|american express|discover|credit|debit|cc|pan|payment)"
+        r"(?i)\b(?:card|visa|master ?card|amex|american express|discover|credit|debit|cc|pan|payment|paid|charged?)\b"
     ),
     "US_SSN": re.compile(r"(?i)\b(?:ssn|social security|social-security|ss#|ss #|tax id|taxpayer)"),
     "IP_ADDRESS": re.compile(r"(?i)\b(?:ip|ipv4|ipv6|address|host|server|client|from|connect)"),
@@ -165,7 +207,12 @@ _DATE = re.compile(
 )
 _VERSION_BEFORE = re.compile(r"(?i)(?:\bv|version|ver\.?|release|build|firmware|python|node|java|go|rust)\s*$")
 _SEPARATED = re.compile(r"[\s().-]")
-_FICTIONAL_PHONE = re.compile(r"555[\s.-]?01\d\d$")
+_FICTIONAL_PHONE = re.compile(r"555[\s.-]?01\d\d$|^\+?1?[\s.-]?\(?555\)")  # 555-0100..0199 and area 555
+_MATH = re.compile(r"\d\s+[-+*/x×÷=]\s+\d|[*/=×÷]|^\+\s|\d\s*[-+]\s*\(")
+_MATH_BEFORE = re.compile(r"(?:[=*/×÷≈<>^]\s*|(?<![\w)])-)$")
+_DECIMAL = re.compile(r"^\(?[+-]?\d*\.\d+\)?$")
+_PLACEHOLDER_DIGITS = re.compile(r"1234567890|0123456789|(\d)\1{6,}")
+_RANGE = re.compile(r"^(\d{2,5})\s?-\s?(\d{2,5})$")
 
 
 def _before(text: str, start: int, n: int = 40) -> str:
@@ -195,6 +242,10 @@ def accept(entity: str, value: str, text: str, start: int, end: int, ignore_priv
             return False
         if _FICTIONAL_PHONE.search(value) or _VERSION_BEFORE.search(_before(text, start, 12)):
             return False
+        if _MATH.search(value) or _MATH_BEFORE.search(_before(text, start, 4)) or _DECIMAL.match(value):
+            return False  # 223905 - 1858, = -0.3571428571, 3845.63: arithmetic, not a phone
+        if _PLACEHOLDER_DIGITS.search(value) or _RANGE.match(value):
+            return False
         digits = sum(c.isdigit() for c in value)
         if value.count(".") >= 2 and not has_context(entity, text, start):
             return False  # 10.12.2023, 1.2.3456: dotted numbers are rarely phones without a cue
@@ -216,7 +267,27 @@ def accept(entity: str, value: str, text: str, start: int, end: int, ignore_priv
     return True
 
 
+# public resolvers quoted in every networking tutorial: infrastructure, not anyone's address
+PUBLIC_SERVICE_IPS = frozenset(
+    {
+        "8.8.8.8",
+        "8.8.4.4",
+        "1.1.1.1",
+        "1.0.0.1",
+        "9.9.9.9",
+        "149.112.112.112",
+        "208.67.222.222",
+        "208.67.220.220",
+        "2001:4860:4860::8888",
+        "2001:4860:4860::8844",
+        "2606:4700:4700::1111",
+    }
+)
+
+
 def _accept_ip(value: str, text: str, start: int, end: int, ignore_private: bool) -> bool:
+    if ignore_private and value in PUBLIC_SERVICE_IPS:
+        return False
     try:
         ip = ipaddress.ip_address(value)
     except ValueError:
@@ -237,17 +308,22 @@ def _accept_ip(value: str, text: str, start: int, end: int, ignore_private: bool
         return False  # times like 12:30:45 and ratios are not addresses
     # private also covers the documentation ranges 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24
     special = ip.is_private or ip.is_loopback or ip.is_unspecified or ip.is_link_local
-    special = special or ip.is_multicast or ip.is_reserved
+    special = special or ip.is_multicast or (ip.version == 4 and ip.is_reserved)  # most of IPv6 is "reserved"
     return not (ignore_private and special)
 
 
 def _drop_overlaps(spans: list[RawSpan]) -> list[RawSpan]:
-    """Keep the longest of overlapping spans (a JWT inside a bearer header is one secret)."""
+    """One span per stretch of text: a secret beats PII (a token in a clone URL is not an email),
+    then the longer span wins (a JWT inside a bearer header is one secret)."""
+
+    def rank(s: RawSpan) -> tuple[int, int]:
+        return (s.entity in SECRET_ENTITIES, s.end - s.start)
+
     spans.sort(key=lambda s: (s.start, -(s.end - s.start)))
     out: list[RawSpan] = []
     for s in spans:
         if out and s.start < out[-1].end:
-            if s.end - s.start > out[-1].end - out[-1].start:
+            if rank(s) > rank(out[-1]):
                 out[-1] = s
             continue
         out.append(s)
