@@ -62,10 +62,7 @@ class Item:
     occurrence: int | None  # the n-th record with this key, when identical copies share it
     findings: list[Finding]  # current: re-checked after a fix or edit
     original: list[Finding]
-
-    @property
-    def worst(self) -> Severity:
-        return max((f.severity for f in self.original), default=Severity.INFO)
+    worst: Severity = Severity.INFO  # of the original findings: the list's order never jumps
 
     @property
     def label(self) -> str:
@@ -77,6 +74,10 @@ class FixProposal:
     finding: Finding
     new: dict[str, Any]
     diff: list[str]
+
+
+class SaveFailed(OSError):
+    """The decisions file could not be written; the decision was not taken."""
 
 
 class EditRefused(ValueError):
@@ -137,7 +138,9 @@ class ReviewSession:
         read = read or ReadOptions()
         registry = load_registry()
         ctx = ctx or RunContext()
-        engine = Engine(rules, ctx, EngineOptions(input_format=input_format, read=read, jobs=jobs), registry, ruleset_name)
+        engine = Engine(
+            rules, ctx, EngineOptions(input_format=input_format, read=read, jobs=jobs), registry, ruleset_name
+        )
         report = engine.run([str(path)])
         checks = {rule.id: registry.checks[rule.check](rule.params, ctx, rule.roles) for rule in rules}
         record_checks = [(r, checks[r.id]) for r in rules if not isinstance(checks[r.id], DatasetCheck)]
@@ -169,6 +172,7 @@ class ReviewSession:
 
     # -- derived state -----------------------------------------------------------------------
     def _reindex(self) -> None:
+        self._counts: Counter[str] | None = None
         self._accepted = self.log.accepted_fingerprints()
         self._dropped = self.log.dropped()
         self._changed: dict[tuple[str, int | None], str] = {}
@@ -201,7 +205,10 @@ class ReviewSession:
         return "accepted"
 
     def counts(self) -> Counter[str]:
-        return Counter(self.status(i) for i in self.items)
+        """Records per status; cached, since the UI asks on every key and there may be 100k records."""
+        if self._counts is None:
+            self._counts = Counter(self.status(i) for i in self.items)
+        return self._counts
 
     # -- records -----------------------------------------------------------------------------
     def _replacement(self, item: Item) -> Any:
@@ -222,6 +229,7 @@ class ReviewSession:
 
     def _refresh(self, item: Item) -> None:
         """Re-run the record checks on the current version of a fixed or edited record."""
+        self._counts = None
         if self._replacement(item) is None:
             item.findings = list(item.original)
             return
@@ -322,11 +330,17 @@ class ReviewSession:
 
     # -- decisions ---------------------------------------------------------------------------
     def _record_decisions(self, decisions: list[Decision]) -> None:
+        """Add and save at once; if the file cannot be written, nothing is decided (SaveFailed)."""
         for d in decisions:
             self.log.add(d)
+        try:
+            self.log.save()
+        except OSError as exc:
+            for d in decisions:
+                self.log.remove(d)
+            raise SaveFailed(f"cannot save decisions to {self.log.path}: {exc.strerror or exc}") from None
         self._undo.append(decisions)
         self._reindex()
-        self.log.save()
 
     def _decision(self, item: Item, action: str, **kw: Any) -> Decision:
         assert item.key is not None or action == "accept"
@@ -418,11 +432,17 @@ class ReviewSession:
     def undo(self) -> str:
         if not self._undo:
             return "nothing to undo in this session"
-        batch = self._undo.pop()
+        batch = self._undo[-1]
         for d in batch:
             self.log.remove(d)
+        try:
+            self.log.save()
+        except OSError as exc:
+            for d in batch:
+                self.log.add(d)
+            raise SaveFailed(f"cannot save decisions to {self.log.path}: {exc.strerror or exc}") from None
+        self._undo.pop()
         self._reindex()
-        self.log.save()
         touched = {(d.key, d.occurrence) for d in batch}
         first = None
         for i, item in enumerate(self.items):
@@ -515,11 +535,21 @@ def _group(findings: Iterable[Finding], occurrences: dict[int, int]) -> list[Ite
     items = []
     for (path, line), fs in by_record.items():
         key = next((f.key for f in fs if f.key), None) if line is not None else None
-        fs.sort(key=lambda f: (-f.severity, f.rule))
+        if len(fs) > 1:
+            fs.sort(key=lambda f: (-f.severity, f.rule))
         occ = occurrences.get(line) if line is not None else None
-        items.append(Item(path, line, key, occ, list(fs), list(fs)))
+        items.append(Item(path, line, key, occ, fs, list(fs), fs[0].severity))
     items.sort(key=lambda i: (-i.worst, -len(i.original), i.line if i.line is not None else -1))
     return items
 
 
-__all__ = ["EditRefused", "FixProposal", "Item", "ReviewFilter", "ReviewSession", "STATUSES", "parse_edit"]
+__all__ = [
+    "EditRefused",
+    "SaveFailed",
+    "FixProposal",
+    "Item",
+    "ReviewFilter",
+    "ReviewSession",
+    "STATUSES",
+    "parse_edit",
+]

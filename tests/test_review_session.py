@@ -15,7 +15,7 @@ from review_data import open_session, rules, write_dataset  # noqa: E402
 from curate.decisions import decisions_path, load_decisions  # noqa: E402
 from curate.engine import Engine, EngineOptions  # noqa: E402
 from curate.model import Severity  # noqa: E402
-from curate.review import EditRefused, ReviewFilter, ReviewSession, parse_edit  # noqa: E402
+from curate.review import EditRefused, ReviewFilter, ReviewSession, SaveFailed, parse_edit  # noqa: E402
 
 
 @pytest.fixture
@@ -208,3 +208,14 @@ def test_dataset_level_findings_cannot_be_dropped(session: ReviewSession) -> Non
     assert "cannot be dropped" in session.drop()
     session.accept()
     assert session.status(session.items[session.view[pos]]) == "accepted"
+
+
+def test_a_decision_that_cannot_be_saved_is_not_taken(session: ReviewSession) -> None:
+    decisions_path(session.path).mkdir()  # a directory where the file should go: every save fails
+    goto_rule(session, "missing-assistant")
+    item = session.current
+    with pytest.raises(SaveFailed, match="cannot save decisions"):
+        session.drop()
+    assert session.status(item) == "pending"
+    assert session.log.decisions == []
+    assert session.undo() == "nothing to undo in this session"

@@ -46,6 +46,9 @@ def review(
 
     if not Path(path).is_file():
         fail(f"{path}: no such file")
+    target = decisions_path(path)
+    if not _writable(target.parent) or (target.exists() and not _writable(target)):
+        fail(f"cannot save decisions as {target}: the folder is read-only; copy the dataset somewhere writable")
     try:
         keymap = load_keymap(keys)
     except KeymapError as exc:
@@ -70,3 +73,14 @@ def review(
         f"decisions in {decisions_path(path)}",
         markup=False,
     )
+
+
+def _writable(p) -> bool:  # noqa: ANN001
+    """Writable by us, and not marked read-only (root may write anywhere; a r-x folder still means no)."""
+    import os
+    import stat
+
+    try:
+        return os.access(p, os.W_OK) and bool(p.stat().st_mode & stat.S_IWUSR)
+    except OSError:
+        return False

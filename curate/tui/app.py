@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
-from curate.review import STATUSES, EditRefused, ReviewFilter, ReviewSession
+from curate.review import STATUSES, EditRefused, ReviewFilter, ReviewSession, SaveFailed
 from curate.tui.keys import BINDINGS, bindings
 from curate.tui.screens.confirm import ConfirmScreen, diff_text
 from curate.tui.screens.edit import EditScreen
@@ -23,6 +23,21 @@ from curate.tui.screens.help import HelpScreen
 from curate.tui.text import one_line
 from curate.tui.widgets.flagged_list import FlaggedList
 from curate.tui.widgets.record_render import render_findings, render_record
+
+
+def _guarded(method):  # noqa: ANN001, ANN202
+    """A decision that cannot be saved is shown as an error, never a crash (and is not taken)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args):  # noqa: ANN001, ANN202
+        try:
+            return method(self, *args)
+        except SaveFailed as exc:
+            self.notify(one_line(str(exc), 300), severity="error", timeout=8, markup=False)
+            self.redraw()
+
+    return wrapper
 
 
 class ReviewApp(App[None]):
@@ -142,10 +157,12 @@ class ReviewApp(App[None]):
         self.draw_record()
 
     # -- deciding ----------------------------------------------------------------------------
+    @_guarded
     def action_accept(self) -> None:
         self.say(self.session.accept())
         self.redraw()
 
+    @_guarded
     def action_drop(self) -> None:
         self.say(self.session.drop())
         self.redraw()
@@ -156,13 +173,14 @@ class ReviewApp(App[None]):
             self.say("no suggested fix for this finding: e edits the record")
             return
 
-        def done(ok: bool | None) -> None:
+        @_guarded
+        def done(self: ReviewApp, ok: bool | None) -> None:
             if ok:
                 self.say(self.session.apply_fix(proposal))
                 self.redraw()
 
         title = f"apply the fix for {proposal.finding.rule}? ({one_line(proposal.finding.message, 80)})"
-        self.push_screen(ConfirmScreen(title, diff_text(proposal.diff), yes="Apply"), done)
+        self.push_screen(ConfirmScreen(title, diff_text(proposal.diff), yes="Apply"), lambda ok: done(self, ok))
 
     def action_edit(self) -> None:
         item = self.session.current
@@ -173,7 +191,7 @@ class ReviewApp(App[None]):
         def save(text: str) -> str | None:
             try:
                 self.say(self.session.edit(text))
-            except EditRefused as exc:
+            except (EditRefused, SaveFailed) as exc:
                 return str(exc)
             return None
 
@@ -182,6 +200,7 @@ class ReviewApp(App[None]):
 
         self.push_screen(EditScreen(self.session.edit_text(), save, f"edit line {item.label}"), done)
 
+    @_guarded
     def action_undo(self) -> None:
         self.say(self.session.undo())
         self.redraw()
@@ -195,7 +214,8 @@ class ReviewApp(App[None]):
         records = len({id(i) for i, _ in findings})
         body = Text(f"filter: {self.session.filter.describe()}\nThey will not be reported again. u undoes it.")
 
-        def done(ok: bool | None) -> None:
+        @_guarded
+        def done(self: ReviewApp, ok: bool | None) -> None:
             if ok:
                 self.say(self.session.bulk_accept())
                 self.redraw()
@@ -204,7 +224,7 @@ class ReviewApp(App[None]):
             ConfirmScreen(
                 f"accept {len(findings):,} findings ({rules} rules) in {records:,} records?", body, "Accept all"
             ),
-            done,
+            lambda ok: done(self, ok),
         )
 
     def action_bulk_drop(self) -> None:
@@ -214,12 +234,13 @@ class ReviewApp(App[None]):
             return
         body = Text(f"filter: {self.session.filter.describe()}\nThey go to the quarantine file on export. u undoes it.")
 
-        def done(ok: bool | None) -> None:
+        @_guarded
+        def done(self: ReviewApp, ok: bool | None) -> None:
             if ok:
                 self.say(self.session.bulk_drop())
                 self.redraw()
 
-        self.push_screen(ConfirmScreen(f"drop {len(records):,} records?", body, "Drop all"), done)
+        self.push_screen(ConfirmScreen(f"drop {len(records):,} records?", body, "Drop all"), lambda ok: done(self, ok))
 
     # -- filters -----------------------------------------------------------------------------
     def action_filter(self) -> None:

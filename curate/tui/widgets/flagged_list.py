@@ -73,7 +73,7 @@ class FlaggedList(ScrollView, can_focus=True):
         if index == self.session.cursor:
             text.stylize(self.get_component_rich_style("flagged-list--cursor"))
         segments = list(text.render(self.app.console))
-        return Strip(segments).crop_extend(0, width, self.rich_style)
+        return Strip(segments).crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
 
     def row(self, index: int, width: int) -> Text:
         s = self.session
@@ -104,4 +104,3 @@ class FlaggedList(ScrollView, can_focus=True):
 
     def region_of_cursor(self) -> Region:
         return Region(0, self.session.cursor, self.size.width, 1)
-

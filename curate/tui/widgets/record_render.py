@@ -91,8 +91,12 @@ def _turn(out: Text, turn: Any, findings: list[Finding], selected: Finding | Non
             if b <= len(turn.text):
                 spans.append((a, b, SELECTED_SPAN if f is selected else OTHER_SPAN))
     spans.sort(key=lambda s: (s[2] != SELECTED_SPAN, s[0]))
-    if turn.text:
+    if turn.text.strip():
         out.append_text(highlighted(turn.text, spans))
+    elif turn.text:
+        shown = turn.text.replace(" ", "·").replace("\t", "→").replace("\n", "⏎")
+        out.append(shown[:200], style="reverse dim")
+        out.append(f"  (whitespace only, {len(turn.text)} characters)", style="dim italic")
     else:
         out.append("(empty)", style="dim italic")
     for call in turn.tool_calls:

@@ -1,0 +1,207 @@
+"""The review app driven with Pilot: every key does what the footer says, and text stays literal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from review_data import MARKUP, open_session, write_dataset  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.text import Text  # noqa: E402
+
+from curate.decisions import load_decisions  # noqa: E402
+from curate.io.lines import RecordStore  # noqa: E402
+from curate.model import Finding, Severity, fingerprint  # noqa: E402
+from curate.review import ReviewSession  # noqa: E402
+from curate.tui.app import ReviewApp  # noqa: E402
+from curate.tui.screens.confirm import ConfirmScreen  # noqa: E402
+from curate.tui.screens.edit import EditScreen  # noqa: E402
+from curate.tui.widgets.flagged_list import FlaggedList  # noqa: E402
+from curate.tui.widgets.record_render import render_record  # noqa: E402
+
+SIZE = (140, 40)
+
+
+def goto_line(app: ReviewApp, line: int) -> None:
+    s = app.session
+    s.goto(next(p for p, i in enumerate(s.view) if s.items[i].line == line))
+    app.redraw()
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> ReviewSession:
+    return open_session(write_dataset(tmp_path))
+
+
+async def test_accept_and_drop(session: ReviewSession) -> None:
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        goto_line(app, 5)
+        await pilot.press("a")
+        goto_line(app, 6)
+        await pilot.press("d")
+        log = load_decisions(session.path)
+        assert sorted(d.action for d in log.decisions) == ["accept", "drop"]
+        assert {s for s in (session.status(i) for i in session.items if i.line in (5, 6))} == {"accepted", "dropped"}
+
+
+async def test_fix_shows_the_diff_and_asks(session: ReviewSession) -> None:
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        goto_line(app, 2)
+        await pilot.press("f")
+        assert isinstance(app.screen, ConfirmScreen)
+        body = "".join(str(w.render()) for w in app.screen.query("Static"))
+        assert '"role": "user"' in body
+        await pilot.press("n")  # cancelled: nothing decided
+        assert load_decisions(session.path).decisions == []
+        await pilot.press("f", "y")
+        (d,) = load_decisions(session.path).decisions
+        assert d.action == "fix" and d.record["messages"][0]["role"] == "user"
+
+
+async def test_edit_refuses_invalid_json_then_saves(session: ReviewSession) -> None:
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        goto_line(app, 4)
+        await pilot.press("e")
+        assert isinstance(app.screen, EditScreen)
+        await pilot.press("ctrl+s")  # the broken line as it is
+        assert isinstance(app.screen, EditScreen)
+        assert "refused: invalid JSON" in str(app.screen.query_one("#editor-error").render())
+        area = app.screen.query_one("#editor-area")
+        area.text = '{"messages": [{"role": "user", "content": "up?"}, {"role": "assistant", "content": "yes"}]}'
+        await pilot.press("ctrl+s")
+        assert not isinstance(app.screen, EditScreen)
+        (d,) = load_decisions(session.path).decisions
+        assert d.action == "edit" and d.record["messages"][1]["content"] == "yes"
+
+
+async def test_undo(session: ReviewSession) -> None:
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        goto_line(app, 6)
+        await pilot.press("d", "u")
+        assert load_decisions(session.path).decisions == []
+        assert session.current.line == 6
+
+
+async def test_bulk_accept_asks_first(session: ReviewSession) -> None:
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        pending = sum(len(session.pending_findings(i)) for i in session.items)
+        await pilot.press("A")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        assert load_decisions(session.path).decisions == []
+        await pilot.press("A", "y")
+        assert len(load_decisions(session.path).accepted_fingerprints()) == pending
+        await pilot.press("s")  # pending -> all
+        assert session.filter.status == "all"
+
+
+async def test_bulk_drop_then_undo(session: ReviewSession) -> None:
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("D", "y")
+        assert len(load_decisions(session.path).dropped()) == sum(1 for i in session.items if i.key)
+        await pilot.press("u")
+        assert load_decisions(session.path).decisions == []
+
+
+async def test_export_key(session: ReviewSession, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    app = ReviewApp(session, output=str(out))
+    async with app.run_test(size=SIZE) as pilot:
+        goto_line(app, 6)
+        await pilot.press("d", "x")
+        rows = [json.loads(x) for x in out.read_text().splitlines()]
+        assert len(rows) == 6  # 9 lines - blank - unparseable - dropped
+        assert {"role": "user", "content": "Only a question"} not in [m for r in rows for m in r["messages"]]
+
+
+async def test_resume_after_quit(tmp_path: Path) -> None:
+    path = write_dataset(tmp_path)
+    first = open_session(path)
+    app = ReviewApp(first)
+    async with app.run_test(size=SIZE) as pilot:
+        goto_line(app, 6)
+        await pilot.press("d", "q")
+    second = open_session(path)
+    app2 = ReviewApp(second)
+    async with app2.run_test(size=SIZE):
+        assert 6 not in {second.items[i].line for i in second.view}
+        assert second.status(next(i for i in second.items if i.line == 6)) == "dropped"
+
+
+async def test_filter_screen_search(session: ReviewSession) -> None:
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await pilot.press(*"api down", "enter")
+        assert [session.items[i].line for i in session.view] == [4]
+        await pilot.press("c")
+        assert session.filter.text == ""
+
+
+async def test_keymap_remaps_keys(session: ReviewSession) -> None:
+    app = ReviewApp(session, keymap={"review.drop": "z"})
+    async with app.run_test(size=SIZE) as pilot:
+        goto_line(app, 6)
+        await pilot.press("d")
+        assert load_decisions(session.path).decisions == []
+        await pilot.press("z")
+        assert [d.action for d in load_decisions(session.path).decisions] == ["drop"]
+
+
+def test_markup_ansi_and_controls_are_shown_literally(session: ReviewSession) -> None:
+    item = next(i for i in session.items if i.line == 8)
+    text = render_record(session.record(item), item.findings, item.findings[0])
+    plain = text.plain
+    assert "[bold]not bold[/bold]" in plain
+    assert "[link=https://example.com]no link[/link]" in plain
+    assert "\\x1b[31mnot red\\x1b[0m" in plain  # escaped visibly, never sent to the terminal
+    assert "\\u202eabc" in plain
+    assert "\x1b" not in plain and "\u202e" not in plain
+    console = Console(width=200, force_terminal=True, color_system="truecolor")
+    with console.capture() as cap:
+        console.print(text)
+    ansi = cap.get()
+    assert "\x1b]8;" not in ansi  # no hyperlink escape was produced from the data
+    for span in text.spans:  # no style comes from the record's own markup
+        covered = plain[span.start : span.end]
+        assert "not bold" not in covered or "bold" not in str(span.style) or "[" in covered
+    assert MARKUP.split()[0] in plain
+
+
+async def test_100k_records_keep_the_widget_count_small(tmp_path: Path) -> None:
+    n = 100_000
+    path = tmp_path / "big.jsonl"
+    row = '{"messages": [{"role": "human", "content": "question %d"}, {"role": "assistant", "content": "answer"}]}\n'
+    path.write_text("".join(row % i for i in range(n)))
+    findings = [
+        Finding("invalid-role", "schema.invalid_role", Severity.ERROR, str(path), line, "/messages/0/role",
+                "unrecognised role 'human'", fingerprint("invalid-role", f"k{line}", "/messages/0/role"), key=f"k{line}")
+        for line in range(1, n + 1)
+    ]  # fmt: skip
+    session = ReviewSession(path, findings, RecordStore(path))
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        widgets = len(list(app.query("*")))
+        assert widgets < 40
+        flagged = app.query_one(FlaggedList)
+        assert flagged.virtual_size.height == n
+        await pilot.press("G")
+        assert session.current.line == n
+        assert "question 99999" in app.query_one("#record").render().plain
+        await pilot.press("k", "pagedown", "g")
+        assert session.current.line == 1
+        assert len(list(app.query("*"))) == widgets
+        rendered = flagged.render_line(0)
+        assert "invalid-role" in Text("".join(seg.text for seg in rendered)).plain
