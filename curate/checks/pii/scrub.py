@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from curate.checks.pii.analyzer import Detector
 from curate.checks.pii.entities import DEFAULT_ALLOW
-from curate.checks.pii.patterns import SECRET_ENTITIES
+from curate.checks.pii.patterns import SECRET_ENTITIES, luhn_ok
 from curate.privacy import normalise_value, pii_key
 
 Mode = Literal["mask", "placeholder", "fake"]
@@ -144,12 +144,7 @@ class Scrubber:
 
 def _bad_luhn(body15: str) -> str:
     """16 digits in groups of four whose Luhn check fails, so no card detector accepts them."""
-    total = 0
-    for i, ch in enumerate(reversed(body15)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    check = (10 - total % 10) % 10
-    digits = body15 + str((check + 1) % 10)
+    digits = body15 + "0"
+    if luhn_ok(digits):
+        digits = body15 + "1"
     return " ".join(digits[i : i + 4] for i in range(0, 16, 4))
