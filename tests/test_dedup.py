@@ -206,3 +206,12 @@ def test_default_severities():
     reg = load_registry().checks
     assert reg["dedup.contamination"].default_severity == Severity.ERROR
     assert reg["dedup.near"].default_severity == Severity.WARNING
+
+
+def test_kto_pairs_are_not_conflicts(tmp_path):
+    records = [
+        {**chat("Name a colour", "Blue is a colour"), "label": True},
+        {**chat("Name a colour", "A dog"), "label": False},
+    ]
+    path = write_jsonl(tmp_path / "kto.jsonl", records)
+    assert not run([path], [rule("dedup.prompt")]).findings

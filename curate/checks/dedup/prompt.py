@@ -41,6 +41,8 @@ class PromptAnswer(DatasetCheck):
 
     def extract(self, record: Record) -> tuple[int, int, int, str] | None:
         p: PromptParams = self.params  # type: ignore[assignment]
+        if isinstance(record.data.get("label"), bool):
+            return None  # KTO: one prompt with a desirable and an undesirable answer is by design
         turns = list(record.conversation.turns)
         last = max((i for i, t in enumerate(turns) if t.role == "assistant"), default=None)
         if last is None or last == 0:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-ALGO_VERSION = 2  # bump when shingling or band keys change: old caches are then ignored
+ALGO_VERSION = 3  # bump when shingling or band keys change: old caches are then ignored
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,8 +31,8 @@ def turn_text(turn: Turn) -> str:
     """A turn's text plus its tool calls, so two calls with different arguments differ."""
     if not turn.tool_calls:
         return turn.text
-    calls = " ".join(f"{c.name} {c.arguments}" for c in turn.tool_calls)
-    return f"{turn.text} {calls}" if turn.text else calls
+    calls = " ".join(f"{c.name} {c.arguments}" for c in turn.tool_calls if c.arguments not in turn.text)
+    return f"{turn.text} {calls}" if turn.text and calls else turn.text or calls
 
 
 def selected_turns(record: Record, scope: str, roles: frozenset[str] | None = None) -> list[Turn]:
