@@ -32,6 +32,8 @@ REFUSALS = (
     r"(?:this|that|your) request (?:goes against|violates|is against)",
     r"I(?:'m| am) not (?:allowed|permitted|programmed) to",
     r"(?:it|this) (?:is|would be) (?:not appropriate|inappropriate|unethical) for me to",
+    # Chinese: "(很)抱歉/对不起，…我无法/不能…"
+    r"(?:抱歉|对不起)[，,]?[^。！？\n]{0,30}?(?:无法|不能|没有办法|做不到)",
 )
 # Boilerplate is a stock phrase about being an AI: it teaches the model a persona nobody asked for.
 BOILERPLATE = (
@@ -45,6 +47,10 @@ BOILERPLATE = (
     r"I do(?:n't| not) have (?:personal )?(?:opinions|feelings|emotions|beliefs|preferences|personal experiences)\b",
     r"my (?:knowledge|training) (?:cutoff|cut-off)\b",
     r"I do(?:n't| not) have (?:access to )?(?:real-time|the internet|browsing)\b",
+    # Chinese: "作为一个人工智能语言模型", and "我是一个人工智能，所以我无法…" (not "我是一个人工智能助手" alone)
+    r"(?<!你)作为(?:一个|一名|一款|一种)?(?:大型)?(?:人工智能|AI|语言模型)(?:语言模型|助手|模型|程序)?(?=[，,]\s*我)",
+    r"我(?:只)?是(?:一个|一名|个)(?:人工智能|AI|语言模型|文本(?:聊天)?机器人)(?:助手|语言模型|模型|程序)?"
+    r"[，,]?(?:所以|因此)?我?(?:并)?(?:没有|无法|不能|不会)",
 )
 
 
@@ -75,8 +81,14 @@ _BOILER_HINTS = (
     "real-time",
     "internet",
     "browsing",
+    "人工智能",
+    "语言模型",
+    "机器人",
+    "个ai",
+    "为ai",
+    "是ai",
 )
-_QUOTABLE = re.compile(r"[A-Za-z' ,.\-…]+")
+_QUOTABLE = re.compile(r"[A-Za-z' ,.\-…\u4e00-\u9fff，、]+")
 _TOOL_SCOPE = re.compile(r"\b(?:functions?|tools?|capabilit(?:y|ies)|external tasks?)\b", re.I)
 
 
