@@ -30,7 +30,6 @@ def report(
     from curate.io.atomic import write_bytes_atomic
     from curate.io.reader import DatasetReadError, ReadOptions
     from curate.reporters.html import render_html
-    from curate.reporters.json_report import render_json
     from curate.reporters.markdown import render_markdown
 
     files = expand_paths(paths)
@@ -47,10 +46,21 @@ def report(
         fail(f"cannot read input: {exc.strerror or exc}")
     outdir = Path(out)
     try:
-        write_bytes_atomic(outdir / "report.json", render_json(result))
+        write_bytes_atomic(outdir / "report.json", _json(result))
         write_bytes_atomic(outdir / "report.md", render_markdown(result).encode("utf-8"))
         write_bytes_atomic(outdir / "report.html", render_html(result).encode("utf-8"))
     except OSError as exc:
         fail(f"cannot write {outdir}: {exc.strerror or exc}")
     counts = f"{result.records:,} records, {len(result.findings):,} findings"
     typer.echo(f"wrote {outdir / 'report.html'}, report.md and report.json ({counts})")
+
+
+def _json(result: object) -> bytes:
+    """The versioned JSON report plus `report`: the sections the HTML and Markdown show."""
+    import orjson
+
+    from curate.reporters.overview import build
+
+    doc = result.to_json()  # type: ignore[attr-defined]
+    doc["report"] = build(result)  # type: ignore[arg-type]
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n"
