@@ -1,6 +1,5 @@
-"""pii checks: personal data and secrets in training text (presidio offline + own patterns)."""
+"""pii checks: personal data, names and secrets in training text (presidio offline + own patterns)."""
 
-from curate.checks.pii.coverage import NerUnavailable
-from curate.checks.pii.entities import PiiEntities, PiiSecrets
+from curate.checks.pii.entities import PiiEntities, PiiNames, PiiSecrets
 
-CHECKS: list[type] = [PiiEntities, PiiSecrets, NerUnavailable]
+CHECKS: list[type] = [PiiEntities, PiiNames, PiiSecrets]

@@ -18,14 +18,30 @@ from curate.check import DatasetCheck, Params, RecordRef, RunState
 from curate.model import Hit, Record, Severity
 from curate.privacy import mask, value_hash
 
-DEFAULT_ALLOW = ["example.com", "example.org", "example.net"]
+# RFC 2606/6761 names, and domains that in training data are almost always placeholders
+DEFAULT_ALLOW = [
+    "example.com",
+    "example.org",
+    "example.net",
+    "example",
+    "test",
+    "invalid",
+    "localhost",
+    "yourdomain.com",
+    "domain.com",
+    "company.com",
+    "mycompany.com",
+    "email.com",
+]
 
 # (field, role, start, end, entity, score, masked, value_hash)
 Found = tuple[str, str, int, int, str, float, str, str]
 
 
 class PiiParams(Params):
-    entities: list[str] | None = Field(None, description="entity types to report; null: every type that can run here")
+    entities: list[str] | None = Field(
+        None, description="entity types to report; null: the pattern types (PERSON/LOCATION are pii.names)"
+    )
     score_threshold: float = Field(0.4, ge=0.0, le=1.0, description="minimum detection score (0-1)")
     allow: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ALLOW),
@@ -74,6 +90,7 @@ class _SpanCheck(DatasetCheck):
 
     stat: ClassVar[str] = "pii"
     fix: ClassVar[str] = ""
+    cache_extract: ClassVar[bool] = True  # extract holds only masked forms and keyed hashes
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,6 +114,22 @@ class _SpanCheck(DatasetCheck):
     def make_detector(self) -> Any:
         raise NotImplementedError
 
+    def coverage(self) -> dict[str, Any]:
+        """What ran and what could not (and how to enable it): the report's answer to "was X checked?"."""
+        from curate.checks.pii.analyzer import NER_EXTRA, ner_status
+
+        det = self.detector
+        ok, why = ner_status()
+        out: dict[str, Any] = {
+            "active_entities": sorted(det.active),
+            "unavailable_entities": sorted(det.unavailable),
+            "ner": why if ok else f"off: {why}",
+            "by_entity": dict(self._by_entity.most_common()),
+        }
+        if det.unavailable:
+            out["how_to_enable"] = f"{', '.join(sorted(det.unavailable))} need an NER model: {NER_EXTRA}"
+        return out
+
     @property
     def detector(self) -> Any:
         if self._detector is None:
@@ -110,21 +143,14 @@ class _SpanCheck(DatasetCheck):
         for turn in (*conv.turns, *conv.rejected):
             if self.roles is not None and turn.role not in self.roles:
                 continue
-            text = turn.text
-            for s in det.detect(text):
-                value = text[s.start : s.end]
-                out.append(
-                    (
-                        turn.field,
-                        turn.role,
-                        s.start,
-                        s.end,
-                        s.entity,
-                        s.score,
-                        mask(value, s.entity),
-                        value_hash(value, s.entity),
-                    )
-                )
+            texts = [(turn.field, turn.role, turn.text)]
+            message = turn.field.rsplit("/", 1)[0]  # tool call arguments: point at their message
+            texts += [(message, f"{turn.role} tool call", c.arguments) for c in turn.tool_calls if c.arguments]
+            for field, role, text in texts:
+                for s in det.detect(text):
+                    value = text[s.start : s.end]
+                    masked, vhash = mask(value, s.entity), value_hash(value, s.entity)
+                    out.append((field, role, s.start, s.end, s.entity, s.score, masked, vhash))
         record.stats[self.stat] = record.stats.get(self.stat, 0) + len(out)
         return tuple(out)
 
@@ -144,6 +170,17 @@ class _SpanCheck(DatasetCheck):
         self._scanned += other._scanned
 
     def finalize(self, run: RunState) -> Iterable[Hit]:
+        unavailable = sorted(self.detector.unavailable)
+        if unavailable and run.records:  # never degrade silently
+            from curate.checks.pii.analyzer import NER_EXTRA, ner_status
+
+            why = ner_status()[1]
+            yield Hit(
+                f"{', '.join(unavailable)} not checked: {why}",
+                data={"entities": unavailable, "reason": why},
+                fix=f"Install the NER model with {NER_EXTRA}, or drop {', '.join(unavailable)} from this rule.",
+                identity="not-checked",
+            )
         limit = self.params.max_per_record  # type: ignore[attr-defined]
         for path, line, key, found in self._found:
             seen: Counter[tuple[str, str]] = Counter()
@@ -197,8 +234,10 @@ class PiiEntities(_SpanCheck):
         from curate.checks.pii.analyzer import Detector
 
         p: PiiParams = self.params  # type: ignore[assignment]
+        from curate.checks.pii.analyzer import PATTERN_ENTITIES
+
         return Detector(
-            entities=frozenset(p.entities) if p.entities is not None else None,
+            entities=frozenset(p.entities if p.entities is not None else PATTERN_ENTITIES),
             score_threshold=p.score_threshold,
             allow=frozenset(p.allow),
             ner=p.ner,
@@ -206,33 +245,66 @@ class PiiEntities(_SpanCheck):
         )
 
     def summary(self) -> dict[str, Any]:
-        from curate.checks.pii.analyzer import NER_EXTRA, ner_status
-
-        det = self.detector
-        ok, why = ner_status()
-        out: dict[str, Any] = {
-            "active_entities": sorted(det.active),
-            "unavailable_entities": sorted(det.unavailable),
-            "ner": why if ok else f"off: {why}",
-            "records_scanned": self._scanned,
-            "records_with_pii": self._records,
-            "by_entity": dict(self._by_entity.most_common()),
-        }
-        if det.unavailable:
-            out["how_to_enable"] = f"{', '.join(sorted(det.unavailable))} need an NER model: {NER_EXTRA}"
-        return out
+        return {**self.coverage(), "records_scanned": self._scanned, "records_with_pii": self._records}
 
     @classmethod
     def explain_notes(cls) -> str:
         """Which entity types run on this machine and how to enable the rest (for `rules explain`)."""
-        from curate.checks.pii.analyzer import ALL_ENTITIES, NER_ENTITIES, NER_EXTRA, ner_status
+        from curate.checks.pii.analyzer import NER_EXTRA, PATTERN_ENTITIES, ner_status
 
         ok, why = ner_status()
-        active = ALL_ENTITIES if ok else tuple(e for e in ALL_ENTITIES if e not in NER_ENTITIES)
-        lines = [f"active entity types here: {', '.join(active)}", f"NER: {why}"]
-        if not ok:
-            lines.append(f"PERSON, LOCATION are not checked; enable them with {NER_EXTRA}")
+        lines = [f"pattern types (always active): {', '.join(PATTERN_ENTITIES)}", f"NER: {why}"]
+        lines.append("PERSON, LOCATION: rule pii.names" if ok else f"PERSON, LOCATION are not checked; {NER_EXTRA}")
         return "\n".join(lines)
+
+
+class NamesParams(Params):
+    entities: list[str] = Field(default_factory=lambda: ["PERSON", "LOCATION"], description="PERSON and/or LOCATION")
+    score_threshold: float = Field(0.5, ge=0.0, le=1.0, description="minimum NER score (0-1)")
+    allow: list[str] = Field(default_factory=list, description="names that are public (your company, your product)")
+    ner: Literal["auto", "require"] = Field("auto", description="require: fail the rule when no NER model is installed")
+    max_per_record: int = Field(20, ge=1, description="findings per record at most (the count is kept)")
+
+    @field_validator("entities")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        from curate.checks.pii.analyzer import NER_ENTITIES
+
+        return _check_names(v, NER_ENTITIES) or []
+
+
+class PiiNames(_SpanCheck):
+    """Runs spaCy NER through presidio (the optional `curate[ner]` extra; weights verified by sha256
+    before loading). Noisy by nature (public figures, book titles, product names are names too),
+    hence info by default and its own rule. Without the model it reports, once, that these types
+    were not checked, and `stats.pii.names.unavailable_entities` says so too."""
+
+    id = "pii.names"
+    description = "Names of people and places (NER): personal data, but noisy; needs pip install 'curate[ner]'."
+    default_severity = Severity.INFO
+    Params = NamesParams
+    example = (
+        '{"messages": [{"role": "user", "content": "I am Jane Roe from Leeds"}, '
+        '{"role": "assistant", "content": "hi"}]}'
+    )
+    stat = "names"
+    fix = "Replace the name with a placeholder or a fake (curate export --scrub-pii --pii-mode fake)."
+
+    def make_detector(self) -> Any:
+        from curate.checks.pii.analyzer import Detector
+
+        p: NamesParams = self.params  # type: ignore[assignment]
+        return Detector(frozenset(p.entities), p.score_threshold, frozenset(p.allow), ner=p.ner)
+
+    def summary(self) -> dict[str, Any]:
+        return {"names": {**self.coverage(), "records_with_names": self._records}}
+
+    @classmethod
+    def explain_notes(cls) -> str:
+        from curate.checks.pii.analyzer import NER_EXTRA, ner_status
+
+        ok, why = ner_status()
+        return f"NER: {why}" + ("" if ok else f"\nPERSON, LOCATION are not checked here; enable them with {NER_EXTRA}")
 
 
 class PiiSecrets(_SpanCheck):
