@@ -96,7 +96,11 @@ def tree_rss_mb(pid: int) -> float:
     return total / 2**20
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess[bytes]]:
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float, subprocess.CompletedProcess[bytes]]:
+    """Wall seconds, peak tree RSS (MB), CPU seconds of the process and its workers."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = 0.0
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -114,7 +118,9 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.
     wall = time.perf_counter() - t0
     done.set()
     t.join()
-    return wall, peak, subprocess.CompletedProcess(args, proc.returncode, out, err)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, peak, cpu, subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
 def main() -> None:
@@ -126,8 +132,13 @@ def main() -> None:
     opts = ap.parse_args()
     base = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="bench-dedup-"))
     base.mkdir(parents=True, exist_ok=True)
-    print("| records | run | seconds | records/s | peak MB (tree) | exact found / planted | edited found / planted |")
-    print("|---|---|---|---|---|---|---|")
+    load = os.getloadavg()[0]
+    print(f"load average at start: {load:.1f} on {os.cpu_count()} cores (other work slows wall time, not CPU time)")
+    print(
+        "| records | run | wall s | records/s | CPU s | records/CPU-s | peak MB (tree) | exact found / planted |"
+        " edited found / planted |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in opts.sizes:
         data = base / f"chat-{n}.jsonl"
         meta = base / f"chat-{n}.json"
@@ -138,14 +149,14 @@ def main() -> None:
             env = {**os.environ, "CURATE_CACHE_DIR": cache}
             args = [*CURATE, "check", str(data), "-s", "dedup", "-f", "json", "--jobs", str(opts.jobs)]
             for label in ["cold", "warm"] if opts.warm else ["cold"]:
-                wall, peak, proc = run(args, env)
+                wall, peak, cpu, proc = run(args, env)
                 if proc.returncode not in (0, 1):
                     sys.stderr.write(proc.stderr.decode()[-3000:])
                     raise SystemExit(f"curate exited {proc.returncode}")
                 report = json.loads(proc.stdout)
                 by_rule = report["summary"]["by_rule"]
                 print(
-                    f"| {n:,} | {label} | {wall:.1f} | {n / wall:,.0f} | {peak:,.0f} | "
+                    f"| {n:,} | {label} | {wall:.1f} | {n / wall:,.0f} | {cpu:.1f} | {n / cpu:,.0f} | {peak:,.0f} | "
                     f"{by_rule.get('exact-duplicate', 0):,} / {planted['exact']:,} | "
                     f"{by_rule.get('near-duplicate', 0):,} / {planted['edited']:,} |",
                     flush=True,
