@@ -135,14 +135,18 @@ def _messages(msgs: Any, base: str) -> tuple[Turn, ...]:
         role = msg.get("role")
         role = role if isinstance(role, str) else ""
         role = "system" if role == "developer" else role
+        content = msg.get("content")
+        name = msg.get("name")
+        # the common message is {role, content: str}: skip the helpers it does not need
+        plain = type(content) is str and "tool_calls" not in msg and "function_call" not in msg
         turns.append(
             Turn(
-                role=role,
-                text=content_text(msg.get("content")),
-                field=f"{base}/{i}/content",
-                weight=_weight(msg),
-                name=msg.get("name") if isinstance(msg.get("name"), str) else None,
-                tool_calls=_tool_calls(msg),
+                role,
+                content if type(content) is str else content_text(content),
+                f"{base}/{i}/content",
+                _weight(msg) if "weight" in msg or "loss_weight" in msg else None,
+                name if isinstance(name, str) else None,
+                () if plain else _tool_calls(msg),
             )
         )
     return tuple(turns)

@@ -128,7 +128,10 @@ class Record:
 
     @property
     def format(self) -> str:
-        return self.conversation.format if self.ok else "invalid"
+        # every check asks: skip the property chain once the conversation exists
+        # (normalise() already answers "invalid" for data that is not an object)
+        conv = self._conversation
+        return conv.format if conv is not None else self.conversation.format
 
     def __repr__(self) -> str:
         return f"Record({self.path}:{self.line})"

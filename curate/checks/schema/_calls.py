@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 
 from curate.checks.schema._raw import message_lists, sharegpt_turns
+from curate.checks.schema._scan import scan
+from curate.model import Record
 
 MISSING: Any = object()  # a key that is absent (distinct from null)
 
@@ -97,3 +99,11 @@ def iter_calls(data: dict[str, Any], fmt: str) -> Iterator[RawCall]:
     for where, turn in sharegpt_turns(data, fmt):
         if turn.get("from") == "function_call":
             yield from _decoded(f"{where}/value", turn.get("value"))
+
+
+def calls_of(record: Record) -> list[RawCall]:
+    """The record's calls, found once and shared by every check that asks."""
+    s = scan(record)
+    if s.calls is None:
+        s.calls = list(iter_calls(record.data, record.format)) if s.may_call else []
+    return s.calls

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from pydantic import Field
 
 from curate.check import Params, RecordCheck
-from curate.checks.schema._raw import OPENAI_MESSAGE_KEYS, OPENAI_ROLES, message_lists
+from curate.checks.schema._raw import OPENAI_MESSAGE_KEYS, OPENAI_ROLES
+from curate.checks.schema._scan import scan
 from curate.model import Hit, Record, Severity
 
 
@@ -44,7 +45,10 @@ class MessageMissingKey(RecordCheck):
     example = '{"messages": [{"content": "hi"}, {"role": "assistant"}]}'
 
     def check(self, record: Record) -> Iterable[Hit]:
-        for base, msgs in message_lists(record.data, record.format):
+        s = scan(record)
+        if not s.incomplete:
+            return
+        for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
                 where = f"{base}/{i}"
                 if not isinstance(msg, dict):
@@ -74,9 +78,16 @@ class MessageUnknownKey(RecordCheck):
     Params = MessageKeysParams
     example = '{"messages": [{"role": "user", "content": "hi", "speaker": "bob"}]}'
 
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
+        super().__init__(*args, **kwargs)
+        self._allowed = frozenset(self.params.allowed_keys) | frozenset(self.params.also_allow)
+
     def check(self, record: Record) -> Iterable[Hit]:
-        allowed = set(self.params.allowed_keys) | set(self.params.also_allow)
-        for base, msgs in message_lists(record.data, record.format):
+        allowed = self._allowed
+        s = scan(record)
+        if s.keys <= allowed:
+            return
+        for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
                 if isinstance(msg, dict):
                     for key in msg:
@@ -100,11 +111,18 @@ class InvalidRole(RecordCheck):
     Params = RolesParams
     example = '{"messages": [{"role": "human", "content": "hi"}]}'
 
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
+        super().__init__(*args, **kwargs)
+        self._allowed = frozenset(self.params.roles)
+
     def check(self, record: Record) -> Iterable[Hit]:
-        allowed = set(self.params.roles)
-        for base, msgs in message_lists(record.data, record.format):
+        allowed = self._allowed
+        s = scan(record)
+        if s.roles - {None} <= allowed:
+            return
+        for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
-                if isinstance(msg, dict) and "role" in msg and msg["role"] not in allowed:
+                if isinstance(msg, dict) and "role" in msg and not _hashable_in(msg["role"], allowed):
                     role = msg["role"]
                     hint = {"human": "user", "gpt": "assistant", "bot": "assistant", "model": "assistant"}.get(
                         str(role)
@@ -114,6 +132,13 @@ class InvalidRole(RecordCheck):
                         field=f"{base}/{i}/role",
                         fix=f"Use {hint!r}." if hint else f"Use one of {', '.join(sorted(allowed))}.",
                     )
+
+
+def _hashable_in(value: object, allowed: frozenset[str]) -> bool:
+    try:
+        return value in allowed
+    except TypeError:  # a list or an object as role
+        return False
 
 
 CHECKS = [MissingMessages, MessageMissingKey, MessageUnknownKey, InvalidRole]

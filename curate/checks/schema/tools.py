@@ -14,8 +14,9 @@ import orjson
 from pydantic import Field
 
 from curate.check import Params, RecordCheck
-from curate.checks.schema._calls import MISSING, iter_calls, json_kind
-from curate.checks.schema._raw import message_lists, sharegpt_turns, tool_definitions
+from curate.checks.schema._calls import MISSING, calls_of, json_kind
+from curate.checks.schema._raw import tool_definitions
+from curate.checks.schema._scan import scan
 from curate.model import Hit, Record, Severity
 
 NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
@@ -40,9 +41,11 @@ class ToolCallId(RecordCheck):
     )
 
     def check(self, record: Record) -> Iterable[Hit]:
-        data, fmt = record.data, record.format
+        s = scan(record)
+        if "tool_calls" not in s.keys and "tool" not in s.roles and "observation" not in s.sharegpt_roles:
+            return
         ids: set[Any] = set()
-        for base, msgs in message_lists(data, fmt):
+        for base, msgs in s.lists:
             untagged_calls = False  # calls without ids: content parts or the legacy function_call
             for i, msg in enumerate(msgs):
                 if not isinstance(msg, dict):
@@ -53,7 +56,7 @@ class ToolCallId(RecordCheck):
                 if msg.get("role") == "tool":
                     yield from self._answer(msg, f"{base}/{i}", ids, untagged_calls)
         prev = None
-        for where, turn in sharegpt_turns(data, fmt):
+        for where, turn in s.sharegpt:
             role = turn.get("from")
             if role == "observation" and prev not in ("function_call", "observation"):
                 yield Hit(
@@ -127,7 +130,7 @@ class ToolArguments(RecordCheck):
     )
 
     def check(self, record: Record) -> Iterable[Hit]:
-        for call in iter_calls(record.data, record.format):
+        for call in calls_of(record):
             if call.error:
                 yield Hit(
                     f"function call is {call.error}",
@@ -189,9 +192,13 @@ class FunctionName(RecordCheck):
     Params = FunctionNameParams
     example = '{"messages": [...], "tools": [{"type": "function", "function": {"name": "get weather"}}]}'
 
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
+        super().__init__(*args, **kwargs)
+        self._pattern = re.compile(self.params.pattern)
+
     def check(self, record: Record) -> Iterable[Hit]:
-        pattern = re.compile(self.params.pattern)
-        for call in iter_calls(record.data, record.format):
+        pattern = self._pattern
+        for call in calls_of(record):
             if call.error:
                 continue  # schema.tool_arguments reports the unreadable call
             if call.name is MISSING:

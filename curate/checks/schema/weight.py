@@ -11,7 +11,7 @@ from typing import Any
 
 from curate.check import RecordCheck
 from curate.checks.schema._calls import json_kind
-from curate.checks.schema._raw import message_lists
+from curate.checks.schema._scan import scan
 from curate.model import Hit, Record, Severity
 
 
@@ -31,7 +31,10 @@ class Weight(RecordCheck):
     )
 
     def check(self, record: Record) -> Iterable[Hit]:
-        for base, msgs in message_lists(record.data, record.format):
+        s = scan(record)
+        if "weight" not in s.keys and "loss_weight" not in s.keys:
+            return
+        for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
                 if not isinstance(msg, dict) or ("weight" not in msg and "loss_weight" not in msg):
                     continue
