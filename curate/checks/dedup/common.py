@@ -66,14 +66,23 @@ def _sketch_params(threshold: float, num_perm: int, bands: int | None, shingle: 
 
 
 def exact_hash(record: Record, p: ExactNormParams, roles: frozenset[str] | None) -> int:
+    if p.unicode == "NFC" and p.ignore_case and p.collapse_whitespace and not p.ignore_punctuation:
+        return digest64(selected_text(record, p.text, roles)[0])  # the default: shared with dedup.near
     turns = selected_turns(record, p.text, roles)
     return digest64(exact_text(turns, p.unicode, p.ignore_case, p.collapse_whitespace, p.ignore_punctuation))
 
 
+_TEXT_MEMO: list[Any] = [None, None, None]  # record, (scope, roles), texts: exact and near read the same
+
+
 def selected_text(record: Record, scope: str, roles: frozenset[str] | None) -> tuple[str, str]:
     """(exact-normalised text with roles, raw joined text) of the turns that count."""
+    if _TEXT_MEMO[0] is record and _TEXT_MEMO[1] == (scope, roles):
+        return _TEXT_MEMO[2]
     turns = selected_turns(record, scope, roles)
-    return exact_text(turns), "\n".join(turn_text(t) for t in turns)
+    texts = exact_text(turns), "\n".join(turn_text(t) for t in turns)
+    _TEXT_MEMO[:] = [record, (scope, roles), texts]
+    return texts
 
 
 def compute_sketch(exact_norm: str, raw: str, sp: SketchParams, min_words: int) -> Sketch:
