@@ -142,7 +142,9 @@ def _load_file(path: Path, merged: _Merged, stack: tuple[Path, ...]) -> None:
         values = rule.model_dump(exclude_none=True) if rule else {}
         if "params" in values:
             current["params"] = {**current.get("params", {}), **values.pop("params")}
-            current["__params_where__"] = (str(path), _sub_line(rules_doc, rule_id, "params") or line)
+            node = rules_doc.get(rule_id) if isinstance(rules_doc, dict) else None
+            params_node = node.get("params") if isinstance(node, dict) else None
+            current["__params_where__"] = (str(path), _sub_line(rules_doc, rule_id, "params") or line, params_node)
         current.update(values)
         current["__where__"] = (str(path), line)
 
@@ -176,12 +178,14 @@ def load_ruleset(name: str = "default", registry: Registry | None = None) -> Rul
         if cls is None:
             hint = _closest(check_id, registry.checks)
             raise ConfigError(f"rule {rule_id}: unknown check {check_id!r}{hint}", where_file, where_line)
-        pfile, pline = spec.get("__params_where__", (where_file, where_line))
+        pfile, pline, pnode = spec.get("__params_where__", (where_file, where_line, None))
         try:
             params = cls.Params.model_validate(spec.get("params", {}))
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise ConfigError(f"rule {rule_id}: parameter {_explain(err)}", pfile, pline) from None
+            # the line of the offending value itself when it was set in that file
+            line = line_of(pnode, tuple(err["loc"])) if pnode is not None else None
+            raise ConfigError(f"rule {rule_id}: parameter {_explain(err)}", pfile, line or pline) from None
         rules.append(
             Rule(
                 id=rule_id,
