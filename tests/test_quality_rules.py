@@ -36,8 +36,8 @@ def chat(user: str, answer: str, **extra: object) -> dict:
 @pytest.mark.parametrize(
     ("params", "line"),
     [
-        ("    params:\n      patterns: ['(unclosed']\n", 5),
-        ("    params:\n      literals: [ok]\n      fields: ['']\n", 5),
+        ("    params:\n      patterns: ['(unclosed']\n", 6),  # the line of the bad value itself
+        ("    params:\n      literals: [ok]\n      fields: ['']\n", 7),
     ],
 )
 def test_bad_pattern_params_name_file_and_line(tmp_path: Path, params: str, line: int) -> None:
