@@ -129,6 +129,7 @@ class ReviewSession:
         input_format: str | None = None,
         jobs: int = 0,
         ruleset_name: str = "custom",
+        on_progress: Any = None,
     ) -> ReviewSession:
         """Audit `path` with `rules` and start a review of what was found."""
         from curate.check import DatasetCheck, RecordCheck, RunContext
@@ -139,7 +140,11 @@ class ReviewSession:
         registry = load_registry()
         ctx = ctx or RunContext()
         engine = Engine(
-            rules, ctx, EngineOptions(input_format=input_format, read=read, jobs=jobs), registry, ruleset_name
+            rules,
+            ctx,
+            EngineOptions(input_format=input_format, read=read, jobs=jobs, on_progress=on_progress),
+            registry,
+            ruleset_name,
         )
         report = engine.run([str(path)])
         checks = {rule.id: registry.checks[rule.check](rule.params, ctx, rule.roles) for rule in rules}

@@ -57,8 +57,14 @@ def review(
     read = read_options(ruleset)
     console = Console(stderr=True, highlight=False)
     try:
-        with console.status(f"checking {path} …"):
-            session = ReviewSession.open(path, chosen, ctx, read, input_format, ruleset_name=ruleset.name)
+        with console.status(f"checking {path} …") as status:
+
+            def progress(p) -> None:  # noqa: ANN001
+                status.update(f"checking {path}: {p.records:,} records ({p.stage}) …")
+
+            session = ReviewSession.open(
+                path, chosen, ctx, read, input_format, ruleset_name=ruleset.name, on_progress=progress
+            )
     except ConfigError as exc:
         fail(str(exc))
     except OSError as exc:

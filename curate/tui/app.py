@@ -22,7 +22,7 @@ from curate.tui.screens.filter import FilterScreen
 from curate.tui.screens.help import HelpScreen
 from curate.tui.text import one_line
 from curate.tui.widgets.flagged_list import FlaggedList
-from curate.tui.widgets.record_render import render_findings, render_record
+from curate.tui.widgets.record_render import render_findings, render_record_at
 
 
 def _guarded(method):  # noqa: ANN001, ANN202
@@ -112,16 +112,23 @@ class ReviewApp(App[None]):
         if record is not None and record.data is not None:
             title.append(f"  {record.format}", style="dim")
         if item.occurrence:
-            title.append(f"  copy {item.occurrence} of an identical record", style="dim")
+            title.append(f"  copy {item.occurrence}", style="dim")
         if self.raw:
             title.append("  raw JSON", style="cyan")
         self.query_one("#record-title", Static).update(title)
         selected = s.current_finding
         raw_line = s.store.raw_bytes(item.line) if record is not None and record.data is None else None
-        body_widget.update(render_record(record, item.findings, selected, self.raw, raw_line))
+        body, anchor = render_record_at(record, item.findings, selected, self.raw, raw_line)
+        body_widget.update(body)
         fix = s.fix_proposal() is not None
         self.query_one("#findings", Static).update(render_findings(item.findings, selected, s._accepted, fix))
-        self.query_one("#record-scroll", VerticalScroll).scroll_home(animate=False)
+        scroll = self.query_one("#record-scroll", VerticalScroll)
+        if anchor:  # the selected finding's turn: count the wrapped lines above it
+            width = max(10, scroll.scrollable_content_region.width)
+            y = len(body[:anchor].wrap(self.console, width))
+            self.call_after_refresh(scroll.scroll_to, y=max(0, y - 1), animate=False)
+        else:
+            scroll.scroll_home(animate=False)
 
     def say(self, message: str) -> None:
         self.notify(one_line(message), timeout=3, markup=False)

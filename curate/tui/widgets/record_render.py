@@ -29,27 +29,29 @@ def _touches(finding: Finding, field: str) -> bool:
     return finding.field == field or finding.field == msg or finding.field.startswith(msg + "/")
 
 
-def render_record(
+def render_record_at(
     record: Record | None,
     findings: list[Finding],
     selected: Finding | None,
     raw: bool = False,
     raw_line: bytes | None = None,
-) -> Text:
+) -> tuple[Text, int]:
+    """The record as Text, and the character offset of the selected finding's turn (0: top)."""
+    anchor: int | None = None
     out = Text()
     if record is None:
         out.append("findings about the whole file: nothing to show here\n", style="italic")
-        return out
+        return out, 0
     if record.data is None:
         out.append("this line is not a JSON object; e to repair it by hand, d to drop it\n\n", style="italic")
         out.append_text(literal(raw_line.decode("utf-8", "replace") if raw_line else "(blank)"))
-        return out
+        return out, 0
     conv = record.conversation
     if raw or not conv.turns:
         if not conv.turns and not raw:
             out.append(f"format {conv.format}: shown as JSON\n\n", style="italic")
         out.append_text(literal(json.dumps(record.data, ensure_ascii=False, indent=2)))
-        return out
+        return out, 0
     sides = [("", conv.turns)]
     if conv.rejected:
         sides = [("CHOSEN", conv.turns), ("REJECTED", conv.rejected)]
@@ -57,13 +59,25 @@ def render_record(
         if title:
             out.append(f"── {title} ──\n", style="bold reverse")
         for turn in turns:
+            if selected is not None and _touches(selected, turn.field) and anchor is None:
+                anchor = len(out)  # where the view scrolls to: the selected finding's turn
             _turn(out, turn, findings, selected)
     extra = {k: v for k, v in record.data.items() if k not in _CONVERSATION_KEYS}
     if extra:
         out.append("other fields  ", style="bold dim")
         out.append_text(literal(one_line(json.dumps(extra, ensure_ascii=False), 2000), style="dim"))
         out.append("\n")
-    return out
+    return out, anchor or 0
+
+
+def render_record(
+    record: Record | None,
+    findings: list[Finding],
+    selected: Finding | None,
+    raw: bool = False,
+    raw_line: bytes | None = None,
+) -> Text:
+    return render_record_at(record, findings, selected, raw, raw_line)[0]
 
 
 _CONVERSATION_KEYS = {
