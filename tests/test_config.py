@@ -27,7 +27,7 @@ BAD_FILES = [
     ("bad fail_on", "fail_on: sometimes\n", 1, "fail_on"),
     ("unknown check", "rules:\n  a-rule: {check: schema.weigth}\n", 2, "did you mean schema.weight"),
     ("bad parameter value", "rules:\n  a-rule:\n    check: schema.min_examples\n    params: {minimum: -3}\n", 4, "minimum"),
-    ("unknown parameter", "rules:\n  a-rule:\n    check: schema.weight\n    params:\n      strictness: 2\n", 4, "strictness"),
+    ("unknown parameter", "rules:\n  a-rule:\n    check: schema.weight\n    params:\n      strictness: 2\n", 5, "strictness"),
     ("rule id not kebab-case", "rules:\n  A_Rule: {check: schema.weight}\n", 2, "kebab-case"),
     ("rule without check", "rules:\n  a-rule: {severity: error}\n", 2, "has no 'check'"),
     ("bad role", "rules:\n  a-rule:\n    check: schema.empty_content\n    roles: [robot]\n", 4, "roles"),
