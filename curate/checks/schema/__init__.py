@@ -1,5 +1,6 @@
 """Schema and format: everything that makes an upload fail or a chat template misbehave."""
 
+from curate.checks.schema.content_parts import CHECKS as _CONTENT_PARTS
 from curate.checks.schema.conversation import CHECKS as _CONVERSATION
 from curate.checks.schema.format import CHECKS as _FORMAT
 from curate.checks.schema.keys import CHECKS as _KEYS
@@ -15,6 +16,7 @@ CHECKS = [
     *_FORMAT,
     *_KEYS,
     *_MESSAGES,
+    *_CONTENT_PARTS,
     *_CONVERSATION,
     *_TOOLS,
     *_WEIGHT,

@@ -63,11 +63,10 @@ def scan(record: Record) -> Scan:
             content = msg.get("content")
             if content is None or role is None:
                 s.incomplete = True
-            elif isinstance(content, list):
+            if isinstance(content, list):
                 for part in content:
-                    if isinstance(part, dict):
-                        t = part.get("type")
-                        s.part_types.add(t if isinstance(t, str) else UNHASHABLE)
+                    t = part.get("type") if isinstance(part, dict) else None
+                    s.part_types.add(t if isinstance(t, str) else UNHASHABLE)
     if fmt in ("sharegpt", "preference"):
         s.sharegpt = list(sharegpt_turns(data, fmt))
         for _, turn in s.sharegpt:
