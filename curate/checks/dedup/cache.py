@@ -19,7 +19,7 @@ from typing import Any
 from curate.checks.dedup.store import Sketch, StoreArrays
 from curate.io.atomic import atomic_writer
 
-MAGIC = b"CURATE-DEDUP-1\n\x00"
+MAGIC = b"CURATE-DEDUP-2\n\x00"
 _READERS: dict[tuple[str, int, int], _Reader | None] = {}  # per process, by (file, mtime, size)
 
 
@@ -84,32 +84,38 @@ class SignatureCache:
         f = cache_file(dataset, self.tag, self.cache_dir)
         if f is None:
             return None
-        th = np.ascontiguousarray(arrays.text_hash[rows])
+        rows = np.asarray(rows)
+        if len(rows) and rows[-1] - rows[0] + 1 == len(rows):  # one file's records are contiguous: no copies
+            sel: Any = slice(int(rows[0]), int(rows[-1]) + 1)
+        else:
+            sel = rows
+        th = np.ascontiguousarray(arrays.text_hash[sel])
         k1 = th[:, :8].copy().view(np.uint64).ravel()
         k2 = th[:, 8:].copy().view(np.uint64).ravel()
-        order = np.lexsort((k2, k1))
-        k1, k2 = k1[order], k2[order]
-        uniq = (
-            np.concatenate(([True], (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1]))) if len(k1) else np.zeros(0, dtype=bool)
-        )
-        sel = np.asarray(rows)[order][uniq]
-        k1, k2 = k1[uniq], k2[uniq]
-        lens = arrays.offsets[sel + 1] - arrays.offsets[sel]
-        offsets = np.zeros(len(sel) + 1, dtype=np.int64)
-        np.cumsum(lens, out=offsets[1:])
-        sh = np.concatenate([arrays.shingle_set(i) for i in sel.tolist()]) if len(sel) else np.zeros(0, np.uint32)
+        order = np.lexsort((k2, k1))  # sorted keys point at rows kept in file order
+        starts = arrays.offsets[:-1][sel]
+        ends = arrays.offsets[1:][sel]
+        if isinstance(sel, slice):
+            base = int(starts[0]) if len(rows) else 0
+            offsets = np.append(starts, ends[-1:]) - base if len(rows) else np.zeros(1, np.int64)
+            sh = arrays.shingles[base : base + int(offsets[-1])]
+        else:
+            offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+            np.cumsum(ends - starts, out=offsets[1:])
+            sh = np.concatenate([arrays.shingle_set(i) for i in rows.tolist()]) if len(rows) else np.zeros(0, np.uint32)
         parts = {
-            "k1": k1,
-            "k2": k2,
+            "k1": k1[order],
+            "k2": k2[order],
+            "row": order.astype(np.int64),
             "exact": arrays.exact[sel],
             "same": arrays.same[sel],
             "words": arrays.words[sel],
-            "bands": arrays.bands[sel].reshape(len(sel), nbands),
-            "offsets": offsets,
-            "shingles": sh.astype(np.uint32),
+            "bands": arrays.bands[sel].reshape(len(rows), nbands),
+            "offsets": offsets.astype(np.int64),
+            "shingles": sh,
         }
         f.parent.mkdir(parents=True, exist_ok=True)
-        meta: dict[str, Any] = {"tag": self.tag, "n": len(sel), "arrays": {}}
+        meta: dict[str, Any] = {"tag": self.tag, "n": len(rows), "arrays": {}}
         pos = 0
         for name, arr in parts.items():
             meta["arrays"][name] = [arr.dtype.str, list(arr.shape), pos]
@@ -120,8 +126,9 @@ class SignatureCache:
             out.write(MAGIC + len(header).to_bytes(8, "little") + header)
             out.write(b"\x00" * (start - len(MAGIC) - 8 - len(header)))
             for arr in parts.values():
-                data = np.ascontiguousarray(arr).tobytes()
-                out.write(data + b"\x00" * ((len(data) + 63) // 64 * 64 - len(data)))
+                data = memoryview(np.ascontiguousarray(arr).reshape(-1)).cast("B")  # written in place, not copied
+                out.write(data)
+                out.write(b"\x00" * ((len(data) + 63) // 64 * 64 - len(data)))
         return f
 
 
@@ -166,13 +173,14 @@ class _Reader:
         pos = int(np.searchsorted(a["k1"], k1))
         while pos < self.n and a["k1"][pos] == k1:
             if a["k2"][pos] == k2:
-                lo, hi = int(a["offsets"][pos]), int(a["offsets"][pos + 1])
+                row = int(a["row"][pos])
+                lo, hi = int(a["offsets"][row]), int(a["offsets"][row + 1])
                 return Sketch(
                     key,
-                    int(a["exact"][pos]),
-                    int(a["same"][pos]),
-                    int(a["words"][pos]),
-                    a["bands"][pos].tobytes(),
+                    int(a["exact"][row]),
+                    int(a["same"][row]),
+                    int(a["words"][row]),
+                    a["bands"][row].tobytes(),
                     a["shingles"][lo:hi].tobytes(),
                     cached=True,
                 )
