@@ -58,20 +58,26 @@ def load_registry(refresh: bool = False) -> Registry:
     loaded_builtin = set()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         source = f"{ep.name} ({ep.value})"
+        if ep.value.startswith("curate.checks."):
+            loaded_builtin.add(ep.name)  # tried, even if it fails: do not import it a second time
         try:
             obj = ep.load()
         except Exception as exc:  # noqa: BLE001 - a plugin may fail in any way; report and go on
             registry.errors.append(PluginError(source, f"failed to load: {type(exc).__name__}: {exc}"))
             continue
-        if ep.value.startswith("curate.checks."):
-            loaded_builtin.add(ep.name)
         for cls in obj if isinstance(obj, (list, tuple)) else [obj]:
             registry.add(cls, source)
     # running from a source tree without installed metadata: load built-ins directly
     for family in BUILTIN_FAMILIES:
         if family not in loaded_builtin:
-            module = import_module(f"curate.checks.{family}")
-            for cls in module.CHECKS:
+            try:
+                checks = import_module(f"curate.checks.{family}").CHECKS
+            except Exception as exc:  # noqa: BLE001 - a broken family is reported like a broken plugin
+                registry.errors.append(
+                    PluginError(f"curate.checks.{family}", f"failed to load: {type(exc).__name__}: {exc}")
+                )
+                continue
+            for cls in checks:
                 registry.add(cls, f"curate.checks.{family}")
     _cached = registry
     return registry

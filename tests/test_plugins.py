@@ -96,3 +96,31 @@ def test_cli_runs_a_plugin_check_despite_a_broken_plugin(plugin_dir, tmp_path):
     shouting = [f for f in report["findings"] if f["rule"] == "shouting"]
     assert [(f["line"], f["field"], f["check"]) for f in shouting] == [(1, "/messages/1/content", "acme.shouting")]
     assert any("broken" in e and "RuntimeError" in e for e in report["errors"]), report["errors"]
+
+
+def test_a_built_in_family_that_fails_to_import_is_reported_not_fatal(monkeypatch):
+    """Entry point broken for one family, direct import broken for another: the rest still load."""
+    from importlib import import_module
+    from importlib.metadata import EntryPoint
+
+    import curate.registry as registry_module
+
+    broken_ep = EntryPoint("quality", "curate.checks.no_such_family:CHECKS", "curate.checks")
+    monkeypatch.setattr(registry_module, "entry_points", lambda group: [broken_ep])
+
+    def flaky_import(name: str):  # noqa: ANN202
+        if name == "curate.checks.pii":
+            raise ImportError("half-written module")
+        return import_module(name)
+
+    monkeypatch.setattr(registry_module, "import_module", flaky_import)
+    try:
+        registry = load_registry(refresh=True)
+        messages = [f"{e.source}: {e.message}" for e in registry.errors]
+        assert any("quality" in m and "ModuleNotFoundError" in m for m in messages), messages
+        assert any("curate.checks.pii" in m and "half-written" in m for m in messages), messages
+        assert "schema.weight" in registry.checks
+        assert not any(c.startswith(("quality.", "pii.")) for c in registry.checks)
+    finally:
+        monkeypatch.undo()
+        load_registry(refresh=True)
