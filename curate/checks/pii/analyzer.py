@@ -207,7 +207,8 @@ class Detector:
         return out
 
     def _run_presidio(self, text: str) -> list[RawSpan]:
-        entities = [e for e in self._presidio if e in candidate_entities(text)] if self._presidio else []
+        cands = candidate_entities(text) if self._presidio else ()
+        entities = [e for e in self._presidio if e in cands]
         if self.ner:
             entities += [e for e in NER_ENTITIES if e in self.active]
         if not entities:
