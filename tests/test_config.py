@@ -162,3 +162,14 @@ def test_pyproject_unknown_key_is_an_error(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_project_settings(tmp_path)
     assert "pyproject.toml" in str(err.value) and "rulez" in str(err.value)
+
+
+def test_the_rules_example_in_docs_schema_loads(tmp_path):
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "schema.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    ruleset = load_ruleset(str(write(tmp_path, "example.yaml", block)))
+    by_id = {r.id: r for r in ruleset.rules}
+    assert by_id["special-tokens"].params.extra_tokens == ["<|my_sep|>"]
+    assert by_id["tool-call-id"].params.strict is True
