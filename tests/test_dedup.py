@@ -215,3 +215,13 @@ def test_kto_pairs_are_not_conflicts(tmp_path):
     ]
     path = write_jsonl(tmp_path / "kto.jsonl", records)
     assert not run([path], [rule("dedup.prompt")]).findings
+
+
+def test_lightly_edited_answer_is_not_a_conflict(tmp_path):
+    answer = " ".join(segments(1, size=100, seed=4)[0].split())
+    edited = answer.replace(answer.split()[10], "changed", 1)
+    other = " ".join(segments(1, size=100, seed=5)[0].split())
+    records = [chat("Same question here", answer), chat("Same question here", edited), chat("Same question here", other)]
+    path = write_jsonl(tmp_path / "light.jsonl", records)
+    report = run([path], [rule("dedup.prompt")])
+    assert [(f.line, f.data["kind"]) for f in report.findings] == [(3, "conflicting_answers")]

@@ -8,14 +8,49 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from pydantic import Field
 
 from curate.check import DatasetCheck, Params, RecordRef, RunState
 from curate.checks.dedup.common import cluster_id, pair_hit
-from curate.checks.dedup.text import digest64, exact_text, normalise_exact, turn_text
+from curate.checks.dedup.text import digest64, exact_text, normalise_exact, turn_text, words
 from curate.model import Hit, Record, Severity
+
+_SKETCH = 16
+
+
+def word_sketch(text: str) -> bytes:
+    """16 min-hashes of the answer's word set: enough to tell a light edit from another answer."""
+    import zlib
+
+    import numpy as np
+
+    toks = words(text)
+    if not toks:
+        return b""
+    h = np.fromiter(map(zlib.crc32, map(str.encode, set(toks))), dtype=np.uint64)
+    a, b = _coefficients()
+    return ((h[:, None] * a + b) >> np.uint64(32)).min(axis=0).astype(np.uint32).tobytes()
+
+
+def sketch_similarity(x: bytes, y: bytes) -> float:
+    if not x or not y:
+        return 1.0 if x == y else 0.0
+    import numpy as np
+
+    return float((np.frombuffer(x, dtype=np.uint32) == np.frombuffer(y, dtype=np.uint32)).mean())
+
+
+@lru_cache(maxsize=1)
+def _coefficients() -> tuple[Any, Any]:
+    import numpy as np
+
+    rng = np.random.default_rng(0xA5)
+    return rng.integers(1, 1 << 62, _SKETCH, dtype=np.uint64) | np.uint64(1), rng.integers(
+        0, 1 << 62, _SKETCH, dtype=np.uint64
+    )
 
 
 class PromptParams(Params):
@@ -25,6 +60,9 @@ class PromptParams(Params):
     min_answer_words: int = Field(4, ge=1, description="shorter answers (yes, no, ok) may legitimately repeat")
     include_system: bool = Field(True, description="a different system prompt makes a different prompt")
     ignore_case: bool = True
+    same_answer_similarity: float = Field(
+        0.8, gt=0, le=1, description="answers sharing this share of words are one answer lightly edited (dedup.near's)"
+    )
 
 
 class PromptAnswer(DatasetCheck):
@@ -36,10 +74,11 @@ class PromptAnswer(DatasetCheck):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.rows: list[tuple[int, int, int, str, str, int, str]] = []  # prompt, answer, words, field, path, line, key
+        # prompt hash, answer hash, answer words, field, path, line, key, answer word-set sketch
+        self.rows: list[tuple[int, int, int, str, str, int, str, bytes]] = []
         self._summary: dict[str, Any] = {}
 
-    def extract(self, record: Record) -> tuple[int, int, int, str] | None:
+    def extract(self, record: Record) -> tuple[int, int, int, str, bytes] | None:
         p: PromptParams = self.params  # type: ignore[assignment]
         if isinstance(record.data.get("label"), bool):
             return None  # KTO: one prompt with a desirable and an undesirable answer is by design
@@ -58,11 +97,12 @@ class PromptAnswer(DatasetCheck):
             digest64(answer),
             len(answer.split()),
             turns[last].field,
+            word_sketch(answer),
         )
 
-    def observe(self, ref: RecordRef, extracted: tuple[int, int, int, str] | None) -> None:
+    def observe(self, ref: RecordRef, extracted: tuple[int, int, int, str, bytes] | None) -> None:
         if extracted is not None:
-            self.rows.append((*extracted, ref.path, ref.line, ref.key))
+            self.rows.append((*extracted[:4], ref.path, ref.line, ref.key, extracted[4]))
 
     def merge(self, other: DatasetCheck) -> None:
         assert isinstance(other, PromptAnswer)
@@ -82,10 +122,11 @@ class PromptAnswer(DatasetCheck):
                 answers = {self.rows[i][1] for i in members}
                 if len(answers) < 2:
                     continue
-                conflicts += 1
                 kept = members[0]
+                before = len(out)
                 for i in members[1:]:
-                    if self.rows[i][1] != self.rows[kept][1]:
+                    row, krow = self.rows[i], self.rows[kept]
+                    if row[1] != krow[1] and sketch_similarity(row[7], krow[7]) < p.same_answer_similarity:
                         out.append(
                             self._hit(
                                 i,
@@ -96,6 +137,7 @@ class PromptAnswer(DatasetCheck):
                                 "Keep one answer for this prompt, or make the prompts say what differs.",
                             )
                         )
+                conflicts += len(out) > before
         if p.repeated_answers:
             for members in by_answer.values():
                 prompts = {self.rows[i][0] for i in members}
@@ -128,7 +170,7 @@ class PromptAnswer(DatasetCheck):
     def _hit(self, i: int, kept: int, kind: str, count: int, message: str, fix: str) -> Hit:
         row, krow = self.rows[i], self.rows[kept]
         data = {"kind": kind, "cluster": cluster_id(kind, krow[6]), "similarity": 1.0, "count": count}
-        return pair_hit(message, fix, row[4:], krow[4:], data, field=row[3], identity=f"{kind}:{krow[6]}")
+        return pair_hit(message, fix, row[4:7], krow[4:7], data, field=row[3], identity=f"{kind}:{krow[6]}")
 
     def summary(self) -> dict[str, Any]:
         return self._summary
