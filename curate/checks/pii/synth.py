@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import string
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,3 +195,33 @@ def chat_record(r: random.Random, fake: Any, pii_share: float = 0.05, length: in
     if r.random() < 0.2:
         turns[1]["content"] += " " + r.choice(HARD_NEGATIVES)
     return {"messages": turns}
+
+
+def score(detector: Any, n: int, seed: int = 1) -> dict[str, dict[str, float]]:
+    """Recall and precision per entity type: `n` planted values per active type, plus the hard
+    negatives (every detection there is a false positive). A detection is a true positive when
+    it overlaps a planted span of the same type."""
+    r, fake = random.Random(seed), faker(seed)
+    tp, fp, fn = Counter[str](), Counter[str](), Counter[str]()
+    for entity in TEMPLATES:
+        if entity not in detector.active:
+            continue
+        for _ in range(n):
+            p = planted(entity, fake, r)
+            found = detector.detect(p.text)
+            for s, e, ent in p.spans:
+                hit = any(x.entity == ent and x.start < e and s < x.end for x in found)
+                (tp if hit else fn)[ent] += 1
+            for x in found:
+                if not any(ent == x.entity and x.start < e and s < x.end for s, e, ent in p.spans):
+                    fp[x.entity] += 1
+    for text in HARD_NEGATIVES * max(1, n // 20):
+        for x in detector.detect(text):
+            fp[x.entity] += 1
+    out = {}
+    for ent in sorted(set(tp) | set(fn) | set(fp)):
+        t, f, m = tp[ent], fp[ent], fn[ent]
+        recall = t / (t + m) if t + m else 1.0
+        precision = t / (t + f) if t + f else 1.0
+        out[ent] = {"recall": round(recall, 4), "precision": round(precision, 4), "tp": t, "fp": f, "fn": m}
+    return out
