@@ -198,7 +198,7 @@ class ResultCache:
                     continue
                 except Exception:  # noqa: BLE001 - a bad entry is a miss, never a wrong answer
                     pass
-            self.misses += 1
+            self.misses += h is not None  # blank lines have nothing to cache
             self._run_and_capture(proc, path, item, h, batch, _SKIP, to_record)
 
     def _replay(self, proc: Any, path: str, item: RawItem, value: tuple, batch: Any, skip: Any, to_record: Any) -> None:

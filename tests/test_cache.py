@@ -1,0 +1,159 @@
+"""The per-record result cache: never changes a report, is reused, and never stores record text."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from curate.cache import ResultCache, cache_size, clear_cache
+from curate.cli import app
+from curate.config import load_ruleset, select_rules
+from curate.engine import Engine, EngineOptions
+
+EMAIL = "jane.roe@example.com"
+SENTENCE = "The purple giraffe recites Portuguese poetry"
+
+
+def records(n: int, start: int = 0) -> list[dict]:
+    out: list[dict] = []
+    for i in range(start, start + n):
+        answer = f"Answer number {i}: {SENTENCE} on Tuesdays, and the bill is due on day {i % 28 + 1}."
+        out.append(
+            {"messages": [{"role": "user", "content": f"Question {i}?"}, {"role": "assistant", "content": answer}]}
+        )
+    out[1]["messages"][0]["content"] = f"Write to {EMAIL} please"
+    out[2] = {"messages": [{"role": "user", "content": "no answer here"}]}
+    out[3] = {"instruction": "Say hi", "output": "hi"}
+    out[4] = out[0]  # an exact duplicate
+    return out
+
+
+def write(path: Path, recs: list[dict], extra: bytes = b"") -> Path:
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs) + extra)
+    return path
+
+
+# stats that say where the dedup check's own signatures came from (its cache): they differ by design
+PROVENANCE = ("from_cache", "sketched")
+
+
+def audit(path: Path, cache: ResultCache | None, jobs: int = 1, rules: str = "default", full: bool = False) -> dict:
+    """The JSON report of a run (schema and quality rules only, unless `full`: the default set is slower)."""
+    rs = load_ruleset(rules)
+    chosen = rs.rules if full else select_rules(rs.rules, ["schema", "quality", "balance"], [])
+    options = EngineOptions(jobs=jobs, cache=cache, block_bytes=2048)
+    report = Engine(chosen, options=options, ruleset_name=rs.name).run([str(path)]).to_json()
+    for key in PROVENANCE:
+        report["stats"].get("dedup", {}).get("near", {}).pop(key, None)
+    return report
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "default-cache"))  # other caches (dedup) stay here
+    return write(tmp_path / "d.jsonl", records(40), b"\n{broken\n")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_cached_runs_equal_uncached(tmp_path: Path, data: Path, jobs: int) -> None:
+    """The whole default rule set, inline and on the process pool: identical reports."""
+    plain = audit(data, None, jobs, full=True)
+    first = audit(data, ResultCache(tmp_path / "c"), jobs, full=True)
+    second = audit(data, ResultCache(tmp_path / "c"), jobs, full=True)
+    assert plain["findings"] and plain["stats"]["dedup"] and plain == first == second
+    write(data, records(45), b"\n{broken\n")  # grown by 5 records
+    assert audit(data, None, jobs, full=True) == audit(data, ResultCache(tmp_path / "c"), jobs, full=True)
+
+
+def test_second_run_replays_and_a_grown_file_computes_only_new_records(tmp_path: Path, data: Path) -> None:
+    cache = ResultCache(tmp_path / "c")
+    audit(data, cache)
+    assert (cache.hits, cache.misses) == (0, 41)  # 40 records and the broken line; the blank line has nothing
+    cache = ResultCache(tmp_path / "c")
+    audit(data, cache)
+    assert (cache.hits, cache.misses) == (41, 0)
+    write(data, [*records(40), *records(5, start=100)[:1]], b"\n{broken\n")
+    cache = ResultCache(tmp_path / "c")
+    audit(data, cache)
+    assert (cache.hits, cache.misses) == (41, 1)  # only the appended record ran (the broken line moved: same bytes)
+
+
+def test_cache_holds_no_record_text(tmp_path: Path, data: Path) -> None:
+    audit(data, ResultCache(tmp_path / "c"))
+    files = [p for p in (tmp_path / "c").rglob("*") if p.is_file()]
+    assert files
+    blob = b"".join(p.read_bytes() for p in files)
+    for secret in (EMAIL, SENTENCE, "Question 7?", "no answer here"):
+        assert secret.encode() not in blob
+
+
+def test_rules_and_params_key_the_cache(tmp_path: Path, data: Path) -> None:
+    cache_dir = tmp_path / "c"
+    audit(data, ResultCache(cache_dir))
+    audit(data, ResultCache(cache_dir))
+    assert cache_size(cache_dir)[0] == 1
+    audit(data, ResultCache(cache_dir), rules="strict")
+    assert cache_size(cache_dir)[0] == 2
+    rs = load_ruleset("default")
+    changed = [
+        r if r.id != "missing-assistant" else type(r)(**{**_fields(r), "severity": r.severity - 1}) for r in rs.rules
+    ]
+    a, b = ResultCache(cache_dir), ResultCache(cache_dir)
+    reg = Engine(rs.rules).registry
+    a.prepare(rs.rules, reg, [], Engine(rs.rules).ctx, EngineOptions().read, None)
+    b.prepare(changed, reg, [], Engine(changed).ctx, EngineOptions().read, None)
+    assert a.run_id != b.run_id
+
+
+def _fields(rule: object) -> dict:
+    return {name: getattr(rule, name) for name in rule.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+def test_a_failing_check_is_not_cached(tmp_path: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from curate.checks.schema.conversation import MissingAssistant
+
+    def boom(self: object, record: object) -> list:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(MissingAssistant, "check", boom)
+    first = audit(data, ResultCache(tmp_path / "c"))
+    second = audit(data, ResultCache(tmp_path / "c"))
+    assert any("schema.missing_assistant" in e for e in first["errors"])
+    assert first["errors"] == second["errors"]
+
+
+def test_damaged_entries_are_misses(tmp_path: Path, data: Path) -> None:
+    plain = audit(data, None)
+    audit(data, ResultCache(tmp_path / "c"))
+    (db,) = (tmp_path / "c").rglob("*.sqlite")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE results SET v = x'00ff'")
+    assert audit(data, ResultCache(tmp_path / "c")) == plain
+
+
+def test_cached_extracts_give_the_same_report(tmp_path: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from curate.checks.schema.format import MinExamples, MixedFormats
+
+    monkeypatch.setattr(MixedFormats, "cache_extract", True, raising=False)
+    monkeypatch.setattr(MinExamples, "cache_extract", True, raising=False)
+    plain = audit(data, None)
+    audit(data, ResultCache(tmp_path / "c"))
+    assert audit(data, ResultCache(tmp_path / "c")) == plain
+
+
+def test_cli_cache_clear_and_no_cache(tmp_path: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cli-cache"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["check", str(data), "--select", "schema", "--no-cache"]).exit_code == 1
+    assert not (tmp_path / "cli-cache").exists()
+    assert runner.invoke(app, ["check", str(data), "--select", "schema"]).exit_code == 1
+    assert cache_size(tmp_path / "cli-cache")[0] == 1
+    assert (tmp_path / "cli-cache" / ".gitignore").read_text(encoding="utf-8").strip().endswith("*")
+    result = runner.invoke(app, ["cache", "clear"])
+    assert result.exit_code == 0 and "cleared" in result.stdout
+    assert cache_size(tmp_path / "cli-cache") == (0, 0)
+    assert clear_cache(tmp_path / "nothing-here") == 0
