@@ -489,7 +489,13 @@ class ReviewSession:
         _, records = self.bulk_targets()
         if not records:
             return "nothing to drop"
-        self._record_decisions([self._decision(item, "drop", reason=_reason(item.findings)) for item in records])
+        batch = []
+        for item in records:  # the reason names what the filter selected first
+            chosen = [f for f in item.findings if self.filter.matches(f)]
+            batch.append(
+                self._decision(item, "drop", reason=_reason(chosen + [f for f in item.findings if f not in chosen]))
+            )
+        self._record_decisions(batch)
         return f"dropped {len(records):,} records"
 
     # -- export ------------------------------------------------------------------------------

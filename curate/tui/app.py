@@ -79,7 +79,7 @@ class ReviewApp(App[None]):
     def flagged(self) -> FlaggedList:
         return self.query_one(FlaggedList)
 
-    def redraw(self, record: bool = True) -> None:
+    def redraw(self, record: bool = True, changed: bool = True) -> None:
         s = self.session
         counts = s.counts()
         status = Text(no_wrap=True, overflow="ellipsis")
@@ -87,7 +87,7 @@ class ReviewApp(App[None]):
         status.append(f" · {counts.get('pending', 0):,} pending of {len(s.items):,} flagged · ")
         status.append(one_line(s.filter.describe(), 120), style="cyan")
         self.query_one("#list-status", Static).update(status)
-        self.flagged.refresh_view()
+        self.flagged.refresh_view(changed)
         if record:
             self.draw_record()
 
@@ -136,16 +136,16 @@ class ReviewApp(App[None]):
     # -- moving ------------------------------------------------------------------------------
     def action_move(self, delta: int) -> None:
         self.session.move(delta)
-        self.redraw()
+        self.redraw(changed=False)
 
     def action_page(self, direction: int) -> None:
         height = max(1, self.flagged.scrollable_content_region.height - 1)
         self.session.move(direction * height)
-        self.redraw()
+        self.redraw(changed=False)
 
     def action_jump(self, position: int) -> None:
         self.session.goto(position if position >= 0 else len(self.session.view) - 1)
-        self.redraw()
+        self.redraw(changed=False)
 
     def action_next_finding(self, delta: int) -> None:
         self.session.next_finding(delta)
@@ -157,7 +157,7 @@ class ReviewApp(App[None]):
 
     def on_flagged_list_selected(self, message: FlaggedList.Selected) -> None:
         self.session.goto(message.position)
-        self.redraw()
+        self.redraw(changed=False)
 
     def action_toggle_raw(self) -> None:
         self.raw = not self.raw

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -44,13 +45,19 @@ class FlaggedList(ScrollView, can_focus=True):
     def __init__(self, session: ReviewSession, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.session = session
+        self._version = 0  # bumped when statuses or the view change; keys the row cache
+        self._rows: LRUCache[tuple[int, int, bool, int], Strip] = LRUCache(1024)
 
     def on_mount(self) -> None:
         self.refresh_view()
 
-    def refresh_view(self) -> None:
-        """The view or its statuses changed: resize, keep the cursor visible, redraw."""
-        self.virtual_size = Size(self.size.width, len(self.session.view))
+    def refresh_view(self, changed: bool = True) -> None:
+        """Resize, keep the cursor visible, redraw; `changed` when statuses or the view changed."""
+        if changed:
+            self._version += 1
+        size = Size(self.size.width, len(self.session.view))
+        if size != self.virtual_size:
+            self.virtual_size = size
         self.scroll_to_cursor()
         self.refresh()
 
@@ -69,11 +76,17 @@ class FlaggedList(ScrollView, can_focus=True):
         view = self.session.view
         if index >= len(view):
             return Strip.blank(width, self.rich_style)
-        text = self.row(index, width)
-        if index == self.session.cursor:
-            text.stylize(self.get_component_rich_style("flagged-list--cursor"))
-        segments = list(text.render(self.app.console))
-        return Strip(segments).crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
+        is_cursor = index == self.session.cursor
+        cache_key = (index, width, is_cursor, self._version)
+        strip = self._rows.get(cache_key)
+        if strip is None:
+            text = self.row(index, width)
+            if is_cursor:
+                text.stylize(self.get_component_rich_style("flagged-list--cursor"))
+            segments = list(text.render(self.app.console))
+            strip = Strip(segments).crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
+            self._rows[cache_key] = strip
+        return strip
 
     def row(self, index: int, width: int) -> Text:
         s = self.session
