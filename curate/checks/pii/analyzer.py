@@ -191,7 +191,7 @@ class Detector:
         self._presidio = [e for e in PRESIDIO_PATTERN if e in self.active]
         self._secrets = frozenset(self.active & set(SECRET_ENTITIES))
 
-    def detect(self, text: str) -> list[Span]:
+    def detect(self, text: str, artifacts: Any = None) -> list[Span]:
         if not text:
             return []
         raw: list[RawSpan] = []
@@ -199,21 +199,30 @@ class Detector:
             raw += find_secrets(text, self._secrets)
         if "URL" in self.active:
             raw += find_personal_urls(text)
-        raw += self._run_presidio(text)
+        raw += self._run_presidio(text, artifacts)
         out = []
         for s in drop_overlaps(raw):
             if round(s.score, 2) >= self.threshold and not _allowed(text[s.start : s.end], self.allow):
                 out.append(Span(s.start, s.end, s.entity, round(s.score, 2)))
         return out
 
-    def _run_presidio(self, text: str) -> list[RawSpan]:
+    def detect_many(self, texts: list[str]) -> list[list[Span]]:
+        """Like `detect` per text; with NER the texts go through spaCy as one batch (~2x faster)."""
+        if not self.ner or len(texts) < 2:
+            return [self.detect(t) for t in texts]
+        engine = build_analyzer(True).nlp_engine
+        todo = [t for t in texts if t]
+        arts = dict(zip(todo, (a for _, a in engine.process_batch(todo, language="en", batch_size=64)), strict=True))
+        return [self.detect(t, arts.get(t)) for t in texts]
+
+    def _run_presidio(self, text: str, artifacts: Any = None) -> list[RawSpan]:
         cands = candidate_entities(text) if self._presidio else ()
         entities = [e for e in self._presidio if e in cands]
         if self.ner:
             entities += [e for e in NER_ENTITIES if e in self.active]
         if not entities:
             return []
-        found = build_analyzer(self.ner).analyze(text=text, language="en", entities=entities)
+        found = build_analyzer(self.ner).analyze(text=text, language="en", entities=entities, nlp_artifacts=artifacts)
         results = [RawSpan(r.start, r.end, r.entity_type, r.score) for r in found]
         if "PHONE_NUMBER" in entities:
             results += find_phones(text)

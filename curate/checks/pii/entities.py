@@ -138,19 +138,19 @@ class _SpanCheck(DatasetCheck):
 
     def extract(self, record: Record) -> tuple[Found, ...]:
         conv = record.conversation
-        det = self.detector
-        out: list[Found] = []
+        texts: list[tuple[str, str, str]] = []  # (field, role, text)
         for turn in (*conv.turns, *conv.rejected):
             if self.roles is not None and turn.role not in self.roles:
                 continue
-            texts = [(turn.field, turn.role, turn.text)]
+            texts.append((turn.field, turn.role, turn.text))
             message = turn.field.rsplit("/", 1)[0]  # tool call arguments: point at their message
             texts += [(message, f"{turn.role} tool call", c.arguments) for c in turn.tool_calls if c.arguments]
-            for field, role, text in texts:
-                for s in det.detect(text):
-                    value = text[s.start : s.end]
-                    masked, vhash = mask(value, s.entity), value_hash(value, s.entity)
-                    out.append((field, role, s.start, s.end, s.entity, s.score, masked, vhash))
+        out: list[Found] = []
+        for (field, role, text), spans in zip(texts, self.detector.detect_many([t for _, _, t in texts]), strict=True):
+            for s in spans:
+                value = text[s.start : s.end]
+                masked, vhash = mask(value, s.entity), value_hash(value, s.entity)
+                out.append((field, role, s.start, s.end, s.entity, s.score, masked, vhash))
         record.stats[self.stat] = record.stats.get(self.stat, 0) + len(out)
         return tuple(out)
 
