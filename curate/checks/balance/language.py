@@ -59,9 +59,7 @@ def record_language(found: _lang.Detected, on: str) -> str:
 
 class Language(DatasetCheck):
     id = "balance.language"
-    description = (
-        "Language mix (langdetect): targets missed, too few examples, question and answer in different languages."
-    )
+    description = "Language mix: targets missed, too few examples, question and answer in different languages."
     default_severity = Severity.WARNING
     Params = LanguageParams
     top_level_stats = ("languages",)
