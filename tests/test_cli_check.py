@@ -7,9 +7,13 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from curate.cli import app
 
 GOOD = '{"messages": [{"role": "user", "content": "q%d"}, {"role": "assistant", "content": "a%d"}]}\n'
 
@@ -19,9 +23,26 @@ def clean_lines(n: int = 10) -> str:
 
 
 def curate(tmp_path: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """A real process: for standard input and anything that must not share this interpreter."""
     cmd = [sys.executable, "-m", "curate", *args]
     env = {**os.environ, "COLUMNS": "200"}
     return subprocess.run(cmd, capture_output=True, input=stdin, cwd=tmp_path, env=env, timeout=120)
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def curate_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Run:
+    """The CLI in this process (fast); an exception other than a clean exit is a test failure."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout_bytes, result.stderr_bytes)
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> str:
@@ -58,18 +79,20 @@ CASES = [
 
 
 @pytest.mark.parametrize(("content", "args", "code", "rules"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_exit_codes_and_findings(tmp_path, content, args, code, rules):
+def test_exit_codes_and_findings(tmp_path, monkeypatch, content, args, code, rules):
     name = write(tmp_path, "data.jsonl", content)
-    proc = curate(tmp_path, "check", name, "--select", "schema", "--format", "json", "--no-cache", *args)
+    proc = curate_here(
+        tmp_path, monkeypatch, "check", name, "--select", "schema", "--format", "json", "--no-cache", *args
+    )
     assert b"Traceback" not in proc.stderr, proc.stderr.decode(errors="replace")
     assert proc.returncode == code, proc.stderr
     found = {f["rule"] for f in json.loads(proc.stdout)["findings"]}
     assert set(rules) <= found, found
 
 
-def test_json_report_has_the_documented_keys(tmp_path):
+def test_json_report_has_the_documented_keys(tmp_path, monkeypatch):
     name = write(tmp_path, "data.jsonl", clean_lines(3) + "{oops\n")
-    proc = curate(tmp_path, "check", name, "--select", "schema", "--format", "json", "--no-cache")
+    proc = curate_here(tmp_path, monkeypatch, "check", name, "--select", "schema", "--format", "json", "--no-cache")
     report = json.loads(proc.stdout)
     assert {"version", "tool", "datasets", "summary", "findings", "stats"} <= set(report)
     assert report["version"] == "1.0" and report["tool"]["name"] == "curate"
@@ -105,22 +128,22 @@ USAGE = [
 
 
 @pytest.mark.parametrize(("args", "words"), [u[1:] for u in USAGE], ids=[u[0] for u in USAGE])
-def test_usage_config_and_io_errors_exit_2_without_traceback(tmp_path, args, words):
+def test_usage_config_and_io_errors_exit_2_without_traceback(tmp_path, monkeypatch, args, words):
     write(tmp_path, "data.jsonl", clean_lines())
     write(tmp_path, "bad.yaml", "rules:\n  a-rule:\n    check: schema.nope\n")
     (tmp_path / "empty").mkdir()
-    proc = curate(tmp_path, *args)
+    proc = curate_here(tmp_path, monkeypatch, *args)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert b"Traceback" not in proc.stderr
     assert words.encode() in proc.stderr, proc.stderr
 
 
-def test_rules_list_and_explain(tmp_path):
-    listing = curate(tmp_path, "rules")
+def test_rules_list_and_explain(tmp_path, monkeypatch):
+    listing = curate_here(tmp_path, monkeypatch, "rules")
     assert listing.returncode == 0
     for rule in (b"tool-call-id", b"special-tokens", b"preference-identical", b"unknown-top-level-key"):
         assert rule in listing.stdout
-    explain = curate(tmp_path, "rules", "explain", "special-tokens")
+    explain = curate_here(tmp_path, monkeypatch, "rules", "explain", "special-tokens")
     assert explain.returncode == 0
     assert b"schema.special_tokens" in explain.stdout and b"extra_tokens" in explain.stdout
     assert b"example" in explain.stdout
