@@ -142,3 +142,11 @@ def test_offline_no_download(monkeypatch: pytest.MonkeyPatch, capfd: pytest.Capt
     assert [s.entity for s in det.detect("write to someone@university.ac.uk")] == ["EMAIL_ADDRESS"]
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
+
+
+def test_detect_many_matches_detect() -> None:
+    """The batched path (spaCy pipe when the NER model is installed) finds exactly what detect does."""
+    det = Detector(ner="auto", secrets=True)
+    texts = ["Jane Roe moved to Leeds; mail jane.roe@gmail.com", "", "call (415) 555-2671", "Thanks, Paul!"]
+    assert det.detect_many(texts) == [det.detect(t) for t in texts]
+    assert any(s.entity == "EMAIL_ADDRESS" for s in det.detect_many(texts)[0])
