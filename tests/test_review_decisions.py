@@ -79,3 +79,22 @@ def test_empty_log(tmp_path: Path) -> None:
     log.save()
     assert load_decisions(tmp_path / "d.jsonl").decisions == []
     assert "decisions: []" in log.path.read_text()
+
+
+def test_hand_edited_yaml_still_loads(tmp_path: Path) -> None:
+    path = decisions_path(tmp_path / "d.jsonl")
+    path.write_text(
+        "# reviewed by hand\n"
+        "version: 1\n"
+        "dataset: d\n"
+        "decisions:\n"
+        "  - key: abc\n"
+        "    action: edit\n"
+        "    at: '2026-01-01T00:00:00Z'\n"
+        "    record:\n"
+        "      messages:\n"
+        "        - {role: user, content: hi}\n"
+    )
+    (d,) = load_decisions(tmp_path / "d.jsonl").decisions
+    assert d.record == {"messages": [{"role": "user", "content": "hi"}]}
+    assert d.at == "2026-01-01T00:00:00Z"
