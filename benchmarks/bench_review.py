@@ -49,6 +49,10 @@ async def main(n: int) -> None:
         t = time.perf_counter()
         await pilot.press("u")
         print(f"undo of the bulk accept: {(time.perf_counter() - t):.2f} s")
+    session.bulk_accept()
+    t = time.perf_counter()
+    again = ReviewSession(path, [f for i in session.items for f in i.original], session.store)
+    print(f"resume with {len(again.log.decisions):,} decisions (load + index): {time.perf_counter() - t:.2f} s")
 
 
 if __name__ == "__main__":

@@ -181,9 +181,12 @@ class ReviewSession:
         self._accepted = self.log.accepted_fingerprints()
         self._dropped = self.log.dropped()
         self._changed: dict[tuple[str, int | None], str] = {}
-        for d in self.log.decisions:
+        self._replaced: dict[tuple[str, int | None], Any] = {}
+        for d in self.log.decisions:  # in time order: the latest fix or edit wins
             if d.action in ("fix", "edit"):
                 self._changed[(d.key, d.occurrence)] = d.action
+                if d.record is not None:
+                    self._replaced[(d.key, d.occurrence)] = d.record
 
     def is_dropped(self, item: Item) -> bool:
         if item.key is None:
@@ -217,7 +220,10 @@ class ReviewSession:
 
     # -- records -----------------------------------------------------------------------------
     def _replacement(self, item: Item) -> Any:
-        return self.log.replacement(item.key, item.occurrence) if item.key else None
+        if item.key is None:
+            return None
+        found = self._replaced.get((item.key, item.occurrence))
+        return found if found is not None else self._replaced.get((item.key, None))
 
     def original_record(self, item: Item) -> Record | None:
         return self.store.record(item.line) if item.line is not None else None
