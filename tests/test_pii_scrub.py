@@ -111,3 +111,12 @@ def test_export_scrub_pii_end_to_end(tmp_path: Path, records: list[tuple[dict, l
     res = CliRunner().invoke(app, ["check", str(out), "-r", str(rules), "--format", "json", "--no-cache", "-j", "1"])
     report = json.loads(res.stdout)
     assert report["findings"] == [], report["findings"][:3]
+
+
+def test_coverage_note_when_ner_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from curate.checks.pii import analyzer
+
+    monkeypatch.setattr(analyzer, "ner_status", lambda: (False, "no NER model installed (test)"))
+    note = Scrubber("mask", key=KEY).coverage_note()
+    assert note is not None and note.startswith("LOCATION, PERSON not scrubbed") and "curate[ner]" in note
+    assert Scrubber("mask", ner="off", key=KEY).coverage_note() is None

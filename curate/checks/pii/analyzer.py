@@ -175,9 +175,11 @@ class Detector:
         ignore_private_ips: bool = True,
         secrets: bool = False,
     ) -> None:
-        wanted = (
-            set(entities) if entities is not None else set(ALL_ENTITIES) | (set(SECRET_ENTITIES) if secrets else set())
-        )
+        if entities is not None:
+            wanted = set(entities)
+        else:  # the defaults: NER types only when NER is not switched off
+            wanted = set(PATTERN_ENTITIES) | (set(NER_ENTITIES) if ner != "off" else set())
+            wanted |= set(SECRET_ENTITIES) if secrets else set()
         ner_ok = ner != "off" and ner_status()[0] and bool(wanted & set(NER_ENTITIES))
         if ner == "require" and wanted & set(NER_ENTITIES) and not ner_status()[0]:
             raise RuntimeError(ner_status()[1])

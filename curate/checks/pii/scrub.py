@@ -54,6 +54,16 @@ class Scrubber:
     def unavailable_entities(self) -> frozenset[str]:
         return self.detector.unavailable
 
+    def coverage_note(self) -> str | None:
+        """A line for the user when some requested types cannot be scrubbed here (never silent)."""
+        if not self.detector.unavailable:
+            return None
+        from curate.checks.pii.analyzer import NER_EXTRA, ner_status
+
+        return (
+            f"{', '.join(sorted(self.detector.unavailable))} not scrubbed: {ner_status()[1]}; enable with {NER_EXTRA}"
+        )
+
     def scrub_record(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """A new record with every detected value replaced, and how many were replaced."""
         new, n = self._walk(data, None)
