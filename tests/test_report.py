@@ -25,7 +25,9 @@ def reported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     records[1]["messages"][1]["content"] = "Write me at jane.doe@example.com | <b>bold</b>"
     path = write_jsonl(tmp / "data.jsonl", records)
     out = tmp / "out"
-    result = runner.invoke(app, ["report", str(path), "-o", str(out), "--ignore", "pii.entities"])
+    result = runner.invoke(
+        app, ["report", str(path), "-o", str(out), "--select", "schema,tokens,balance,dedup,pii.secrets"]
+    )
     assert result.exit_code == 0, result.output
     return out
 
