@@ -53,25 +53,33 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "curate"
 
 
+# what `curate cache clear` removes: this cache and the dedup check's signature cache beside it
+_SUBDIRS = (f"v{CACHE_FORMAT}", "dedup")
+
+
+def _cache_files(directory: Path) -> list[Path]:
+    return [
+        p for sub in _SUBDIRS if (directory / sub).is_dir() for p in sorted((directory / sub).rglob("*")) if p.is_file()
+    ]
+
+
 def clear_cache(directory: Path | None = None) -> int:
     """Delete every cache file curate wrote in `directory`; returns how many bytes were freed."""
-    directory = directory or default_cache_dir()
     freed = 0
-    root = directory / f"v{CACHE_FORMAT}"
-    for path in sorted(root.glob("*.sqlite*")) if root.is_dir() else []:
-        try:
-            freed += path.stat().st_size
+    for path in _cache_files(directory or default_cache_dir()):
+        with contextlib.suppress(OSError):
+            size = path.stat().st_size
             path.unlink()
-        except OSError:
-            pass
+            freed += size
     return freed
 
 
 def cache_size(directory: Path | None = None) -> tuple[int, int]:
-    """(files, bytes) of the cache in `directory`."""
-    root = (directory or default_cache_dir()) / f"v{CACHE_FORMAT}"
-    files = [p for p in root.glob("*.sqlite")] if root.is_dir() else []
-    return len(files), sum(p.stat().st_size for p in root.glob("*.sqlite*")) if root.is_dir() else 0
+    """(result-cache files, bytes of everything `clear_cache` would remove) in `directory`."""
+    directory = directory or default_cache_dir()
+    files = _cache_files(directory)
+    runs = sum(1 for p in files if p.parent.name == _SUBDIRS[0] and p.suffix == ".sqlite")
+    return runs, sum(p.stat().st_size for p in files)
 
 
 def item_hash(item: RawItem) -> bytes | None:
@@ -102,7 +110,7 @@ class ResultCache:
         self._pending: list[tuple[bytes, bytes]] = []
         self._conn: sqlite3.Connection | None = None
         self._conn_pid = 0
-        self.extract_cached: tuple[bool, ...] = ()
+        self.extract_cached: tuple[bool | None, ...] = ()  # per dataset check: True, False, or None (decide by value)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -128,7 +136,7 @@ class ResultCache:
         if blockers:
             self._disable(f"cache off: rule(s) {', '.join(blockers)} cannot be cached")
             return
-        self.extract_cached = tuple(bool(getattr(c, "cache_extract", False)) for _, c in dataset_checks)
+        self.extract_cached = tuple(getattr(c, "cache_extract", None) for _, c in dataset_checks)
         self.run_id = run_fingerprint(rules, classes, ctx, read, input_format, self.extract_cached)
 
     def store(self, entries: Iterable[tuple[bytes, bytes]]) -> None:
@@ -255,7 +263,7 @@ class ResultCache:
             for cached, value in zip(self.extract_cached, batch.extracted[-1], strict=True):
                 if value is skip:
                     extracts.append((SKIP,))
-                elif cached:
+                elif cached or (cached is None and _plain(value)):
                     extracts.append((VALUE, value))
                 else:
                     extracts.append((LIVE,))
@@ -304,6 +312,20 @@ def _ignore_in_git(directory: Path) -> None:
     if not marker.exists():
         with contextlib.suppress(OSError):
             marker.write_text("# created by curate: the result cache is never committed\n*\n", encoding="utf-8")
+
+
+_PLAIN = (bool, int, float, type(None))
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Numbers, booleans and None (in tuples or lists, or a numeric numpy array): an extract that
+    cannot hold text, so it is cached even when its check did not declare `cache_extract`."""
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, (tuple, list)):
+        return depth < 3 and len(value) <= 4096 and all(_plain(v, depth + 1) for v in value)
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and getattr(dtype, "kind", "") in "biuf" and type(value).__name__ == "ndarray"
 
 
 # -- what a record's cache entry holds ---------------------------------------------------------
@@ -372,7 +394,7 @@ def run_fingerprint(
     ctx: RunContext,
     read: ReadOptions,
     input_format: str | None,
-    extract_cached: tuple[bool, ...],
+    extract_cached: tuple[bool | None, ...],
 ) -> str:
     """Everything that can change a record's results, hashed: rules, code, versions, options."""
     import curate
