@@ -129,3 +129,18 @@ def test_fasttext_backend_agrees_on_clear_text(tmp_path: Path) -> None:
 
 def test_fasttext_reads_multiline_text() -> None:
     assert _lang.detect("Das Wetter ist heute sehr schön.\nWir gehen im Park spazieren.", backend="fasttext") == "de"
+
+
+def test_every_balance_check_has_metadata_and_a_parsable_example(tmp_path: Path) -> None:
+    import json
+
+    from curate.checks.balance import CHECKS
+
+    for cls in CHECKS:
+        assert cls.id.startswith("balance.") and cls.description and cls.Params().model_dump() is not None
+        json.loads(cls.example)
+    path = tmp_path / "example.jsonl"
+    from curate.checks.balance.language import Language
+
+    path.write_text(Language.example + "\n", encoding="utf-8")
+    assert [f.data for f in run(path, rule("balance.language")).findings] == [{"user": "de", "assistant": "en"}]

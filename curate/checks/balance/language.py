@@ -64,8 +64,8 @@ class Language(DatasetCheck):
     Params = LanguageParams
     top_level_stats = ("languages",)
     example = (
-        '{"messages": [{"role": "user", "content": "Wie spät ist es in Tokio gerade?"}, '
-        '{"role": "assistant", "content": "It is currently nine in the evening in Tokyo."}]}'
+        '{"messages": [{"role": "user", "content": "Wie spät ist es gerade in Tokio, und wie ist dort das Wetter?"}, '
+        '{"role": "assistant", "content": "It is nine in the evening in Tokyo, and the weather is clear and mild."}]}'
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
