@@ -225,3 +225,13 @@ def test_lightly_edited_answer_is_not_a_conflict(tmp_path):
     path = write_jsonl(tmp_path / "light.jsonl", records)
     report = run([path], [rule("dedup.prompt")])
     assert [(f.line, f.data["kind"]) for f in report.findings] == [(3, "conflicting_answers")]
+
+
+def test_same_prompt_with_other_tools_is_not_a_conflict(tmp_path):
+    tool = lambda name: [{"type": "function", "function": {"name": name, "parameters": {}}}]  # noqa: E731
+    records = [
+        {**chat("Book me a flight to London", "I can only compute mortgages, sorry about that"), "tools": tool("mortgage")},
+        {**chat("Book me a flight to London", "I can only compute BMI values, sorry about that"), "tools": tool("bmi")},
+    ]
+    path = write_jsonl(tmp_path / "tools.jsonl", records)
+    assert not run([path], [rule("dedup.prompt")]).findings

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from pydantic import Field
 
 from curate.check import DatasetCheck, Params, RecordRef, RunState
@@ -92,8 +93,11 @@ class PromptAnswer(DatasetCheck):
         answer = normalise_exact(turn_text(turns[last]), "NFC", p.ignore_case, True, False)
         if not answer:
             return None
+        prompt_text = exact_text(prompt, ignore_case=p.ignore_case)
+        if record.conversation.tools:  # the tools offered are part of the prompt: other tools, other answer
+            prompt_text += "\x1d" + orjson.dumps(record.conversation.tools, option=orjson.OPT_SORT_KEYS).decode()
         return (
-            digest64(exact_text(prompt, ignore_case=p.ignore_case)),
+            digest64(prompt_text),
             digest64(answer),
             len(answer.split()),
             turns[last].field,
