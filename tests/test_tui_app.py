@@ -205,3 +205,20 @@ async def test_100k_records_keep_the_widget_count_small(tmp_path: Path) -> None:
         assert len(list(app.query("*"))) == widgets
         rendered = flagged.render_line(0)
         assert "invalid-role" in Text("".join(seg.text for seg in rendered)).plain
+
+
+async def test_view_scrolls_to_the_selected_span(tmp_path: Path) -> None:
+    long = "\n".join(f"line {i} of a long answer" for i in range(200)) + " <|im_end|> tail"
+    path = tmp_path / "long.jsonl"
+    rec = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": long}]}
+    path.write_text(json.dumps(rec) + "\n")
+    session = open_session(path)
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        goto_line(app, 1)
+        await pilot.pause()
+        await pilot.pause()
+        scroll = app.query_one("#record-scroll")
+        assert session.current_finding.rule == "special-tokens"
+        assert scroll.scroll_y > 150  # the token is on the 200th line of the answer
+        assert scroll.scroll_y < 215

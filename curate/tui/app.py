@@ -123,12 +123,15 @@ class ReviewApp(App[None]):
         fix = s.fix_proposal() is not None
         self.query_one("#findings", Static).update(render_findings(item.findings, selected, s._accepted, fix))
         scroll = self.query_one("#record-scroll", VerticalScroll)
-        if anchor:  # the selected finding's turn: count the wrapped lines above it
-            width = max(10, scroll.scrollable_content_region.width)
-            y = len(body[:anchor].wrap(self.console, width))
-            self.call_after_refresh(scroll.scroll_to, y=max(0, y - 1), animate=False)
-        else:
-            scroll.scroll_home(animate=False)
+        scroll.scroll_home(animate=False)
+        if anchor:  # the selected finding's span or turn: count the wrapped lines above it, once laid out
+
+            def to_anchor() -> None:
+                width = max(10, self.query_one("#record", Static).content_region.width)
+                y = len(body[:anchor].wrap(self.console, width)) - 1
+                scroll.scroll_to(y=max(0, y - 2), animate=False)
+
+            self.call_after_refresh(to_anchor)
 
     def say(self, message: str) -> None:
         self.notify(one_line(message), timeout=3, markup=False)

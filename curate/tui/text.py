@@ -43,7 +43,9 @@ def one_line(s: str, limit: int = 200) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def highlighted(s: str, spans: list[tuple[int, int, str]], limit: int = 20000) -> Text:
+def highlighted_at(
+    s: str, spans: list[tuple[int, int, str]], limit: int = 20000, first_of: str | None = None
+) -> tuple[Text, int]:
     """`s` with character spans styled (the finding's span); a long text is cut around the first span."""
     start, end = 0, len(s)
     if len(s) > limit:
@@ -55,6 +57,7 @@ def highlighted(s: str, spans: list[tuple[int, int, str]], limit: int = 20000) -
         cuts.update(x for x in (a, b) if start < x < end)
     bounds = sorted(cuts)
     text = Text()
+    marks: list[int] = []
     if start > 0:
         text.append(f"… {start:,} characters before …\n", style="dim italic")
     for a, b in zip(bounds, bounds[1:], strict=False):
@@ -62,7 +65,13 @@ def highlighted(s: str, spans: list[tuple[int, int, str]], limit: int = 20000) -
         piece = literal(s[a:b])
         if style:
             piece.stylize(style)
+            if first_of and first_of in style and not marks:
+                marks.append(len(text))
         text.append_text(piece)
     if end < len(s):
         text.append(f"\n… {len(s) - end:,} more characters (e to edit the whole record) …", style="dim italic")
-    return text
+    return text, marks[0] if marks else -1
+
+
+def highlighted(s: str, spans: list[tuple[int, int, str]], limit: int = 20000) -> Text:
+    return highlighted_at(s, spans, limit)[0]

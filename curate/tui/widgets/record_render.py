@@ -9,7 +9,7 @@ from rich.text import Text
 
 from curate.fixes import finding_spans
 from curate.model import Finding, Record, Severity
-from curate.tui.text import highlighted, literal, one_line
+from curate.tui.text import highlighted_at, literal, one_line
 
 ROLE_STYLES = {"system": "bold magenta", "user": "bold cyan", "assistant": "bold green", "tool": "bold yellow"}
 SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -59,9 +59,10 @@ def render_record_at(
         if title:
             out.append(f"── {title} ──\n", style="bold reverse")
         for turn in turns:
+            start = len(out)
+            at = _turn(out, turn, findings, selected)
             if selected is not None and _touches(selected, turn.field) and anchor is None:
-                anchor = len(out)  # where the view scrolls to: the selected finding's turn
-            _turn(out, turn, findings, selected)
+                anchor = at if at is not None else start  # scroll to the span, else to the turn
     extra = {k: v for k, v in record.data.items() if k not in _CONVERSATION_KEYS}
     if extra:
         out.append("other fields  ", style="bold dim")
@@ -87,7 +88,9 @@ _CONVERSATION_KEYS = {
 }  # fmt: skip
 
 
-def _turn(out: Text, turn: Any, findings: list[Finding], selected: Finding | None) -> None:
+def _turn(out: Text, turn: Any, findings: list[Finding], selected: Finding | None) -> int | None:
+    """Append one turn; return where the selected finding's span starts in `out`, if drawn."""
+    at = None
     marks = [f for f in findings if _touches(f, turn.field)]
     out.append(f" {(turn.role or '?').upper()} ", style=ROLE_STYLES.get(turn.role, "bold") + " reverse")
     if turn.name:
@@ -106,7 +109,11 @@ def _turn(out: Text, turn: Any, findings: list[Finding], selected: Finding | Non
                 spans.append((a, b, SELECTED_SPAN if f is selected else OTHER_SPAN))
     spans.sort(key=lambda s: (s[2] != SELECTED_SPAN, s[0]))
     if turn.text.strip():
-        out.append_text(highlighted(turn.text, spans))
+        base = len(out)
+        text, mark = highlighted_at(turn.text, spans, first_of=SELECTED_SPAN)
+        out.append_text(text)
+        if mark >= 0:
+            at = base + mark
     elif turn.text:
         shown = turn.text.replace(" ", "·").replace("\t", "→").replace("\n", "⏎")
         out.append(shown[:200], style="reverse dim")
@@ -117,6 +124,7 @@ def _turn(out: Text, turn: Any, findings: list[Finding], selected: Finding | Non
         out.append("\n→ tool call ", style="bold yellow")
         out.append_text(literal(f"{call.name}({call.arguments})"))
     out.append("\n\n")
+    return at
 
 
 def render_findings(
