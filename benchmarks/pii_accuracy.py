@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
+import uuid
 from collections import Counter
 from pathlib import Path
+from unittest.mock import patch
 
 from curate.checks.pii.analyzer import ALL_ENTITIES, Detector
 from curate.checks.pii.entities import DEFAULT_ALLOW
 from curate.checks.pii.patterns import SECRET_ENTITIES
-from curate.checks.pii.synth import score
+from curate.checks.pii.synth import TEMPLATES, score
 from curate.privacy import mask
 
 
@@ -65,6 +68,31 @@ def main() -> None:
     print(f"{'entity':<18} {'recall':>7} {'precision':>9} {'tp':>5} {'fp':>5} {'fn':>5}")
     for ent, m in score(det, args.n, args.seed).items():
         print(f"{ent:<18} {m['recall']:>7.3f} {m['precision']:>9.3f} {m['tp']:>5} {m['fp']:>5} {m['fn']:>5}")
+    # the same values with no cue word around them: what the false-positive filters cost
+    neutral = {e: ("Here it is: {v}.", "ok {v}") for e in TEMPLATES}
+    with patch.dict(TEMPLATES, neutral):
+        print("without cue words (template 'Here it is: {v}.' / 'ok {v}'):")
+        for ent, m in score(det, args.n, args.seed + 1).items():
+            print(f"  {ent:<18} recall {m['recall']:.3f} precision {m['precision']:.3f}")
+    # random numbers and ids in neutral sentences: the false-positive rate on look-alikes
+    rr = random.Random(args.seed)
+    looks = {
+        "16-digit number": lambda: str(rr.randint(10**15, 10**16 - 1)),
+        "10-digit number": lambda: str(rr.randint(10**9, 10**10 - 1)),
+        "9-digit number": lambda: str(rr.randint(10**8, 10**9 - 1)),
+        "3-3-4 digits": lambda: f"{rr.randint(100, 999)}-{rr.randint(100, 999)}-{rr.randint(1000, 9999)}",
+        "dotted quad": lambda: ".".join(str(rr.randint(0, 255)) for _ in range(4)),
+        "uuid": lambda: str(uuid.UUID(int=rr.getrandbits(128))),
+        "ISO timestamp": lambda: f"2024-{rr.randint(1, 12):02d}-{rr.randint(1, 28):02d}T{rr.randint(0, 23):02d}:15:00Z",
+    }
+    for sentence in ("Your reference is {v}.", "See {v} below."):
+        print(f"look-alikes in {sentence!r} (share flagged as anything):")
+        for name, make in looks.items():
+            flagged = Counter[str]()
+            for _ in range(args.n * 5):
+                for x in det.detect(sentence.format(v=make())):
+                    flagged[x.entity] += 1
+            print(f"  {name:<16} {sum(flagged.values()) / (args.n * 5):.3f} {dict(flagged)}")
     root = Path(args.realdata)
     if not root.is_dir():
         print(f"no real data at {root}", file=sys.stderr)

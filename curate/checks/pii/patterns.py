@@ -200,7 +200,7 @@ CONTEXT = {
 _ID_BEFORE = re.compile(
     r"(?i)(?:\b(?:order|invoice|ticket|case|ref|reference|tracking|id|no|sku|item|build|version|ver|v|release|"
     r"commit|issue|pr|isbn|serial|part|model|batch|lot|transaction|txn|po|account|acct|booking|confirmation)"
-    r"\b[\s:#.=-]{0,3}|#\s?)$"
+    r"\b(?:\s+(?:is|was|number|no\.?|nr\.?|id|code))?[\s:#.=-]{0,3}|#\s?)$"
 )
 _DATE = re.compile(
     r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:[ T]\d{1,2}(?::\d{2}){1,2})?$"
@@ -212,6 +212,8 @@ _MATH = re.compile(r"\d\s+[-+*/x×÷=]\s+\d|[*/=×÷]|^\+\s|\d\s*[-+]\s*\(")
 _MATH_BEFORE = re.compile(r"(?:[=*/×÷≈<>^]\s*|(?<![\w)])-)$")
 _DECIMAL = re.compile(r"^\(?[+-]?\d*\.\d+\)?$")
 _PLACEHOLDER_DIGITS = re.compile(r"1234567890|0123456789|(\d)\1{6,}")
+# an ungrouped number counts without a cue only with a card brand's prefix and length
+_CARD_BRAND = re.compile(r"^(?:4\d{15}|5[1-5]\d{14}|2[2-7]\d{14}|3[47]\d{13}|6(?:011|5\d\d)\d{12})$")
 _RANGE = re.compile(r"^(\d{2,5})\s?-\s?(\d{2,5})$")
 
 
@@ -257,7 +259,7 @@ def accept(entity: str, value: str, text: str, start: int, end: int, ignore_priv
             return False
         groups = [g for g in re.split(r"[\s-]+", value.strip()) if g]
         grouped = len(groups) in (3, 4, 5) and all(3 <= len(g) <= 6 for g in groups)
-        return grouped or has_context(entity, text, start)
+        return grouped or bool(_CARD_BRAND.match(value)) or has_context(entity, text, start)
     if entity == "US_SSN":
         if _glued(text, start, end) or _ID_BEFORE.search(_before(text, start)) or _DATE.match(value):
             return False
