@@ -97,6 +97,8 @@ def check(
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot read input: {exc.strerror or exc}")
+    for warning in cache.warnings if cache is not None else []:
+        sys.stderr.write(f"curate: {warning}\n")  # the run went on without the cache: results are complete
     if output_format == "json":
         from curate.reporters.json_report import render_json
 
