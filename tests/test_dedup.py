@@ -221,7 +221,7 @@ def test_lightly_edited_answer_is_not_a_conflict(tmp_path):
     answer = " ".join(segments(1, size=100, seed=4)[0].split())
     edited = answer.replace(answer.split()[10], "changed", 1)
     other = " ".join(segments(1, size=100, seed=5)[0].split())
-    records = [chat("Same question here", answer), chat("Same question here", edited), chat("Same question here", other)]
+    records = [chat("Same question", answer), chat("Same question", edited), chat("Same question", other)]
     path = write_jsonl(tmp_path / "light.jsonl", records)
     report = run([path], [rule("dedup.prompt")])
     assert [(f.line, f.data["kind"]) for f in report.findings] == [(3, "conflicting_answers")]
@@ -230,8 +230,30 @@ def test_lightly_edited_answer_is_not_a_conflict(tmp_path):
 def test_same_prompt_with_other_tools_is_not_a_conflict(tmp_path):
     tool = lambda name: [{"type": "function", "function": {"name": name, "parameters": {}}}]  # noqa: E731
     records = [
-        {**chat("Book me a flight to London", "I can only compute mortgages, sorry about that"), "tools": tool("mortgage")},
-        {**chat("Book me a flight to London", "I can only compute BMI values, sorry about that"), "tools": tool("bmi")},
+        {**chat("Book me a flight", "I can only compute mortgages, sorry about that"), "tools": tool("mortgage")},
+        {**chat("Book me a flight", "I can only compute BMI values, sorry about that"), "tools": tool("bmi")},
     ]
     path = write_jsonl(tmp_path / "tools.jsonl", records)
     assert not run([path], [rule("dedup.prompt")]).findings
+
+
+def test_shards_merge_to_the_same_findings(tmp_path):
+    from curate.check import RecordRef, RunState
+    from curate.checks.dedup import CHECKS
+    from curate.io.reader import iter_records
+
+    path = planted(seed=13, originals=125).write(tmp_path / "shard.jsonl")
+    records = [r for r in iter_records(str(path)) if r.ok]
+    state = RunState({}, len(records), [], RunContext())
+    for cls in CHECKS:
+        if cls.id == "dedup.contamination":
+            continue
+        whole, left, right = cls(), cls(), cls()
+        for i, r in enumerate(records):
+            ref = RecordRef(r.path, r.line, r.key, r.format, {})
+            whole.observe(ref, whole.extract(r))
+            (left if i < len(records) // 2 else right).observe(ref, left.extract(r))
+        left.merge(right)
+        one = sorted((h.line, json.dumps(h.data, sort_keys=True)) for h in whole.finalize(state))
+        two = sorted((h.line, json.dumps(h.data, sort_keys=True)) for h in left.finalize(state))
+        assert one == two and one, cls.id
