@@ -157,3 +157,11 @@ def test_cli_cache_clear_and_no_cache(tmp_path: Path, data: Path, monkeypatch: p
     assert result.exit_code == 0 and "cleared" in result.stdout
     assert cache_size(tmp_path / "cli-cache") == (0, 0)
     assert clear_cache(tmp_path / "nothing-here") == 0
+
+
+def test_an_unwritable_cache_only_warns(tmp_path: Path, data: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    cache = ResultCache(blocker / "cache")
+    assert audit(data, cache) == audit(data, None)
+    assert cache.warnings and "cache not written" in cache.warnings[0]
