@@ -222,3 +222,17 @@ async def test_view_scrolls_to_the_selected_span(tmp_path: Path) -> None:
         assert session.current_finding.rule == "special-tokens"
         assert scroll.scroll_y > 150  # the token is on the 200th line of the answer
         assert scroll.scroll_y < 215
+
+
+def test_keymap_file(tmp_path: Path) -> None:
+    from curate.tui.keys import KeymapError, load_keymap
+
+    good = tmp_path / "keys.yaml"
+    good.write_text("accept: a,enter\ndrop: [x, delete]\n")
+    assert load_keymap(str(good)) == {"review.accept": "a,enter", "review.drop": "x,delete"}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("acept: a\n")
+    with pytest.raises(KeymapError, match="unknown action 'acept'"):
+        load_keymap(str(bad))
+    with pytest.raises(KeymapError, match="no such keymap file"):
+        load_keymap(str(tmp_path / "none.yaml"))
