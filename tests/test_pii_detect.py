@@ -150,3 +150,21 @@ def test_detect_many_matches_detect() -> None:
     texts = ["Jane Roe moved to Leeds; mail jane.roe@gmail.com", "", "call (415) 555-2671", "Thanks, Paul!"]
     assert det.detect_many(texts) == [det.detect(t) for t in texts]
     assert any(s.entity == "EMAIL_ADDRESS" for s in det.detect_many(texts)[0])
+
+
+@pytest.mark.parametrize(
+    ("entity", "value", "ok"),
+    [
+        ("PERSON", "Jane Roe", True),
+        ("LOCATION", "Leeds", True),
+        ("LOCATION", "range(1000000", False),
+        ("LOCATION", "10/15/2023", False),
+        ("LOCATION", "checksum", False),
+        ("PERSON", "{v", False),
+    ],
+)
+def test_ner_spans_must_look_like_names(entity: str, value: str, ok: bool) -> None:
+    from curate.checks.pii.patterns import accept
+
+    text = f"x {value} y"
+    assert accept(entity, value, text, 2, 2 + len(value)) is ok

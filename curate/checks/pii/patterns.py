@@ -214,6 +214,7 @@ _DECIMAL = re.compile(r"^\(?[+-]?\d*\.\d+\)?$")
 _PLACEHOLDER_DIGITS = re.compile(r"1234567890|0123456789|(\d)\1{6,}")
 # an ungrouped number counts without a cue only with a card brand's prefix and length
 _CARD_BRAND = re.compile(r"^(?:4\d{15}|5[1-5]\d{14}|2[2-7]\d{14}|3[47]\d{13}|6(?:011|5\d\d)\d{12})$")
+_NOT_A_NAME = re.compile(r"[\d(){}\[\]=/\\_<>@#|*+$%;]")
 _RANGE = re.compile(r"^(\d{2,5})\s?-\s?(\d{2,5})$")
 
 
@@ -266,6 +267,8 @@ def accept(entity: str, value: str, text: str, start: int, end: int, ignore_priv
         return bool(re.fullmatch(r"\d{3}[- ]\d{2}[- ]\d{4}", value)) or has_context(entity, text, start)
     if entity == "IP_ADDRESS":
         return _accept_ip(value, text, start, end, ignore_private_ips)
+    if entity in ("PERSON", "LOCATION"):  # NER on code and numbers: range(1000000, 10/15/2023, checksum
+        return value[:1].isupper() and not _NOT_A_NAME.search(value)
     return True
 
 
