@@ -21,7 +21,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(record=st.dictionaries(st.text(max_size=10), json_values, max_size=4), reason=st.text(), key=st.text(min_size=1))
 def test_round_trip(tmp_path_factory, record, reason, key) -> None:  # noqa: ANN001
     path = tmp_path_factory.mktemp("d") / "data.jsonl"

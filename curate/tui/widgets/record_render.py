@@ -118,10 +118,10 @@ def _turn(out: Text, turn: Any, findings: list[Finding], selected: Finding | Non
         shown = turn.text.replace(" ", "·").replace("\t", "→").replace("\n", "⏎")
         out.append(shown[:200], style="reverse dim")
         out.append(f"  (whitespace only, {len(turn.text)} characters)", style="dim italic")
-    else:
+    elif not turn.tool_calls:
         out.append("(empty)", style="dim italic")
-    for call in turn.tool_calls:
-        out.append("\n→ tool call ", style="bold yellow")
+    for i, call in enumerate(turn.tool_calls):
+        out.append("\n→ tool call " if i or turn.text else "→ tool call ", style="bold yellow")
         out.append_text(literal(f"{call.name}({call.arguments})"))
     out.append("\n\n")
     return at
