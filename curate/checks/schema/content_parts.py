@@ -43,9 +43,14 @@ class ContentParts(RecordCheck):
         self._allowed = frozenset(self.params.allowed_types)
 
     def check(self, record: Record) -> Iterable[Hit]:
+        # early exit without creating a generator: most records have nothing to report
         s = scan(record)
         if not s.part_types:
-            return
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
+        s = scan(record)
         for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
                 content = msg.get("content") if isinstance(msg, dict) else None

@@ -20,13 +20,16 @@ class UnknownFormat(RecordCheck):
     example = '{"question": "hi", "answer": "hello"}'
 
     def check(self, record: Record) -> Iterable[Hit]:
-        if record.format == "unknown":
-            keys = ", ".join(sorted(record.data)[:8]) or "none"
-            yield Hit(
+        if record.format != "unknown":
+            return ()
+        keys = ", ".join(sorted(record.data)[:8]) or "none"
+        return [
+            Hit(
                 f"unknown record format (keys: {keys})",
                 fix="Use messages, instruction/output, conversations, chosen/rejected, prompt/completion or text; "
                 "or pass --input-format.",
             )
+        ]
 
 
 class UnsupportedParams(Params):
@@ -42,11 +45,14 @@ class UnsupportedFormat(RecordCheck):
 
     def check(self, record: Record) -> Iterable[Hit]:
         fmt = record.format
-        if fmt in FORMATS and fmt not in self.params.allowed:
-            yield Hit(
+        if fmt not in FORMATS or fmt in self.params.allowed:
+            return ()
+        return [
+            Hit(
                 f"{fmt} records are not accepted by this target (accepted: {', '.join(self.params.allowed)})",
                 fix="Convert the dataset (curate export can write OpenAI chat) or choose another rule set.",
             )
+        ]
 
 
 class MixedFormats(DatasetCheck):

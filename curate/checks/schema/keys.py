@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from pydantic import Field
 
@@ -53,10 +53,16 @@ class UnknownKey(RecordCheck):
         self._allowed = {fmt: frozenset(keys) | extra for fmt, keys in self.params.formats.items()}
 
     def check(self, record: Record) -> Iterable[Hit]:
+        # early exit without creating a generator: most records have nothing to report
         fmt = record.format
         allowed = self._allowed.get(fmt)
-        if allowed is None:
-            return
+        if allowed is None or record.data.keys() <= allowed:
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
+        fmt = record.format
+        allowed = self._allowed.get(fmt)
         for key in record.data:
             if key not in allowed:
                 pointer = "/" + key.replace("~", "~0").replace("/", "~1")

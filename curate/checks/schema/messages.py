@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from pydantic import Field
 
@@ -19,9 +19,13 @@ class MissingMessages(RecordCheck):
     example = '{"messages": "hello"}'
 
     def check(self, record: Record) -> Iterable[Hit]:
-        data = record.data
+        # early exit without creating a generator: most records have nothing to report
         if record.format != "openai_chat":
-            return
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
+        data = record.data
         msgs = data.get("messages")
         if not isinstance(msgs, list):
             yield Hit(
@@ -45,9 +49,14 @@ class MessageMissingKey(RecordCheck):
     example = '{"messages": [{"content": "hi"}, {"role": "assistant"}]}'
 
     def check(self, record: Record) -> Iterable[Hit]:
+        # early exit without creating a generator: most records have nothing to report
         s = scan(record)
         if not s.incomplete:
-            return
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
+        s = scan(record)
         for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
                 where = f"{base}/{i}"
@@ -83,10 +92,16 @@ class MessageUnknownKey(RecordCheck):
         self._allowed = frozenset(self.params.allowed_keys) | frozenset(self.params.also_allow)
 
     def check(self, record: Record) -> Iterable[Hit]:
+        # early exit without creating a generator: most records have nothing to report
         allowed = self._allowed
         s = scan(record)
         if s.keys <= allowed:
-            return
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
+        allowed = self._allowed
+        s = scan(record)
         for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
                 if isinstance(msg, dict):
@@ -116,10 +131,16 @@ class InvalidRole(RecordCheck):
         self._allowed = frozenset(self.params.roles)
 
     def check(self, record: Record) -> Iterable[Hit]:
+        # early exit without creating a generator: most records have nothing to report
         allowed = self._allowed
         s = scan(record)
         if s.roles - {None} <= allowed:
-            return
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
+        allowed = self._allowed
+        s = scan(record)
         for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
                 if isinstance(msg, dict) and "role" in msg and not _hashable_in(msg["role"], allowed):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from curate.check import RecordCheck
 from curate.model import Conversation, Hit, Record, Severity, Turn
@@ -40,9 +40,14 @@ class PreferenceIdentical(RecordCheck):
     example = '{"prompt": "2+2?", "chosen": "4", "rejected": "4"}'
 
     def check(self, record: Record) -> Iterable[Hit]:
+        # early exit without creating a generator: most records have nothing to report
         conv = record.conversation
         if not conv.rejected:
-            return
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
+        conv = record.conversation
         _, chosen, rejected = split_pair(conv)
         if chosen and _norm(chosen) == _norm(rejected):
             yield Hit(
@@ -63,9 +68,14 @@ class PreferencePrompt(RecordCheck):
     )
 
     def check(self, record: Record) -> Iterable[Hit]:
+        # early exit without creating a generator: most records have nothing to report
         conv = record.conversation
         if not conv.rejected:
-            return
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
+        conv = record.conversation
         prompt, chosen, rejected = split_pair(conv)
         if not prompt and not chosen:
             return

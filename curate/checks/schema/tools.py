@@ -14,7 +14,7 @@ import orjson
 from pydantic import Field
 
 from curate.check import Params, RecordCheck
-from curate.checks.schema._calls import MISSING, calls_of, json_kind
+from curate.checks.schema._calls import MISSING, RawCall, calls_of, json_kind
 from curate.checks.schema._raw import tool_definitions
 from curate.checks.schema._scan import scan
 from curate.model import Hit, Record, Severity
@@ -41,9 +41,14 @@ class ToolCallId(RecordCheck):
     )
 
     def check(self, record: Record) -> Iterable[Hit]:
+        # early exit without creating a generator: most records have nothing to report
         s = scan(record)
         if "tool_calls" not in s.keys and "tool" not in s.roles and "observation" not in s.sharegpt_roles:
-            return
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
+        s = scan(record)
         ids: set[Any] = set()
         for base, msgs in s.lists:
             untagged_calls = False  # calls without ids: content parts or the legacy function_call
@@ -130,7 +135,11 @@ class ToolArguments(RecordCheck):
     )
 
     def check(self, record: Record) -> Iterable[Hit]:
-        for call in calls_of(record):
+        calls = calls_of(record)
+        return self._hits(calls) if calls else ()
+
+    def _hits(self, calls: list[RawCall]) -> Iterator[Hit]:
+        for call in calls:
             if call.error:
                 yield Hit(
                     f"function call is {call.error}",
@@ -197,6 +206,11 @@ class FunctionName(RecordCheck):
         self._pattern = re.compile(self.params.pattern)
 
     def check(self, record: Record) -> Iterable[Hit]:
+        if not calls_of(record) and not _has_definitions(record):
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
         pattern = self._pattern
         for call in calls_of(record):
             if call.error:
@@ -247,6 +261,11 @@ def _defined_names(data: dict[str, Any], fmt: str) -> Iterator[tuple[str, Any]]:
                 )
 
 
+def _has_definitions(record: Record) -> bool:
+    data = record.data
+    return "tools" in data or "functions" in data or (record.format == "openai_preference" and "input" in data)
+
+
 def _loads_or_none(text: str) -> Any:
     try:
         return orjson.loads(text)
@@ -270,6 +289,9 @@ class ToolDefinitions(RecordCheck):
     example = '{"messages": [...], "tools": [{"type": "function", "function": {"parameters": "none"}}]}'
 
     def check(self, record: Record) -> Iterable[Hit]:
+        return self._hits(record) if _has_definitions(record) else ()
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
         for where, value in tool_definitions(record.data, record.format):
             items = value
             if isinstance(value, str):

@@ -6,7 +6,7 @@ on assistant messages (other roles are never trained on).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from curate.check import RecordCheck
@@ -31,9 +31,14 @@ class Weight(RecordCheck):
     )
 
     def check(self, record: Record) -> Iterable[Hit]:
+        # early exit without creating a generator: most records have nothing to report
         s = scan(record)
         if "weight" not in s.keys and "loss_weight" not in s.keys:
-            return
+            return ()
+        return self._hits(record)
+
+    def _hits(self, record: Record) -> Iterator[Hit]:
+        s = scan(record)
         for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
                 if not isinstance(msg, dict) or ("weight" not in msg and "loss_weight" not in msg):
