@@ -66,7 +66,11 @@ def batch_chunk(args: tuple[list[dict], str]) -> int:
 def timed(fn, chunks: list[tuple[list[dict], str]], processes: int) -> tuple[float, int]:
     start = time.perf_counter()
     if processes == 1:
+        cpu = time.process_time()
         total = sum(fn(c) for c in chunks)
+        n = sum(len(c[0]) for c in chunks)
+        # CPU time says what one free core does, even on a machine shared with other jobs
+        print(f"{'':36} (1 process: {n / (time.process_time() - cpu):,.0f} records per CPU-second)")
     else:
         with ProcessPoolExecutor(processes, initializer=_warm, initargs=(chunks[0][1],)) as pool:
             total = sum(pool.map(fn, chunks))
