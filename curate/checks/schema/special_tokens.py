@@ -37,6 +37,13 @@ DEFAULT_TOKENS = [
 class SpecialTokensParams(Params):
     tokens: list[str] = Field(default_factory=lambda: list(DEFAULT_TOKENS), description="literal tokens to look for")
     extra_tokens: list[str] = Field(default_factory=list, description="more tokens, e.g. your model's own")
+    ignore_in_code: bool = Field(
+        default=True, description="skip tokens inside `inline code` or ``` fenced blocks (text about templates)"
+    )
+
+
+# Markdown code: fenced blocks (closed or running to the end) and inline spans
+_CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`", re.S)
 
 
 class SpecialTokens(RecordCheck):
@@ -70,7 +77,10 @@ class SpecialTokens(RecordCheck):
                 continue
             seen.add(turn.field)
             found: dict[str, list[int]] = {}
+            code = _code_spans(text) if self.params.ignore_in_code and "`" in text else ()
             for m in self._pattern.finditer(text):
+                if code and any(a <= m.start() < b for a, b in code):
+                    continue
                 found.setdefault(m.group(), [m.start(), m.end(), 0])[2] += 1
             for token, (start, end, count) in found.items():
                 times = f" ({count} times)" if count > 1 else ""
@@ -82,6 +92,10 @@ class SpecialTokens(RecordCheck):
                     "If the text is about tokens, accept the finding.",
                     identity=token,
                 )
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _CODE.finditer(text)]
 
 
 CHECKS = [SpecialTokens]
