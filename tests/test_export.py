@@ -33,7 +33,8 @@ def decide_everything(path: Path) -> None:
             s.apply_fix(s.fix_proposal())  # human -> user
         elif item.line == 4:
             s.edit(
-                '{"messages": [{"role": "user", "content": "Is the API down?"}, {"role": "assistant", "content": "No."}]}'
+                '{"messages": [{"role": "user", "content": "Is the API down?"}, '
+                '{"role": "assistant", "content": "No."}]}'
             )
         elif item.line in (6, 7):
             s.drop()

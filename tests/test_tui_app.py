@@ -186,7 +186,8 @@ async def test_100k_records_keep_the_widget_count_small(tmp_path: Path) -> None:
     path.write_text("".join(row % i for i in range(n)))
     findings = [
         Finding("invalid-role", "schema.invalid_role", Severity.ERROR, str(path), line, "/messages/0/role",
-                "unrecognised role 'human'", fingerprint("invalid-role", f"k{line}", "/messages/0/role"), key=f"k{line}")
+                "unrecognised role 'human'", fingerprint("invalid-role", f"k{line}", "/messages/0/role"),
+                key=f"k{line}")
         for line in range(1, n + 1)
     ]  # fmt: skip
     session = ReviewSession(path, findings, RecordStore(path))
