@@ -39,12 +39,14 @@ class Scan:
         )
 
 
-_last: list[Any] = [None, None]
+_last: tuple[Any, Any] = (None, None)  # (record, scan), replaced as one object: safe across threads
 
 
 def scan(record: Record) -> Scan:
-    if _last[0] is record:
-        return _last[1]
+    global _last
+    last = _last
+    if last[0] is record:
+        return last[1]
     s = Scan()
     data, fmt = record.data, record.format
     keys, roles = s.keys, s.roles
@@ -72,5 +74,5 @@ def scan(record: Record) -> Scan:
         for _, turn in s.sharegpt:
             role = turn.get("from")
             s.sharegpt_roles.add(role if isinstance(role, str) else UNHASHABLE)
-    _last[0], _last[1] = record, s
+    _last = (record, s)
     return s
