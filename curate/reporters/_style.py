@@ -31,6 +31,7 @@ td.num { white-space:nowrap; }
 .pill { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; color:#fff; }
 .pill.error { background:var(--error); } .pill.warning { background:#bf8700; } .pill.info { background:var(--info); }
 .rule { font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12.5px; }
+td.rule { white-space:nowrap; }
 .meter { background:#eaeef2; border-radius:3px; height:8px; min-width:80px; }
 .meter span { display:block; height:8px; border-radius:3px; }
 .na { color:var(--muted); font-style:italic; padding:12px; background:var(--bg); border-radius:6px; }

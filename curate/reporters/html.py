@@ -173,9 +173,11 @@ def _mix(title: str, mix: dict[str, Any], noun: str, limit: int = 15) -> str:
     rows = mix["rows"]
     shown = rows[:limit]
     has_targets = any(r["target"] is not None for r in rows)
+    known_total = sum(r["count"] for r in rows if r["share"] is not None) or 1
     bars = []
     for r in shown:
-        value = r["share"] if (has_targets and r["share"] is not None) else r["count"]
+        # with targets every bar is a share on one scale (unknown too, relative to the known records)
+        value = (r["share"] if r["share"] is not None else r["count"] / known_total) if has_targets else r["count"]
         note = f"{r['count']:,}" + (f" · {100 * r['share']:.1f}%" if r["share"] is not None else "")
         if r["target"] is not None:
             note += f" (target {100 * r['target']:.0f}%)"
