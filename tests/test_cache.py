@@ -58,15 +58,21 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return write(tmp_path / "d.jsonl", records(40), b"\n{broken\n")
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_cached_runs_equal_uncached(tmp_path: Path, data: Path, jobs: int) -> None:
-    """The whole default rule set, inline and on the process pool: identical reports."""
-    plain = audit(data, None, jobs, full=True)
-    first = audit(data, ResultCache(tmp_path / "c"), jobs, full=True)
-    second = audit(data, ResultCache(tmp_path / "c"), jobs, full=True)
+def test_cached_runs_equal_uncached_with_every_default_rule(tmp_path: Path, data: Path) -> None:
+    """The whole default rule set (PII, dedup, balance, tokens ...): identical reports."""
+    plain = audit(data, None, full=True)
+    first = audit(data, ResultCache(tmp_path / "c"), full=True)
+    second = audit(data, ResultCache(tmp_path / "c"), full=True)
     assert plain["findings"] and plain["stats"]["dedup"] and plain == first == second
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_cached_runs_equal_uncached_on_grown_files(tmp_path: Path, data: Path, jobs: int) -> None:
+    """Inline and on the process pool (blocks of 2 KB: many units of work), before and after growing."""
+    plain = audit(data, None, jobs)
+    assert plain["findings"] and plain == audit(data, ResultCache(tmp_path / "c"), jobs)
     write(data, records(45), b"\n{broken\n")  # grown by 5 records
-    assert audit(data, None, jobs, full=True) == audit(data, ResultCache(tmp_path / "c"), jobs, full=True)
+    assert audit(data, None, jobs) == audit(data, ResultCache(tmp_path / "c"), jobs)
 
 
 def test_second_run_replays_and_a_grown_file_computes_only_new_records(tmp_path: Path, data: Path) -> None:
