@@ -13,21 +13,17 @@ from curate.report import Report
 from curate.reporters import _svg
 from curate.reporters._style import CSS
 from curate.reporters.overview import build
+from curate.reporters.overview import money as _money
+from curate.reporters.overview import num as _n
 
 SEV_COLORS = {"error": "#d1242f", "warning": "#bf8700", "info": "#0969da"}
 
 
-def _n(value: Any) -> str:
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
-    return f"{int(value):,}" if isinstance(value, (int, float)) else "–"
-
-
-def _money(value: Any, currency: str = "USD") -> str:
-    if not isinstance(value, (int, float)):
-        return "–"
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{symbol}{value:,.4f}" if 0 < value < 0.01 else f"{symbol}{value:,.2f}"
+def _log2_bins(histogram: list[dict[str, Any]], axis: str) -> list[dict[str, Any]]:
+    return [
+        {"label": _svg._fmt(b["lo"]), "count": b["count"], "lo": b["lo"], "hi": b["hi"], "axis": axis}
+        for b in histogram
+    ]
 
 
 def _na(what: str) -> str:
@@ -118,16 +114,7 @@ def _tokens(data: dict[str, Any]) -> str:
     if not t["available"]:
         return _section("Token lengths", _na("Token counts not available: enable the tokens rules (token-stats)."))
     limit = t.get("limit")
-    bins = [
-        {
-            "label": _svg._fmt(b["lo"]),
-            "count": b["count"],
-            "lo": b["lo"],
-            "hi": b["hi"],
-            "axis": "tokens per example (log2 bins)",
-        }
-        for b in t["histogram"]
-    ]
+    bins = _log2_bins(t["histogram"], "tokens per example (log2 bins)")
     for b in bins:
         if limit and b["hi"] > limit:
             b["color"] = "#d1242f" if b["lo"] >= limit else "#e36209"
@@ -212,16 +199,7 @@ def _length(data: dict[str, Any]) -> str:
     length = data["length"]
     if not length.get("histogram"):
         return _section("Characters per example", _na("Lengths not available: enable the example-length rule."))
-    bins = [
-        {
-            "label": _svg._fmt(b["lo"]),
-            "count": b["count"],
-            "lo": b["lo"],
-            "hi": b["hi"],
-            "axis": "characters per example (log2 bins)",
-        }
-        for b in length["histogram"]
-    ]
+    bins = _log2_bins(length["histogram"], "characters per example (log2 bins)")
     sub = f"median {_n(length.get('p50'))} · p90 {_n(length.get('p90'))} · max {_n(length.get('max'))}"
     return _section("Characters per example", _svg.columns(bins, height=200), sub)
 

@@ -11,6 +11,8 @@ from typing import Any
 from curate import __version__
 from curate.report import Report
 from curate.reporters.overview import build
+from curate.reporters.overview import money as _money
+from curate.reporters.overview import num as _n
 
 _ICON = {"error": "🔴", "warning": "🟡", "info": "🔵"}
 
@@ -27,19 +29,6 @@ def code(text: Any) -> str:
     """A code span inside a table: backslash escapes are literal there, so only pipes and backticks change."""
     s = str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
     return f"`{s}`"
-
-
-def _n(value: Any) -> str:
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
-    return f"{int(value):,}" if isinstance(value, (int, float)) else "–"
-
-
-def _money(value: Any, currency: str = "USD") -> str:
-    if not isinstance(value, (int, float)):
-        return "–"
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{symbol}{value:,.4f}" if 0 < value < 0.01 else f"{symbol}{value:,.2f}"
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:

@@ -17,6 +17,20 @@ TOP_CLUSTERS = 15
 _SCORE_KEYS = ("tokens", "similarity", "score", "chars", "count", "share", "turns")
 
 
+def num(value: Any) -> str:
+    """1,234 / 12.5 / – for a missing value: how both reports print numbers."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}" if isinstance(value, (int, float)) else "–"
+
+
+def money(value: Any, currency: str = "USD") -> str:
+    if not isinstance(value, (int, float)):
+        return "–"
+    symbol = "$" if currency == "USD" else f"{currency} "
+    return f"{symbol}{value:,.4f}" if 0 < value < 0.01 else f"{symbol}{value:,.2f}"
+
+
 def _column(report: Report, name: str) -> list[float] | None:
     """A numeric column of the per-record stats table, or None when no check measured it."""
     table = report.table
