@@ -259,6 +259,7 @@ class ProjectSettings(_Model):
     target: str | None = None
     against: list[str] | None = None
     datasets: list[str] | None = None
+    models: str | None = None  # a YAML model/price table of your own (see docs/tokens-and-cost.md)
 
 
 def load_project_settings(start: Path | None = None) -> tuple[ProjectSettings, Path | None]:
