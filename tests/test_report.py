@@ -101,3 +101,17 @@ def test_svg_builders_escape_and_mark() -> None:
     bins = [{"label": "1", "count": 2, "lo": 1, "hi": 2}, {"label": "2", "count": 0, "lo": 2, "hi": 4}]
     assert "limit 3" in columns(bins, marker=3, marker_label="limit 3")
     assert hbars([]) == "" and columns([]) == ""
+
+
+def test_worst_records_are_distinct_records() -> None:
+    from curate.model import Finding, Severity
+    from curate.report import Report
+    from curate.reporters.overview import findings_by_rule
+
+    def f(line: int, n: int) -> Finding:
+        return Finding("pii", "pii.entities", Severity.WARNING, "a.jsonl", line, "/x", f"hit {n}", f"fp{line}{n}")
+
+    report = Report("t", [], findings=[f(1, i) for i in range(6)] + [f(2, 0), f(3, 0)])
+    rows = findings_by_rule(report)
+    assert [w["line"] for w in rows[0]["worst"]] == [1, 2, 3]  # line 1 first: most findings on the record
+    assert rows[0]["findings"] == 8 and rows[0]["records"] == 3

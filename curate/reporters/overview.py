@@ -66,7 +66,16 @@ def findings_by_rule(report: Report) -> list[dict[str, Any]]:
         grouped[f.rule].append(f)
     rows = []
     for rule, items in grouped.items():
-        worst = sorted(items, key=lambda f: _score(f, per_record))[:WORST_PER_RULE]
+        worst: list[Finding] = []
+        seen: set[tuple[str | None, int | None]] = set()
+        for f in sorted(items, key=lambda f: _score(f, per_record)):
+            where = (f.path, f.line)
+            if f.line is not None and where in seen:
+                continue  # one row per record: its worst finding
+            seen.add(where)
+            worst.append(f)
+            if len(worst) == WORST_PER_RULE:
+                break
         rows.append(
             {
                 "rule": rule,
