@@ -23,6 +23,9 @@ from pathlib import Path
 
 from curate.checks.pii.synth import chat_record, faker
 
+BASELINE = """rules:
+  blank-line: {check: schema.blank_line}
+"""
 RULES = """rules:
   personal-data: {check: pii.entities}
   secret-in-text: {check: pii.secrets}
@@ -91,6 +94,10 @@ def main() -> None:
         t = time.perf_counter()
         avg = write_data(path, args.n)
         print(f"wrote {args.n:,} records, {avg:.0f} characters of text each, in {time.perf_counter() - t:.1f} s")
+        base = Path(d) / "base.yaml"
+        base.write_text(BASELINE)
+        bel, bcpu, _ = bench_check(path, base, args.jobs)
+        print(f"baseline (read, parse, normalise; one trivial rule): {bel:.1f} s wall, {bcpu:.1f} CPU s")
         el, cpu, report = bench_check(path, rules, args.jobs)
         stats = report["stats"].get("pii", {})
         print(
