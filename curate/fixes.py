@@ -225,3 +225,23 @@ def finite(value: Any) -> Any:
 @register_fix("schema.nan_literal")
 def _nan_to_null(data: dict[str, Any], finding: Finding) -> dict[str, Any] | None:
     return finite(data)
+
+
+# -- PII: replace the value with a typed placeholder, as `curate export --scrub-pii --pii-mode placeholder`
+def _pii_placeholder(data: dict[str, Any], finding: Finding) -> dict[str, Any] | None:
+    """Only when the text at the span still hashes to the finding's value: offsets must be right."""
+    from curate.privacy import value_hash
+
+    d = finding.data or {}
+    entity, expected = d.get("entity"), d.get("value_hash")
+    span = finding_span(finding)
+    text = get_pointer(data, finding.field)
+    if not (isinstance(entity, str) and isinstance(expected, str) and span and isinstance(text, str)):
+        return None
+    if span[1] > len(text) or value_hash(text[span[0] : span[1]], entity) != expected:
+        return None
+    return replace_span(data, finding, f"<{entity}>")
+
+
+for _check_id in ("pii.entities", "pii.names", "pii.secrets"):
+    register_fix(_check_id)(_pii_placeholder)
