@@ -22,19 +22,45 @@ def chat(*msgs: tuple[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("check", "field", "data", "record", "expected"),
     [
-        ("schema.invalid_role", "/messages/0/role", {}, chat(("human", "a"), ("assistant", "b")), chat(("user", "a"), ("assistant", "b"))),
+        (
+            "schema.invalid_role",
+            "/messages/0/role",
+            {},
+            chat(("human", "a"), ("assistant", "b")),
+            chat(("user", "a"), ("assistant", "b")),
+        ),
         ("schema.invalid_role", "/messages/0/role", {}, chat(("robot", "a")), None),  # no safe mapping
-        ("schema.special_tokens", "/messages/1/content", {"token": "<|eot_id|>", "span": [2, 12]},
-         chat(("user", "q"), ("assistant", "ok<|eot_id|> and <|eot_id|>")), chat(("user", "q"), ("assistant", "ok and "))),
-        ("schema.system_position", "/messages/1/content", {}, chat(("user", "q"), ("system", "s"), ("assistant", "a")),
-         chat(("system", "s"), ("user", "q"), ("assistant", "a"))),
-        ("schema.last_turn", "/messages/2/content", {}, chat(("user", "q"), ("assistant", "a"), ("user", "bye")),
-         chat(("user", "q"), ("assistant", "a"))),
-        ("schema.message_unknown_key", "/messages/0/speaker", {}, {"messages": [{"role": "user", "content": "q", "speaker": "x"}]},
-         {"messages": [{"role": "user", "content": "q"}]}),
+        (
+            "schema.special_tokens",
+            "/messages/1/content",
+            {"token": "<|eot_id|>", "span": [2, 12]},
+            chat(("user", "q"), ("assistant", "ok<|eot_id|> and <|eot_id|>")),
+            chat(("user", "q"), ("assistant", "ok and ")),
+        ),
+        (
+            "schema.system_position",
+            "/messages/1/content",
+            {},
+            chat(("user", "q"), ("system", "s"), ("assistant", "a")),
+            chat(("system", "s"), ("user", "q"), ("assistant", "a")),
+        ),
+        (
+            "schema.last_turn",
+            "/messages/2/content",
+            {},
+            chat(("user", "q"), ("assistant", "a"), ("user", "bye")),
+            chat(("user", "q"), ("assistant", "a")),
+        ),
+        (
+            "schema.message_unknown_key",
+            "/messages/0/speaker",
+            {},
+            {"messages": [{"role": "user", "content": "q", "speaker": "x"}]},
+            {"messages": [{"role": "user", "content": "q"}]},
+        ),
         ("schema.nan_literal", None, {}, {"text": "t", "score": float("nan")}, {"text": "t", "score": None}),
     ],
-)  # fmt: skip
+)
 def test_builtin_fixes(check: str, field: str | None, data: dict, record: dict, expected: dict | None) -> None:
     before = repr(record)
     assert suggest(None, record, finding(check, field, **data)) == expected
@@ -43,8 +69,14 @@ def test_builtin_fixes(check: str, field: str | None, data: dict, record: dict, 
 
 def test_pii_placeholder_checks_the_value_before_replacing() -> None:
     record = chat(("user", "write to jane.doe@acme-mail.org today"), ("assistant", "ok"))
-    f = finding("pii.entities", "/messages/0/content", entity="EMAIL_ADDRESS", start=9, end=31,
-                value_hash=value_hash("jane.doe@acme-mail.org", "EMAIL_ADDRESS"))  # fmt: skip
+    f = finding(
+        "pii.entities",
+        "/messages/0/content",
+        entity="EMAIL_ADDRESS",
+        start=9,
+        end=31,
+        value_hash=value_hash("jane.doe@acme-mail.org", "EMAIL_ADDRESS"),
+    )
     assert suggest(None, record, f)["messages"][0]["content"] == "write to <EMAIL_ADDRESS> today"
     shifted = chat(("user", "please write to jane.doe@acme-mail.org"), ("assistant", "ok"))
     assert suggest(None, shifted, f) is None  # offsets no longer point at the value: no fix
