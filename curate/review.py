@@ -106,6 +106,10 @@ class ReviewSession:
         self.errors = errors or []
         self.records = records
         self.items = _group(findings, occurrences or {})
+        for item in self.items:  # a check that named only the line: the key comes from the record
+            if item.key is None and item.line is not None:
+                record = store.record(item.line)
+                item.key = record.key if record is not None else None
         self.filter = ReviewFilter()
         self.view: list[int] = []
         self.cursor = 0
