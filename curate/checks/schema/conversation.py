@@ -18,7 +18,17 @@ class MissingAssistant(RecordCheck):
     def check(self, record: Record) -> Iterable[Hit]:
         conv = record.conversation
         if is_chat(conv.format) and conv.turns and not any(t.role == "assistant" for t in conv.turns):
-            yield Hit("no assistant message", fix="Add the answer the model should learn as an assistant message.")
+            yield Hit(
+                "no assistant message",
+                field=_list_of(conv.turns[-1].field),
+                fix="Add the answer the model should learn as an assistant message.",
+            )
+
+
+def _list_of(field: str) -> str | None:
+    """The message list a turn lives in: /messages/1/content -> /messages (None outside a list)."""
+    parts = field.split("/")
+    return "/".join(parts[:-2]) if len(parts) >= 4 and parts[-2].isdigit() else None
 
 
 class EmptyContent(RecordCheck):
