@@ -78,6 +78,12 @@ class MessageMissingKey(RecordCheck):
                         field=f"{where}/content",
                         fix="Content may be null only on an assistant message with tool_calls.",
                     )
+                elif has_call and msg.get("content") is None and msg.get("role", "assistant") != "assistant":
+                    yield Hit(
+                        f"a {str(msg.get('role'))[:20]} message makes a tool call without content",
+                        field=where,
+                        fix="Only assistant messages make tool calls; fix the role or add the content.",
+                    )
 
 
 class MessageUnknownKey(RecordCheck):
