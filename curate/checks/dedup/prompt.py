@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -23,7 +22,7 @@ _SKETCH = 16
 
 
 def word_sketch(text: str) -> bytes:
-    """16 min-hashes of the answer's word set: enough to tell a light edit from another answer."""
+    """Bottom-16 sketch of the answer's word set: enough to tell a light edit from another answer."""
     import zlib
 
     import numpy as np
@@ -31,27 +30,20 @@ def word_sketch(text: str) -> bytes:
     toks = words(text)
     if not toks:
         return b""
-    h = np.fromiter(map(zlib.crc32, map(str.encode, set(toks))), dtype=np.uint64)
-    a, b = _coefficients()
-    return ((h[:, None] * a + b) >> np.uint64(32)).min(axis=0).astype(np.uint32).tobytes()
+    h = np.unique(np.fromiter(map(zlib.crc32, map(str.encode, toks)), dtype=np.uint32, count=len(toks)))
+    return h[:_SKETCH].tobytes()
 
 
 def sketch_similarity(x: bytes, y: bytes) -> float:
+    """Bottom-k estimate of Jaccard: of the k smallest hashes of the union, the share in both."""
     if not x or not y:
         return 1.0 if x == y else 0.0
     import numpy as np
 
-    return float((np.frombuffer(x, dtype=np.uint32) == np.frombuffer(y, dtype=np.uint32)).mean())
-
-
-@lru_cache(maxsize=1)
-def _coefficients() -> tuple[Any, Any]:
-    import numpy as np
-
-    rng = np.random.default_rng(0xA5)
-    return rng.integers(1, 1 << 62, _SKETCH, dtype=np.uint64) | np.uint64(1), rng.integers(
-        0, 1 << 62, _SKETCH, dtype=np.uint64
-    )
+    a, b = np.frombuffer(x, dtype=np.uint32), np.frombuffer(y, dtype=np.uint32)
+    union = np.union1d(a, b)[:_SKETCH]
+    both = np.intersect1d(a, b, assume_unique=True)
+    return float(np.isin(union, both, assume_unique=True).sum() / len(union))
 
 
 class PromptParams(Params):

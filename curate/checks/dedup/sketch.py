@@ -113,12 +113,21 @@ def shingle_hashes(tokens: list[str], n: int) -> Any:
 
 
 def signature(shingles: Any, params: SketchParams) -> Any:
-    """The MinHash signature (uint32 array) of a shingle set, computed by datasketch."""
-    from datasketch import MinHash
+    """The MinHash signature (uint32 array) of a shingle set, computed by datasketch.
 
-    mh = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=int, **_template(params.num_perm, params.seed))
+    One MinHash per process is cleared and reused: constructing one per record re-validates the
+    shared permutations each time, which cost more than hashing a short text."""
+    mh = _minhash(params.num_perm, params.seed)
+    mh.clear()
     mh.update_batch(shingles.tolist())
     return mh.hashvalues
+
+
+@lru_cache(maxsize=8)
+def _minhash(num_perm: int, seed: int) -> Any:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=num_perm, seed=seed, hashfunc=int, **_template(num_perm, seed))
 
 
 def band_keys(sig: Any, params: SketchParams) -> Any:
