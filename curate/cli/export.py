@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -31,7 +32,11 @@ def load_scrubber(mode: str):  # noqa: ANN201 - curate.checks.pii.scrub.Scrubber
         from curate.checks.pii.scrub import Scrubber
     except ImportError:
         fail("--scrub-pii needs the PII scrubber (curate.checks.pii.scrub), which this build does not have yet")
-    return Scrubber(mode=mode)
+    scrubber = Scrubber(mode=mode)
+    note = scrubber.coverage_note()
+    if note:  # never silent about what is left in (e.g. names without the NER model)
+        sys.stderr.write(f"curate: {note}\n")
+    return scrubber
 
 
 @app.command()

@@ -94,6 +94,9 @@ def explain(
         for name, info in fields.items():
             desc = f"  # {info.description}" if info.description else ""
             console.print(Text(f"  {name}: {json.dumps(current.get(name), ensure_ascii=False)}{desc}"))
+    notes = getattr(cls, "explain_notes", None)
+    if callable(notes):  # e.g. which PII entity types are active on this machine
+        console.print(Text(notes()))
     if cls.example:
         console.print(Text("example:", style="bold"))
         console.print(Text(f"  {cls.example}"))
