@@ -58,7 +58,7 @@ def render_terminal(report: Report, console: Console, max_per_rule: int | None =
         console.print(Text(f"curate: {err}", style="red"))
     if report.findings:
         console.print()
-        console.print(summary_table(report))
+        console.print(summary_table(report, console.width))
     render_stat_sections(report, console)
     console.print(summary_line(report))
 
@@ -81,17 +81,21 @@ def render_stat_sections(report: Report, console: Console) -> None:
         module.render_stats(stats, report, console)
 
 
-def summary_table(report: Report) -> Table:
+def summary_table(report: Report, width: int = 100) -> Table:
     by_rule: dict[str, list[Finding]] = defaultdict(list)
     for f in report.findings:
         by_rule[f.rule].append(f)
     descriptions = {r.id: r.description for r in report.rules}
     table = Table(title=None, show_edge=False, header_style="bold")
-    table.add_column("rule")
-    table.add_column("severity")
-    table.add_column("findings", justify="right")
-    table.add_column("records", justify="right")
-    table.add_column("what it means", overflow="fold")
+    # one line per rule: ids and counts in full, the description cut to what is left of the width
+    rule_width = max([len("rule"), *(len(r) for r in by_rule)])
+    count_width = max(len("findings"), *(len(f"{len(v):,}") for v in by_rule.values()))
+    desc_width = max(12, width - rule_width - len("severity") - 2 * count_width - 14)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("findings", justify="right", no_wrap=True)
+    table.add_column("records", justify="right", no_wrap=True)
+    table.add_column("what it means", no_wrap=True)
     ordered = sorted(by_rule.items(), key=lambda kv: (-kv[1][0].severity, -len(kv[1]), kv[0]))
     for rule, items in ordered:
         sev = items[0].severity
@@ -101,7 +105,7 @@ def summary_table(report: Report) -> Table:
             Text(str(sev), style=STYLES[sev]),
             f"{len(items):,}",
             f"{records:,}" if records else "-",
-            Text(descriptions.get(rule, "")),
+            Text(_safe(descriptions.get(rule, ""), desc_width)),
         )
     return table
 
