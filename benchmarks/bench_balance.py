@@ -16,12 +16,13 @@ Measured 2026-11-23 on the 2-core development machine while other jobs kept its 
 | backend | records | detection only, 1 process | audit jobs=1 | audit jobs=2 |
 |---|---:|---:|---:|---:|
 | langdetect | 20,000 | 28 records/s | 43 records/s (468 s) | 59 records/s (336 s), 1.37x |
+| langdetect | 100,000 | 32 records/s | see below | 100 records/s (1,001 s; load 4-8) |
 | fasttext | 100,000 | 996 records/s | 472 records/s (212 s) | 534 records/s (187 s) |
 
 Synthetic records hold 1-3 exchanges of long answers, i.e. two detections on ~1,000 characters
 per record. Per-record languages were identical for jobs=1 and jobs=2 with both backends (seeded).
-Mix found (generator 70/15/10/5): langdetect en 70.1, de 14.4, fr 10.4, zh 5.1 %; fastText en 70.0,
-de 14.8, fr 10.1, zh 5.0 %. On 3,998 real Alpaca en/zh texts fastText agreed with langdetect on
+Mix found (generator 70/15/10/5) at 100,000 records: langdetect and fastText both en 70.0, de 14.8,
+fr 10.1, zh 5.0 % (langdetect: 1 unknown); at 20,000, langdetect en 70.1, de 14.4, fr 10.4, zh 5.1 %. On 3,998 real Alpaca en/zh texts fastText agreed with langdetect on
 97.9% and ran ~15x faster (4,300 vs 270 texts/s, detection alone). With fastText the engine's
 reading and normalising, not detection, is the bottleneck.
 """
