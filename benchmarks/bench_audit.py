@@ -26,17 +26,20 @@ FAMILIES = ["schema", "tokens", "dedup", "pii", "balance", "quality"]
 CURATE = [sys.executable, "-m", "curate"]
 
 
-def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB over the process tree (via /usr/bin/time), exit code."""
-    cmd = ["/usr/bin/time", "-f", "%M", *args]
+def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user+sys, all processes), peak RSS MB of the largest process, exit code.
+
+    CPU seconds are reported because wall time on a shared machine depends on its load.
+    """
+    cmd = ["/usr/bin/time", "-f", "%M %U %S", *args]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, env={**os.environ, **(env or {})})
     wall = time.perf_counter() - t0
-    last = proc.stderr.decode().strip().splitlines()[-1]
-    peak_mb = int(last) / 1024 if last.isdigit() else float("nan")
+    last = proc.stderr.decode().strip().splitlines()[-1].split()
+    peak_mb, cpu = (int(last[0]) / 1024, float(last[1]) + float(last[2])) if len(last) == 3 else (float("nan"),) * 2
     if proc.returncode not in (0, 1):
         sys.stderr.write(proc.stderr.decode()[-2000:])
-    return wall, peak_mb, proc.returncode
+    return wall, cpu, peak_mb, proc.returncode
 
 
 def naive(path: Path, limit: int) -> float:
@@ -91,21 +94,21 @@ def main() -> None:
             write_dataset(data, n)
             mb = data.stat().st_size / 1e6
             cache_env = {"XDG_CACHE_HOME": str(Path(tmp) / f"cache_{n}")}
-            wall, peak, _ = run([*CURATE, "check", str(data), "--format", "json", "--no-cache"], cache_env)
-            rows.append((n, mb, "full default audit (no cache)", wall, peak))
+            wall, cpu, peak, _ = run([*CURATE, "check", str(data), "--format", "json", "--no-cache"], cache_env)
+            rows.append((n, mb, "full default audit (no cache)", wall, cpu, peak))
             print(rows[-1], flush=True)
-            wall, peak, _ = run([*CURATE, "check", str(data), "--format", "json"], cache_env)
-            rows.append((n, mb, "full audit, first run filling the cache", wall, peak))
+            wall, cpu, peak, _ = run([*CURATE, "check", str(data), "--format", "json"], cache_env)
+            rows.append((n, mb, "full audit, first run filling the cache", wall, cpu, peak))
             print(rows[-1], flush=True)
-            wall, peak, _ = run([*CURATE, "check", str(data), "--format", "json"], cache_env)
-            rows.append((n, mb, "full audit, second run (cache)", wall, peak))
+            wall, cpu, peak, _ = run([*CURATE, "check", str(data), "--format", "json"], cache_env)
+            rows.append((n, mb, "full audit, second run (cache)", wall, cpu, peak))
             print(rows[-1], flush=True)
             if args.families:
                 for fam in FAMILIES:
-                    wall, peak, _ = run(
+                    wall, cpu, peak, _ = run(
                         [*CURATE, "check", str(data), "--select", fam, "--format", "json", "--no-cache"]
                     )
-                    rows.append((n, mb, f"{fam} only", wall, peak))
+                    rows.append((n, mb, f"{fam} only", wall, cpu, peak))
                     print(rows[-1], flush=True)
         naive_row = None
         if args.naive:
@@ -113,17 +116,17 @@ def main() -> None:
             data = Path(tmp) / "naive.jsonl"
             write_dataset(data, n)
             t_naive = naive(data, n)
-            wall, _, _ = run([*CURATE, "check", str(data), "--format", "json", "--no-cache"])
+            wall, _, _, _ = run([*CURATE, "check", str(data), "--format", "json", "--no-cache"])
             naive_row = (n, t_naive, wall)
             print(naive_row, flush=True)
     lines = [
         f"# Benchmark results\n\nMachine: {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d')}. Reproduce: `{' '.join(['.venv/bin/python', *sys.argv])}`\n",
-        "| records | MB | run | seconds | records/s | peak RSS MB |",
-        "|---:|---:|---|---:|---:|---:|",
+        "| records | MB | run | wall s | records/s | CPU s (all processes) | peak RSS MB (largest process) |",
+        "|---:|---:|---|---:|---:|---:|---:|",
     ]
-    for n, mb, what, wall, peak in rows:
-        lines.append(f"| {n:,} | {mb:,.0f} | {what} | {wall:,.1f} | {n / wall:,.0f} | {peak:,.0f} |")
+    for n, mb, what, wall, cpu, peak in rows:
+        lines.append(f"| {n:,} | {mb:,.0f} | {what} | {wall:,.1f} | {n / wall:,.0f} | {cpu:,.1f} | {peak:,.0f} |")
     if naive_row:
         n, t_naive, t_curate = naive_row
         lines.append(
