@@ -187,7 +187,14 @@ PII = [
 
 
 def _text(rng: random.Random, words: list[str], n: int, sep: str = " ") -> str:
-    return sep.join(rng.choices(words, k=n))
+    """Sentences of 6-18 words, capitalised and ended with a full stop, like real answers."""
+    out, left = [], n
+    while left > 0:
+        k = min(left, rng.randint(6, 18))
+        sentence = sep.join(rng.choices(words, k=k))
+        out.append(sentence[:1].upper() + sentence[1:] + ("。" if sep == "" else "."))
+        left -= k
+    return sep.join(out)
 
 
 def record(rng: random.Random, i: int) -> dict:
