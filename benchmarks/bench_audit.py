@@ -84,6 +84,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--families", action="store_true", help="also time each family alone")
     ap.add_argument("--naive", action="store_true", help="also time the obvious way on 10k records")
+    ap.add_argument("--rules", default="default", help="rule set for the full audit (default, fast, ...)")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--tmp", type=Path, default=None)
     args = ap.parse_args()
@@ -94,13 +95,19 @@ def main() -> None:
             write_dataset(data, n)
             mb = data.stat().st_size / 1e6
             cache_env = {"XDG_CACHE_HOME": str(Path(tmp) / f"cache_{n}")}
-            wall, cpu, peak, _ = run([*CURATE, "check", str(data), "--format", "json", "--no-cache"], cache_env)
-            rows.append((n, mb, "full default audit (no cache)", wall, cpu, peak))
+            wall, cpu, peak, _ = run(
+                [*CURATE, "check", str(data), "--rules", args.rules, "--format", "json", "--no-cache"], cache_env
+            )
+            rows.append((n, mb, f"full audit, --rules {args.rules}, no cache", wall, cpu, peak))
             print(rows[-1], flush=True)
-            wall, cpu, peak, _ = run([*CURATE, "check", str(data), "--format", "json"], cache_env)
+            wall, cpu, peak, _ = run(
+                [*CURATE, "check", str(data), "--rules", args.rules, "--format", "json"], cache_env
+            )
             rows.append((n, mb, "full audit, first run filling the cache", wall, cpu, peak))
             print(rows[-1], flush=True)
-            wall, cpu, peak, _ = run([*CURATE, "check", str(data), "--format", "json"], cache_env)
+            wall, cpu, peak, _ = run(
+                [*CURATE, "check", str(data), "--rules", args.rules, "--format", "json"], cache_env
+            )
             rows.append((n, mb, "full audit, second run (cache)", wall, cpu, peak))
             print(rows[-1], flush=True)
             if args.families:
