@@ -16,9 +16,11 @@ Measured 2026-11-23 on the 2-core development machine while other jobs kept its 
 | backend | records | detection only, 1 process | audit jobs=1 | audit jobs=2 |
 |---|---:|---:|---:|---:|
 | langdetect | 20,000 | 28 records/s | 43 records/s (468 s) | 59 records/s (336 s), 1.37x |
-| langdetect | 100,000 | 32 records/s | see below | 100 records/s (1,001 s; load 4-8) |
+| langdetect | 100,000 | 32-118 records/s | 131 records/s (764 s; load 3-7) | 100 records/s (1,001 s; load 4-8) |
 | fasttext | 100,000 | 996 records/s | 472 records/s (212 s) | 534 records/s (187 s) |
 
+The two 100,000-record langdetect runs ran at different times under different loads and do not
+compare with each other; the 20,000-record pair ran back to back (1.37x with 2 processes).
 Synthetic records hold 1-3 exchanges of long answers, i.e. two detections on ~1,000 characters
 per record. Per-record languages were identical for jobs=1 and jobs=2 with both backends (seeded).
 Mix found (generator 70/15/10/5) at 100,000 records: langdetect and fastText both en 70.0, de 14.8,
