@@ -16,7 +16,6 @@ import hmac
 import os
 import re
 import secrets
-from pathlib import Path
 
 __all__ = ["mask", "mask_text", "value_hash", "normalise_value", "pii_key", "KEY_ENV"]
 
@@ -193,7 +192,9 @@ def pii_key() -> bytes:
         return env.encode()
     if _key_cache is not None:
         return _key_cache
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "curate"
+    from curate.cache import default_cache_dir
+
+    base = default_cache_dir()
     path = base / "pii.key"
     try:
         key = path.read_bytes().strip()

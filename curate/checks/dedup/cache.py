@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,10 @@ _READERS: dict[tuple[str, int, int], _Reader | None] = {}  # per process, by (fi
 
 
 def default_dir() -> Path:
-    """Per user like the result cache: `$CURATE_CACHE_DIR/dedup`, else `$XDG_CACHE_HOME/curate/dedup`."""
-    env = os.environ.get("CURATE_CACHE_DIR")
-    if env:
-        return Path(env) / "dedup"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "curate" / "dedup"
+    """Per user, beside the result cache: `$CURATE_CACHE_DIR/dedup`, else `~/.cache/curate/dedup`."""
+    from curate.cache import default_cache_dir
+
+    return default_cache_dir() / "dedup"
 
 
 def cache_file(dataset: str, tag: str, cache_dir: str | None) -> Path | None:
