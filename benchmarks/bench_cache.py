@@ -99,7 +99,11 @@ def main() -> None:
             print(f"| {name} | {t:.2f} | {cold[0] / t:.1f}x |")
         print(f"cache on disk: {size / 1e6:.1f} MB; reports identical: {same}")
         if not same:
-            sys.exit("cached and uncached reports differ")
+            out = Path(__file__).parent / "out"
+            out.mkdir(exist_ok=True)
+            for name, report in (("computed", cold[1]), ("replayed", warm[1])):
+                (out / f"cache-{name}.json").write_bytes(orjson.dumps(comparable(report), option=orjson.OPT_INDENT_2))
+            sys.exit(f"cached and uncached reports differ: see {out}/cache-computed.json and cache-replayed.json")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
