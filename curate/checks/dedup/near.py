@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -51,6 +51,7 @@ def write_caches(
 
 class NearDuplicate(DatasetCheck):
     id = "dedup.near"
+    cache_extract: ClassVar[bool] = True  # the extract holds hashes / language codes only, never text
     description = "Near-duplicate records (light edits, typos, reformatting): the model memorises them."
     default_severity = Severity.WARNING
     Params = NearCheckParams
