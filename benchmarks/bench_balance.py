@@ -21,11 +21,14 @@ Measured 2026-11-23 on the 2-core development machine while other jobs kept its 
 
 The two 100,000-record langdetect runs ran at different times under different loads and do not
 compare with each other; the 20,000-record pair ran back to back (1.37x with 2 processes).
+A later run after synth.py changed (ad604e6: answers in sentences; load 3-4): langdetect, 100,000
+records, jobs=2: 642 s = 156 records/s; mix en 69.9, de 15.0, fr 10.2, zh 4.9 %, 0 unknown.
 Synthetic records hold 1-3 exchanges of long answers, i.e. two detections on ~1,000 characters
 per record. Per-record languages were identical for jobs=1 and jobs=2 with both backends (seeded).
 Mix found (generator 70/15/10/5) at 100,000 records: langdetect and fastText both en 70.0, de 14.8,
-fr 10.1, zh 5.0 % (langdetect: 1 unknown); at 20,000, langdetect en 70.1, de 14.4, fr 10.4, zh 5.1 %. On 3,998 real Alpaca en/zh texts fastText agreed with langdetect on
-97.9% and ran ~15x faster (4,300 vs 270 texts/s, detection alone). With fastText the engine's
+fr 10.1, zh 5.0 % (langdetect: 1 unknown); at 20,000, langdetect en 70.1, de 14.4, fr 10.4, zh 5.1 %.
+On 3,998 real Alpaca en/zh texts fastText agreed with langdetect on 97.9% and ran ~15x faster
+(4,300 vs 270 texts/s, detection alone). With fastText the engine's
 reading and normalising, not detection, is the bottleneck.
 """
 
