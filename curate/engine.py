@@ -297,17 +297,8 @@ class Engine:
                         report.stats[key] = summary[key]
         kept = [f for f in findings if f.fingerprint not in self.options.suppress]
         report.suppressed = len(findings) - len(kept)
-        # a total order: equal runs give byte-equal reports, whatever the batching or the cache did
-        kept.sort(
-            key=lambda f: (
-                f.path or "",
-                f.line if f.line is not None else 1 << 60,
-                -f.severity,
-                f.rule,
-                f.field or "",
-                f.fingerprint,
-            )
-        )
+        # stable: within a line and rule, findings keep the order their check yielded them (span order)
+        kept.sort(key=lambda f: (f.path or "", f.line if f.line is not None else 1 << 60, -f.severity, f.rule))
         report.findings = kept
         report.errors = self.errors
         report.state = state

@@ -7,6 +7,7 @@ all answers start with ("As an AI language model, ...").
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import re
 from array import array
@@ -25,7 +26,7 @@ _WORD = re.compile(r"\w[\w'-]*", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 
 
-class _Bounded(DatasetCheck):
+class _Bounded(DatasetCheck, abc.ABC):
     """A per-record number with optional bounds; findings name each record outside them."""
 
     noun: str = ""
@@ -37,11 +38,13 @@ class _Bounded(DatasetCheck):
         self.outside: list[tuple[str, int, str, str | None, int]] = []
         self.outside_count = 0
 
+    @abc.abstractmethod
     def bounds(self) -> tuple[int | None, int | None]:
-        raise NotImplementedError
+        """(min, max) allowed, None for no bound."""
 
+    @abc.abstractmethod
     def measure(self, record: Record) -> tuple[int, str | None]:
-        raise NotImplementedError
+        """(value, field it was measured on)."""
 
     def extract(self, record: Record) -> tuple[int, str | None]:
         value, field = self.measure(record)

@@ -8,6 +8,7 @@ which entity types were active. No raw value ever leaves `extract`.
 
 from __future__ import annotations
 
+import abc
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
@@ -85,7 +86,7 @@ def _check_names(v: list[str] | None, known: tuple[str, ...]) -> list[str] | Non
     return [e.upper() for e in v]
 
 
-class _SpanCheck(DatasetCheck):
+class _SpanCheck(DatasetCheck, abc.ABC):
     """Shared machinery: detect per turn in `extract`, keep small tuples, report in `finalize`."""
 
     stat: ClassVar[str] = "pii"
@@ -111,8 +112,9 @@ class _SpanCheck(DatasetCheck):
         for k, v in state.items():
             setattr(self, k, v)
 
+    @abc.abstractmethod
     def make_detector(self) -> Any:
-        raise NotImplementedError
+        """The detector this check runs (built once per process)."""
 
     def coverage(self) -> dict[str, Any]:
         """What ran and what could not (and how to enable it): the report's answer to "was X checked?"."""
