@@ -129,6 +129,8 @@ class _Processor:
             if not ok and not check.runs_on_invalid:  # type: ignore[attr-defined]
                 continue
             try:
+                if not check.applies(record):  # type: ignore[attr-defined]
+                    continue
                 for hit in check.check(record):  # type: ignore[attr-defined]
                     findings.append(make_finding(rule, hit, record.path, record.line, record.key))
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the audit

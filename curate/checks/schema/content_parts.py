@@ -7,7 +7,7 @@ both; the OpenAI rules accept only what the upload does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import Field
@@ -42,14 +42,13 @@ class ContentParts(RecordCheck):
         super().__init__(*args, **kwargs)
         self._allowed = frozenset(self.params.allowed_types)
 
-    def check(self, record: Record) -> Iterable[Hit]:
-        # early exit without creating a generator: most records have nothing to report
+    def applies(self, record: Record) -> bool:
         s = scan(record)
-        if not s.part_types:
-            return ()
-        return self._hits(record)
+        return bool(s.part_types)
 
-    def _hits(self, record: Record) -> Iterator[Hit]:
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
         s = scan(record)
         for base, msgs in s.lists:
             for i, msg in enumerate(msgs):

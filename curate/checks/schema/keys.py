@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from pydantic import Field
 
@@ -52,15 +52,14 @@ class UnknownKey(RecordCheck):
         extra = set(self.params.also_allow) | (set(COMMON_METADATA) if self.params.allow_common_metadata else set())
         self._allowed = {fmt: frozenset(keys) | extra for fmt, keys in self.params.formats.items()}
 
-    def check(self, record: Record) -> Iterable[Hit]:
-        # early exit without creating a generator: most records have nothing to report
+    def applies(self, record: Record) -> bool:
         fmt = record.format
         allowed = self._allowed.get(fmt)
-        if allowed is None or record.data.keys() <= allowed:
-            return ()
-        return self._hits(record)
+        return not (allowed is None or record.data.keys() <= allowed)
 
-    def _hits(self, record: Record) -> Iterator[Hit]:
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
         fmt = record.format
         allowed = self._allowed.get(fmt)
         for key in record.data:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from pydantic import Field
 
@@ -18,13 +18,12 @@ class MissingMessages(RecordCheck):
     default_severity = Severity.ERROR
     example = '{"messages": "hello"}'
 
-    def check(self, record: Record) -> Iterable[Hit]:
-        # early exit without creating a generator: most records have nothing to report
-        if record.format != "openai_chat":
-            return ()
-        return self._hits(record)
+    def applies(self, record: Record) -> bool:
+        return record.format == "openai_chat"
 
-    def _hits(self, record: Record) -> Iterator[Hit]:
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
         data = record.data
         msgs = data.get("messages")
         if not isinstance(msgs, list):
@@ -48,14 +47,13 @@ class MessageMissingKey(RecordCheck):
     default_severity = Severity.ERROR
     example = '{"messages": [{"content": "hi"}, {"role": "assistant"}]}'
 
-    def check(self, record: Record) -> Iterable[Hit]:
-        # early exit without creating a generator: most records have nothing to report
+    def applies(self, record: Record) -> bool:
         s = scan(record)
-        if not s.incomplete:
-            return ()
-        return self._hits(record)
+        return bool(s.incomplete)
 
-    def _hits(self, record: Record) -> Iterator[Hit]:
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
         s = scan(record)
         for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
@@ -97,15 +95,14 @@ class MessageUnknownKey(RecordCheck):
         super().__init__(*args, **kwargs)
         self._allowed = frozenset(self.params.allowed_keys) | frozenset(self.params.also_allow)
 
-    def check(self, record: Record) -> Iterable[Hit]:
-        # early exit without creating a generator: most records have nothing to report
+    def applies(self, record: Record) -> bool:
         allowed = self._allowed
         s = scan(record)
-        if s.keys <= allowed:
-            return ()
-        return self._hits(record)
+        return not (s.keys <= allowed)
 
-    def _hits(self, record: Record) -> Iterator[Hit]:
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
         allowed = self._allowed
         s = scan(record)
         for base, msgs in s.lists:
@@ -136,15 +133,14 @@ class InvalidRole(RecordCheck):
         super().__init__(*args, **kwargs)
         self._allowed = frozenset(self.params.roles)
 
-    def check(self, record: Record) -> Iterable[Hit]:
-        # early exit without creating a generator: most records have nothing to report
+    def applies(self, record: Record) -> bool:
         allowed = self._allowed
         s = scan(record)
-        if s.roles - {None} <= allowed:
-            return ()
-        return self._hits(record)
+        return not (s.roles - {None} <= allowed)
 
-    def _hits(self, record: Record) -> Iterator[Hit]:
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
         allowed = self._allowed
         s = scan(record)
         for base, msgs in s.lists:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from curate.check import RecordCheck
 from curate.model import Conversation, Hit, Record, Severity, Turn
@@ -39,14 +39,13 @@ class PreferenceIdentical(RecordCheck):
     default_severity = Severity.ERROR
     example = '{"prompt": "2+2?", "chosen": "4", "rejected": "4"}'
 
-    def check(self, record: Record) -> Iterable[Hit]:
-        # early exit without creating a generator: most records have nothing to report
+    def applies(self, record: Record) -> bool:
         conv = record.conversation
-        if not conv.rejected:
-            return ()
-        return self._hits(record)
+        return bool(conv.rejected)
 
-    def _hits(self, record: Record) -> Iterator[Hit]:
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
         conv = record.conversation
         _, chosen, rejected = split_pair(conv)
         if chosen and _norm(chosen) == _norm(rejected):
@@ -67,14 +66,13 @@ class PreferencePrompt(RecordCheck):
         '"chosen": {"from": "gpt", "value": "a"}, "rejected": {"from": "gpt", "value": "b"}}'
     )
 
-    def check(self, record: Record) -> Iterable[Hit]:
-        # early exit without creating a generator: most records have nothing to report
+    def applies(self, record: Record) -> bool:
         conv = record.conversation
-        if not conv.rejected:
-            return ()
-        return self._hits(record)
+        return bool(conv.rejected)
 
-    def _hits(self, record: Record) -> Iterator[Hit]:
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
         conv = record.conversation
         prompt, chosen, rejected = split_pair(conv)
         if not prompt and not chosen:

@@ -40,14 +40,13 @@ class ToolCallId(RecordCheck):
         '{"role": "tool", "tool_call_id": "call_2", "content": "sunny"}]}'
     )
 
-    def check(self, record: Record) -> Iterable[Hit]:
-        # early exit without creating a generator: most records have nothing to report
+    def applies(self, record: Record) -> bool:
         s = scan(record)
-        if "tool_calls" not in s.keys and "tool" not in s.roles and "observation" not in s.sharegpt_roles:
-            return ()
-        return self._hits(record)
+        return not ("tool_calls" not in s.keys and "tool" not in s.roles and "observation" not in s.sharegpt_roles)
 
-    def _hits(self, record: Record) -> Iterator[Hit]:
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
         s = scan(record)
         ids: set[Any] = set()
         for base, msgs in s.lists:

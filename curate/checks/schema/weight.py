@@ -6,7 +6,7 @@ on assistant messages (other roles are never trained on).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from curate.check import RecordCheck
@@ -30,14 +30,13 @@ class Weight(RecordCheck):
         '{"role": "assistant", "content": "yo", "weight": 0.5}]}'
     )
 
-    def check(self, record: Record) -> Iterable[Hit]:
-        # early exit without creating a generator: most records have nothing to report
+    def applies(self, record: Record) -> bool:
         s = scan(record)
-        if "weight" not in s.keys and "loss_weight" not in s.keys:
-            return ()
-        return self._hits(record)
+        return not ("weight" not in s.keys and "loss_weight" not in s.keys)
 
-    def _hits(self, record: Record) -> Iterator[Hit]:
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
         s = scan(record)
         for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
