@@ -87,11 +87,7 @@ class Language(DatasetCheck):
         on = self.p.on
         user = _side(record, "user") if on in ("user", "both") else None
         assistant = _side(record, "assistant") if on in ("assistant", "both") else None
-        if user is not None:
-            user = _lang.clean(user, self.p.max_chars)
-        if assistant is not None:
-            assistant = _lang.clean(assistant, self.p.max_chars)
-        return (user, assistant)
+        return (user, assistant)  # detect_one cleans them (code, URLs) and caps their length
 
     def extract(self, record: Record) -> tuple[str | None, _lang.Detected]:
         """(field of the first answer, detected languages). Runs on the engine's workers.
