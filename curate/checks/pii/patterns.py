@@ -11,33 +11,31 @@ import re
 from dataclasses import dataclass
 
 # --- pre-filter ------------------------------------------------------------------------------
-# One pass per text decides which presidio entity families can possibly match. Most chat text has
-# no '@', no run of 7+ digits, no dotted quad and no IBAN-like token: presidio never sees it.
-_PRE = re.compile(
-    r"(?P<at>@)"
-    r"|(?P<digits>(?<![\w.])\+?\(?\d[\d \t().-]{5,}\d)"
-    r"|(?P<ipv6>\b[0-9A-Fa-f]{1,4}:[0-9A-Fa-f:]*:[0-9A-Fa-f]{0,4})"
-    r"|(?P<iban>\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b)"
-)
-_GROUP_ENTITIES = {
-    "at": ("EMAIL_ADDRESS",),
-    "digits": ("PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS"),
-    "ipv6": ("IP_ADDRESS",),
-    "iban": ("IBAN_CODE",),
-}
+# A few C-speed passes per text decide which presidio entity families can possibly match. Most chat
+# text has no '@', no run of 7+ digits, no IPv6-like token and no IBAN-like token: presidio never
+# sees it. Each pattern starts with a character class so `re` skips ahead in C (one alternation
+# of all four cost 3.5x more: every position tried every branch); together they find a superset
+# of what the alternation found (measured on 54,320 synthetic and real texts: 2 more, none fewer).
+_DIGITS = re.compile(r"\d(?<![\w.]\d)[\d \t().-]{5,}\d")  # not glued to a word or a version number
+_IPV6 = re.compile(r"\b[0-9A-Fa-f]{1,4}:[0-9A-Fa-f:]*:[0-9A-Fa-f]{0,4}")
+_IBAN = re.compile(r"[A-Z]{2}\d{2}(?<!\w[A-Z]{2}\d{2})(?: ?[A-Z0-9]){11,30}\b")
+_DIGIT_ENTITIES = ("PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS")
 
 
 def candidate_entities(text: str) -> set[str]:
     """The presidio entity types worth running on `text` (empty: skip presidio)."""
     found: set[str] = set()
-    for m in _PRE.finditer(text):
-        kind = m.lastgroup
-        if kind == "digits" and sum(c.isdigit() for c in m.group()) < 7 and "." not in m.group():
-            continue
-        if kind:
-            found.update(_GROUP_ENTITIES[kind])
-        if len(found) >= 6:
+    if "@" in text:
+        found.add("EMAIL_ADDRESS")
+    for m in _DIGITS.finditer(text):
+        run = m.group()
+        if "." in run or sum(c.isdigit() for c in run) >= 7:
+            found.update(_DIGIT_ENTITIES)
             break
+    if ":" in text and _IPV6.search(text):
+        found.add("IP_ADDRESS")
+    if _IBAN.search(text):
+        found.add("IBAN_CODE")
     return found
 
 
@@ -79,8 +77,11 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
 SECRET_ENTITIES: tuple[str, ...] = tuple(dict.fromkeys(p.entity for p in SECRET_PATTERNS))
 
 # a cheap screen: no secret pattern can match a text that has none of these
+# (the lookahead names every first character, so `re` skips to candidates in C: 1.5x faster)
 _SECRET_SCREEN = re.compile(
-    r"PRIVATE KEY|sk-|AKIA|ASIA|ABIA|ACCA|(?i:secret)|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|AIza|k_live_|eyJ|[Bb]earer|://[^\s/]*@"
+    r"(?=[PsAS:ghxkeBb])"
+    r"(?:PRIVATE KEY|sk-|AKIA|ASIA|ABIA|ACCA|(?i:secret)|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|AIza|k_live_|eyJ"
+    r"|[Bb]earer|://[^\s/]*@)"
 )
 
 _PLACEHOLDER = re.compile(
