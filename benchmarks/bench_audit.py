@@ -1,10 +1,14 @@
 """The whole default audit at 10k / 100k / 1M records, each family alone, peak memory, the cache,
 and the same work done the obvious way (one process, every library on every text) for a ratio.
 
-    .venv/bin/python benchmarks/bench_audit.py --sizes 10000 100000 [--families] [--naive] [--out benchmarks/RESULTS.md]
+    .venv/bin/python benchmarks/bench_audit.py --sizes 10000 100000 [--families] [--naive] [--no-cache-run]
+        [--data /tmp/s1m.jsonl ...] [--out FILE]
 
-Writes a Markdown table (the README links to benchmarks/RESULTS.md). Data is generated into a
-temporary directory with benchmarks/synth.py; nothing under ../shared is read.
+Prints a Markdown table (benchmarks/RESULTS.md collects them; the README links it), with the
+load average next to each row. Data is generated into a temporary directory with
+benchmarks/synth.py (or given with --data: a 1M file takes a while to write); nothing under
+../shared is read. Each size runs cold (filling an empty cache, as a user's first run does) and
+again unchanged (the cache).
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ import argparse
 import contextlib
 import os
 import platform
-import subprocess
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _measure import load_average, measure  # noqa: E402
 from synth import write_dataset  # noqa: E402
 
 FAMILIES = ["schema", "tokens", "dedup", "pii", "balance", "quality"]
@@ -27,19 +32,11 @@ CURATE = [sys.executable, "-m", "curate"]
 
 
 def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds (user+sys, all processes), peak RSS MB of the largest process, exit code.
-
-    CPU seconds are reported because wall time on a shared machine depends on its load.
-    """
-    cmd = ["/usr/bin/time", "-f", "%M %U %S", *args]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, env={**os.environ, **(env or {})})
-    wall = time.perf_counter() - t0
-    last = proc.stderr.decode().strip().splitlines()[-1].split()
-    peak_mb, cpu = (int(last[0]) / 1024, float(last[1]) + float(last[2])) if len(last) == 3 else (float("nan"),) * 2
-    if proc.returncode not in (0, 1):
-        sys.stderr.write(proc.stderr.decode()[-2000:])
-    return wall, cpu, peak_mb, proc.returncode
+    """Wall seconds, CPU seconds (all processes), peak RSS MB of the whole process tree, exit code."""
+    m = measure(args, env)
+    if m.returncode not in (0, 1):
+        sys.stderr.write(m.stderr.decode(errors="replace")[-2000:])
+    return m.wall, m.cpu, m.tree_peak_mb, m.returncode
 
 
 def naive(path: Path, limit: int) -> float:
@@ -82,41 +79,39 @@ def naive(path: Path, limit: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--data", type=Path, nargs="*", default=[], help="existing synth.py files to use for these sizes")
     ap.add_argument("--families", action="store_true", help="also time each family alone")
     ap.add_argument("--naive", action="store_true", help="also time the obvious way on 10k records")
+    ap.add_argument("--no-cache-run", action="store_true", help="also time a run with --no-cache")
     ap.add_argument("--rules", default="default", help="rule set for the full audit (default, fast, ...)")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--tmp", type=Path, default=None)
     args = ap.parse_args()
     rows = []
+    given = {sum(1 for _ in p.open("rb")): p for p in args.data}
+
+    def row(n: int, mb: float, what: str, measured: tuple[float, float, float, int]) -> None:
+        wall, cpu, peak, _ = measured
+        rows.append((n, mb, what, wall, cpu, peak, load_average()))
+        print(rows[-1], flush=True)
+
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         for n in args.sizes:
-            data = Path(tmp) / f"chat_{n}.jsonl"
-            write_dataset(data, n)
+            data = given.get(n) or Path(tmp) / f"chat_{n}.jsonl"
+            if n not in given:
+                write_dataset(data, n)
             mb = data.stat().st_size / 1e6
-            cache_env = {"XDG_CACHE_HOME": str(Path(tmp) / f"cache_{n}")}
-            wall, cpu, peak, _ = run(
-                [*CURATE, "check", str(data), "--rules", args.rules, "--format", "json", "--no-cache"], cache_env
-            )
-            rows.append((n, mb, f"full audit, --rules {args.rules}, no cache", wall, cpu, peak))
-            print(rows[-1], flush=True)
-            wall, cpu, peak, _ = run(
-                [*CURATE, "check", str(data), "--rules", args.rules, "--format", "json"], cache_env
-            )
-            rows.append((n, mb, "full audit, first run filling the cache", wall, cpu, peak))
-            print(rows[-1], flush=True)
-            wall, cpu, peak, _ = run(
-                [*CURATE, "check", str(data), "--rules", args.rules, "--format", "json"], cache_env
-            )
-            rows.append((n, mb, "full audit, second run (cache)", wall, cpu, peak))
-            print(rows[-1], flush=True)
+            cache_env = {"CURATE_CACHE_DIR": str(Path(tmp) / f"cache_{n}")}
+            full = [*CURATE, "check", str(data), "--rules", args.rules, "--format", "json"]
+            if args.no_cache_run:
+                row(n, mb, f"full audit, --rules {args.rules}, --no-cache", run([*full, "--no-cache"], cache_env))
+            row(n, mb, f"full audit, --rules {args.rules}, first run (fills the cache)", run(full, cache_env))
+            row(n, mb, "full audit, second run, unchanged file (cache)", run(full, cache_env))
             if args.families:
                 for fam in FAMILIES:
-                    wall, cpu, peak, _ = run(
-                        [*CURATE, "check", str(data), "--select", fam, "--format", "json", "--no-cache"]
-                    )
-                    rows.append((n, mb, f"{fam} only", wall, cpu, peak))
-                    print(rows[-1], flush=True)
+                    cmd = [*CURATE, "check", str(data), "--select", fam, "--format", "json", "--no-cache"]
+                    row(n, mb, f"{fam} only, --no-cache", run(cmd))
+            shutil.rmtree(Path(tmp) / f"cache_{n}", ignore_errors=True)
         naive_row = None
         if args.naive:
             n = 10_000
@@ -129,11 +124,13 @@ def main() -> None:
     lines = [
         f"# Benchmark results\n\nMachine: {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d')}. Reproduce: `{' '.join(['.venv/bin/python', *sys.argv])}`\n",
-        "| records | MB | run | wall s | records/s | CPU s (all processes) | peak RSS MB (largest process) |",
-        "|---:|---:|---|---:|---:|---:|---:|",
+        "| records | MB | run | wall s | records/s | CPU s (all processes) | peak RSS MB (all processes) | load |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
-    for n, mb, what, wall, cpu, peak in rows:
-        lines.append(f"| {n:,} | {mb:,.0f} | {what} | {wall:,.1f} | {n / wall:,.0f} | {cpu:,.1f} | {peak:,.0f} |")
+    for n, mb, what, wall, cpu, peak, load in rows:
+        lines.append(
+            f"| {n:,} | {mb:,.0f} | {what} | {wall:,.1f} | {n / wall:,.0f} | {cpu:,.1f} | {peak:,.0f} | {load:.1f} |"
+        )
     if naive_row:
         n, t_naive, t_curate = naive_row
         lines.append(

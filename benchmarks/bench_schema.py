@@ -16,17 +16,17 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _measure import measure  # noqa: E402
 
 CURATE = [sys.executable, "-m", "curate"]
 WORDS = (  # noqa: SIM905 - a sentence reads better than a list of 80 strings
@@ -106,58 +106,10 @@ def generate(path: Path, n: int, seed: int = 7) -> int:
     return size
 
 
-def _tree_rss(root: int) -> int:
-    """Bytes of RSS summed over `root` and all its descendants (Linux /proc)."""
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as f:
-                    stack.extend(int(c) for c in f.read().split())
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return total
-
-
-def timed(cmd: list[str], cwd: Path, stdout: int | None = subprocess.DEVNULL) -> dict:
-    """Run a command; wall seconds, exit code, peak tree RSS (sampled) and peak single-process RSS."""
-    peak = 0
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
-            done.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    max_single = after.ru_maxrss * 1024  # KB on Linux
-    return {
-        "wall": wall, "cpu": cpu, "rc": proc.returncode, "tree_rss": peak, "max_single_rss": max_single,
-        "stderr": err, "stdout": out,
-    }  # fmt: skip
-
-
 def best_of(cmd: list[str], cwd: Path, times: int = 5) -> tuple[float, float]:
     """Best wall and best CPU seconds (CPU time is what a loaded machine does not inflate)."""
-    runs = [timed(cmd, cwd) for _ in range(times)]
-    return min(r["wall"] for r in runs), min(r["cpu"] for r in runs)
+    runs = [measure(cmd, cwd=str(cwd)) for _ in range(times)]
+    return min(r.wall for r in runs), min(r.cpu for r in runs)
 
 
 def main() -> None:
@@ -188,20 +140,20 @@ def main() -> None:
     )
 
     cmd = [*CURATE, "check", str(data), "--select", "schema", "--format", "json", "--no-cache", "-j", str(args.jobs)]
-    r = timed(cmd, work, stdout=subprocess.PIPE)
-    if r["rc"] not in (0, 1):
-        sys.exit(f"curate failed ({r['rc']}): {r['stderr'].decode(errors='replace')[-2000:]}")
-    report = json.loads(r["stdout"])
-    rate = args.records / r["wall"]
+    r = measure(cmd, cwd=str(work))
+    if r.returncode not in (0, 1):
+        sys.exit(f"curate failed ({r.returncode}): {r.stderr.decode(errors='replace')[-2000:]}")
+    report = json.loads(r.stdout)
+    rate = args.records / r.wall
     print(
-        f"check --select schema -j {args.jobs}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, {rate:,.0f} records/s "
-        f"({args.records / r['cpu']:,.0f} records per CPU-second), "
-        f"peak RSS {r['tree_rss'] / 2**20:,.0f} MB (all processes), "
-        f"largest process {r['max_single_rss'] / 2**20:,.0f} MB"
+        f"check --select schema -j {args.jobs}: {r.wall:.1f} s wall, {r.cpu:.1f} s CPU, {rate:,.0f} records/s "
+        f"({args.records / r.cpu:,.0f} records per CPU-second), "
+        f"peak RSS {r.tree_peak_mb:,.0f} MB (all processes), "
+        f"largest process {r.single_peak / 2**20:,.0f} MB"
     )
     print(f"findings: {report['summary']['findings']:,} {json.dumps(report['summary']['by_rule'])}")
     if args.records >= 1_000_000:
-        ok = r["wall"] < 60 and r["tree_rss"] < 2**30
+        ok = r.wall < 60 and r.tree_peak < 2**30
         print(f"target 1M < 60 s and < 1 GB: {'met' if ok else 'NOT met'}")
     if args.keep:
         print(f"kept {data}")
