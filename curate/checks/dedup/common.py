@@ -9,10 +9,20 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from curate.check import Params
-from curate.checks.dedup.sketch import SketchParams, band_keys, choose_bands, shingle_hashes, signature
+from curate.checks.dedup.sketch import SketchParams, band_keys, choose_bands, shingles_of, signature, word_hashes
 from curate.checks.dedup.store import Sketch
-from curate.checks.dedup.text import TextScope, digest64, digest128, exact_text, selected_turns, turn_text, words
-from curate.model import Hit, Record
+from curate.checks.dedup.text import (
+    TURN_SEP,
+    TextScope,
+    digest64,
+    digest128,
+    exact_text,
+    normalise_exact,
+    selected_turns,
+    turn_text,
+    words,
+)
+from curate.model import Hit, Record, Turn
 
 KeepPolicy = Literal["first", "last", "longest", "shortest"]
 
@@ -67,38 +77,93 @@ def _sketch_params(threshold: float, num_perm: int, bands: int | None, shingle: 
 
 def exact_hash(record: Record, p: ExactNormParams, roles: frozenset[str] | None) -> int:
     if p.unicode == "NFC" and p.ignore_case and p.collapse_whitespace and not p.ignore_punctuation:
-        return digest64(selected_text(record, p.text, roles)[0])  # the default: shared with dedup.near
+        return selected_exact_hash(record, p.text, roles)  # the default: shared with dedup.near
     turns = selected_turns(record, p.text, roles)
     return digest64(exact_text(turns, p.unicode, p.ignore_case, p.collapse_whitespace, p.ignore_punctuation))
 
 
-_TEXT_MEMO: list[Any] = [None, None, None]  # record, (scope, roles), texts: exact and near read the same
+class _TurnMemo:
+    """Per-turn work shared by the checks of one record (exact, near and prompt read the same
+    turns; the engine calls their extract() back to back): the default exact normalisation and
+    the word hashes of each turn. Holds the last record only."""
+
+    record: Any = None
+    norm: dict[int, str] = {}  # noqa: RUF012 - replaced per record
+    hashes: dict[int, Any] = {}  # noqa: RUF012
+    selected: tuple[Any, tuple[str, str]] | None = None  # (scope, roles), texts
+    exact_hash: tuple[Any, int] | None = None  # (scope, roles), digest64 of the exact text
+
+    def reset(self, record: Record) -> None:
+        self.record, self.norm, self.hashes, self.selected, self.exact_hash = record, {}, {}, None, None
+
+
+_TURNS = _TurnMemo()
+
+
+def _memo(record: Record) -> _TurnMemo:
+    if _TURNS.record is not record:
+        _TURNS.reset(record)
+    return _TURNS
+
+
+def turn_norm(record: Record, turn: Turn) -> str:
+    """The turn's text under the default exact normalisation (NFC, casefold, whitespace)."""
+    memo = _memo(record)
+    body = memo.norm.get(id(turn))
+    if body is None:
+        body = memo.norm[id(turn)] = normalise_exact(turn_text(turn), "NFC", True, True, False)
+    return body
+
+
+def turn_word_hashes(record: Record, turn: Turn) -> Any:
+    """crc32 of each near-duplicate token (text.words) of the turn, as a uint64 array."""
+    memo = _memo(record)
+    h = memo.hashes.get(id(turn))
+    if h is None:
+        h = memo.hashes[id(turn)] = word_hashes(words(turn_text(turn)))
+    return h
 
 
 def selected_text(record: Record, scope: str, roles: frozenset[str] | None) -> tuple[str, str]:
     """(exact-normalised text with roles, raw joined text) of the turns that count."""
-    if _TEXT_MEMO[0] is record and _TEXT_MEMO[1] == (scope, roles):
-        return _TEXT_MEMO[2]
+    memo = _memo(record)
+    if memo.selected is not None and memo.selected[0] == (scope, roles):
+        return memo.selected[1]
     turns = selected_turns(record, scope, roles)
-    texts = exact_text(turns), "\n".join(turn_text(t) for t in turns)
-    _TEXT_MEMO[:] = [record, (scope, roles), texts]
+    texts = (
+        TURN_SEP.join(f"{t.role}:{turn_norm(record, t)}" for t in turns),
+        "\n".join(turn_text(t) for t in turns),
+    )
+    memo.selected = ((scope, roles), texts)
     return texts
 
 
-def compute_sketch(exact_norm: str, raw: str, sp: SketchParams, min_words: int) -> Sketch:
-    """Shingle + MinHash one text. Texts under min_words get band keys that only collide with
-    an identical shingle set, so they are never near-matched by chance."""
+def selected_exact_hash(record: Record, scope: str, roles: frozenset[str] | None) -> int:
+    """digest64 of the selected exact text: what dedup.exact compares (and dedup.near keeps)."""
+    memo = _memo(record)
+    if memo.exact_hash is not None and memo.exact_hash[0] == (scope, roles):
+        return memo.exact_hash[1]
+    h = digest64(selected_text(record, scope, roles)[0])
+    memo.exact_hash = ((scope, roles), h)
+    return h
+
+
+def compute_sketch(
+    exact_norm: str, raw: str, w: Any, sp: SketchParams, min_words: int, exact: int | None = None
+) -> Sketch:
+    """Shingle + MinHash one text from its word hashes `w`. Texts under min_words get band keys
+    that only collide with an identical shingle set, so they are never near-matched by chance."""
     import numpy as np
 
-    toks = words(raw)
-    sh = shingle_hashes(toks, sp.shingle)
+    sh = shingles_of(w, sp.shingle)
     sh_bytes = sh.tobytes()
     same = int.from_bytes(hashlib.blake2b(sh_bytes, digest_size=8).digest(), "little")
-    if len(toks) >= min_words and len(sh):
+    if len(w) >= min_words and len(sh):
         bands = band_keys(signature(sh, sp), sp).tobytes()
     else:
         bands = (np.arange(sp.bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(same)).tobytes()
-    return Sketch(text_key(exact_norm, raw), digest64(exact_norm), same, len(toks), bands, sh_bytes)
+    exact = digest64(exact_norm) if exact is None else exact
+    return Sketch(text_key(exact_norm, raw), exact, same, len(w), bands, sh_bytes)
 
 
 def text_key(exact_norm: str, raw: str) -> bytes:
@@ -127,9 +192,21 @@ def sketch_record(record: Record, p: NearParams, roles: frozenset[str] | None, c
     if cache is not None:
         sk = cache.lookup(record.path, text_key(exact_norm, raw))
     if sk is None:
-        sk = compute_sketch(exact_norm, raw, p.sketch_params(), p.min_words)
+        w = _selected_word_hashes(record, p.text, roles)
+        exact = selected_exact_hash(record, p.text, roles)
+        sk = compute_sketch(exact_norm, raw, w, p.sketch_params(), p.min_words, exact)
     _MEMO.record, _MEMO.key, _MEMO.value = record, key, sk
     return sk
+
+
+def _selected_word_hashes(record: Record, scope: str, roles: frozenset[str] | None) -> Any:
+    """Word hashes of the selected turns, in order: the tokens of their texts joined by newlines."""
+    import numpy as np
+
+    parts = [turn_word_hashes(record, t) for t in selected_turns(record, scope, roles)]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
 
 def rank_order(policy: str, n: int, words_arr: Any) -> Any:

@@ -14,24 +14,22 @@ import orjson
 from pydantic import Field
 
 from curate.check import DatasetCheck, Params, RecordRef, RunState
-from curate.checks.dedup.common import cluster_id, pair_hit
-from curate.checks.dedup.text import digest64, exact_text, normalise_exact, turn_text, words
+from curate.checks.dedup.common import cluster_id, pair_hit, turn_norm, turn_word_hashes
+from curate.checks.dedup.sketch import sorted_unique
+from curate.checks.dedup.text import TURN_SEP, digest64, exact_text, normalise_exact, turn_text
 from curate.model import Hit, Record, Severity
 
 _SKETCH = 16
 
 
-def word_sketch(text: str) -> bytes:
-    """Bottom-16 sketch of the answer's word set: enough to tell a light edit from another answer."""
-    import zlib
-
+def sketch_of(hashes: Any) -> bytes:
+    """Bottom-16 sketch of an answer's word set, from its word hashes (a uint64 array):
+    enough to tell a light edit from another answer."""
     import numpy as np
 
-    toks = words(text)
-    if not toks:
+    if not len(hashes):
         return b""
-    h = np.unique(np.fromiter(map(zlib.crc32, map(str.encode, toks)), dtype=np.uint32, count=len(toks)))
-    return h[:_SKETCH].tobytes()
+    return sorted_unique(hashes)[:_SKETCH].astype(np.uint32).tobytes()
 
 
 def sketch_similarity(x: bytes, y: bytes) -> float:
@@ -82,10 +80,14 @@ class PromptAnswer(DatasetCheck):
         prompt = [t for t in turns[:last] if p.include_system or t.role != "system"]
         if not any(t.role == "user" for t in prompt):
             return None
-        answer = normalise_exact(turn_text(turns[last]), "NFC", p.ignore_case, True, False)
+        if p.ignore_case:  # the default normalisation: shared with dedup.exact and dedup.near
+            answer = turn_norm(record, turns[last])
+            prompt_text = TURN_SEP.join(f"{t.role}:{turn_norm(record, t)}" for t in prompt)
+        else:
+            answer = normalise_exact(turn_text(turns[last]), "NFC", False, True, False)
+            prompt_text = exact_text(prompt, ignore_case=False)
         if not answer:
             return None
-        prompt_text = exact_text(prompt, ignore_case=p.ignore_case)
         if record.conversation.tools:  # the tools offered are part of the prompt: other tools, other answer
             prompt_text += "\x1d" + orjson.dumps(record.conversation.tools, option=orjson.OPT_SORT_KEYS).decode()
         return (
@@ -93,7 +95,7 @@ class PromptAnswer(DatasetCheck):
             digest64(answer),
             len(answer.split()),
             turns[last].field,
-            word_sketch(answer),
+            sketch_of(turn_word_hashes(record, turns[last])),
         )
 
     def observe(self, ref: RecordRef, extracted: tuple[int, int, int, str, bytes] | None) -> None:

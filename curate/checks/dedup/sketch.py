@@ -1,8 +1,10 @@
 """Shingles, MinHash signatures (datasketch) and LSH band keys for one text.
 
-Speed matters (1M records): words are hashed with zlib.crc32 through `map` (C speed, stable
-across processes, unlike hash()), n-grams are combined with numpy, and datasketch applies its
-permutations to the whole batch at once with permutations shared across records.
+Speed matters (1M records): words are hashed with zlib.crc32 (stable across processes, unlike
+hash()) through a per-process memo, since most words of a text were seen before; n-grams are
+combined with numpy; the MinHash applies datasketch's own permutations (scheme, `a`, `b`) to the
+whole shingle array in one numpy expression, checked once per process to equal datasketch's
+`update_batch` bit for bit (else `update_batch` itself is used).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-ALGO_VERSION = 3  # bump when shingling or band keys change: old caches are then ignored
+ALGO_VERSION = 4  # bump when shingling or band keys change: old caches are then ignored
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +95,52 @@ class _Consts:
 _C = _Consts()
 
 
-def shingle_hashes(tokens: list[str], n: int) -> Any:
-    """Sorted unique uint32 hashes of the word n-grams (the whole text when shorter than n)."""
+class _Consts32:
+    def __getattr__(self, name: str) -> Any:
+        import numpy as np
+
+        for k, v in {"S16": 16, "S13": 13, "M1": 0x85EBCA6B, "M2": 0xC2B2AE35}.items():
+            setattr(self, k, np.uint32(v))
+        return getattr(self, name)
+
+
+_C32 = _Consts32()
+
+
+class _WordHashes(dict):  # type: ignore[type-arg]
+    """word -> crc32 of its UTF-8 bytes; a hit is one C-level dict lookup (~3x cheaper than
+    encoding and hashing again). Bounded: past MAX entries new words are hashed, not kept."""
+
+    MAX = 400_000
+
+    def __missing__(self, word: str) -> int:
+        h = zlib.crc32(word.encode("utf-8", "surrogatepass"))
+        if len(self) < self.MAX:
+            self[word] = h
+        return h
+
+
+_WORD_HASHES = _WordHashes()
+
+
+def word_hashes(tokens: list[str]) -> Any:
+    """uint64 array of the crc32 of each token's UTF-8 bytes."""
     import numpy as np
 
-    if not tokens:
+    return np.fromiter(map(_WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+
+
+def shingle_hashes(tokens: list[str], n: int) -> Any:
+    """Sorted unique uint32 hashes of the word n-grams (the whole text when shorter than n)."""
+    return shingles_of(word_hashes(tokens), n)
+
+
+def shingles_of(w: Any, n: int) -> Any:
+    """Sorted unique uint32 shingle hashes from the word hashes of a text (see word_hashes)."""
+    import numpy as np
+
+    if not len(w):
         return np.zeros(0, dtype=np.uint32)
-    w = np.fromiter(map(zlib.crc32, map(str.encode, tokens)), dtype=np.uint64, count=len(tokens))
     k = min(n, len(w))
     m = len(w) - k + 1
     # uint64 arrays wrap silently on overflow (only numpy scalars warn): no errstate needed
@@ -109,25 +150,93 @@ def shingle_hashes(tokens: list[str], n: int) -> Any:
         acc += w[i : i + m]
     acc = _fmix64(acc)
     acc >>= _C.SHIFT32
-    return np.unique(acc.astype(np.uint32))
+    return sorted_unique(acc.astype(np.uint32))
+
+
+def sorted_unique(x: Any) -> Any:
+    """np.unique for a small 1-d array, ~3x faster: numpy 2's unique hashes before it sorts."""
+    import numpy as np
+
+    if len(x) < 2:
+        return x.copy()
+    x = np.sort(x)
+    keep = np.empty(len(x), dtype=bool)
+    keep[0] = True
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
 
 
 def signature(shingles: Any, params: SketchParams) -> Any:
-    """The MinHash signature (uint32 array) of a shingle set, computed by datasketch.
+    """The MinHash signature (uint32 array) of a shingle set under datasketch's permutations.
 
-    One MinHash per process is cleared and reused: constructing one per record re-validates the
-    shared permutations each time, which cost more than hashing a short text."""
-    mh = _minhash(params.num_perm, params.seed)
-    mh.clear()
-    mh.update_batch(shingles.tolist())
-    return mh.hashvalues
+    datasketch's `update_batch` first builds a Python list of the hashed values (half its cost
+    on a 300-word text); the same arithmetic on the numpy array directly gives the identical
+    signature in half the time. Each process checks that identity once against datasketch."""
+    perm = _permutations(params.num_perm, params.seed)
+    if perm is None:  # a datasketch whose arithmetic we do not reproduce: let it do the work
+        mh = _minhash(params.num_perm, params.seed)
+        mh.clear()
+        mh.update_batch(shingles.tolist())
+        return mh.hashvalues
+    return _affine_min(shingles, *perm)
+
+
+def _fmix32(h: Any) -> Any:
+    """MurmurHash3's 32-bit finaliser (datasketch's pre-mix for the affine32 scheme)."""
+    h = h ^ (h >> _C32.S16)
+    h *= _C32.M1
+    h ^= h >> _C32.S13
+    h *= _C32.M2
+    h ^= h >> _C32.S16
+    return h
+
+
+def _affine_min(shingles: Any, a: Any, b: Any) -> Any:
+    """min over shingles of a_k * fmix32(h) + b_k mod 2^32, for each permutation k."""
+    import numpy as np
+
+    if not len(shingles):
+        return np.full(len(a), 0xFFFFFFFF, dtype=np.uint32)
+    out = a * _fmix32(shingles)  # (num_perm, 1) * (n,) -> (num_perm, n), wrapping uint32
+    out += b
+    return out.min(axis=1)
+
+
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int, seed: int) -> tuple[Any, Any] | None:
+    """datasketch's (a, b) as column vectors when its scheme is affine32 and our arithmetic
+    reproduces its `update_batch` on a sample; None otherwise."""
+    import numpy as np
+
+    t = _template(num_perm, seed)
+    if t.get("scheme") != "affine32":
+        return None
+    a, b = (np.asarray(x, dtype=np.uint32).reshape(-1, 1) for x in t["permutations"])
+    sample = np.unique(np.random.default_rng(seed).integers(0, 1 << 32, 64, dtype=np.uint64).astype(np.uint32))
+    ref = _datasketch_signature(sample, num_perm, seed)
+    ours = _affine_min(sample, a, b)
+    if ours.dtype != ref.dtype or not np.array_equal(ours, ref):
+        return None
+    return a, b
 
 
 @lru_cache(maxsize=8)
 def _minhash(num_perm: int, seed: int) -> Any:
+    """One MinHash per process, cleared and reused: constructing one per record re-validates
+    the shared permutations each time."""
     from datasketch import MinHash
 
     return MinHash(num_perm=num_perm, seed=seed, hashfunc=int, **_template(num_perm, seed))
+
+
+def _datasketch_signature(shingles: Any, num_perm: int, seed: int) -> Any:
+    """datasketch's own MinHash.update_batch result for these shingles (the reference)."""
+    mh = _minhash(num_perm, seed)
+    mh.clear()
+    mh.update_batch(shingles.tolist())
+    out = mh.hashvalues.copy()
+    mh.clear()
+    return out
 
 
 def band_keys(sig: Any, params: SketchParams) -> Any:

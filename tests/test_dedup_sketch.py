@@ -1,0 +1,69 @@
+"""The fast paths of dedup.near's sketch give exactly what the plain definitions give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+
+from curate.checks.dedup import sketch
+from curate.checks.dedup.common import NearParams
+from curate.checks.dedup.text import words
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 64, 300, 3000])
+@pytest.mark.parametrize("num_perm,seed", [(128, 1), (64, 7), (256, 1)])
+def test_signature_is_datasketchs_update_batch(n, num_perm, seed):
+    """Our numpy MinHash applies datasketch's own permutations: the signature is bit-identical."""
+    rng = np.random.default_rng(n + num_perm)
+    shingles = np.unique(rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32))
+    sp = NearParams(num_perm=num_perm, seed=seed).sketch_params()
+    assert sketch._permutations(num_perm, seed) is not None, "the numpy path must be in use"
+    template = MinHash(num_perm=num_perm, seed=seed)
+    reference = MinHash(
+        num_perm=num_perm, seed=seed, hashfunc=int, permutations=template.permutations, scheme=template.scheme
+    )
+    reference.update_batch(shingles.tolist())
+    got = sketch.signature(shingles, sp)
+    assert got.dtype == reference.hashvalues.dtype
+    assert np.array_equal(got, reference.hashvalues)
+
+
+def test_signature_falls_back_to_update_batch_when_the_check_fails(monkeypatch):
+    sketch._permutations.cache_clear()
+    monkeypatch.setattr(sketch, "_affine_min", lambda s, a, b: np.zeros(len(a), dtype=np.uint32))
+    try:
+        assert sketch._permutations(128, 1) is None
+        sp = NearParams().sketch_params()
+        shingles = np.array([1, 5, 9], dtype=np.uint32)
+        reference = MinHash(num_perm=128, seed=1, hashfunc=int, **sketch._template(128, 1))
+        reference.update_batch(shingles.tolist())
+        assert np.array_equal(sketch.signature(shingles, sp), reference.hashvalues)
+    finally:
+        sketch._permutations.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The cat sat on the mat, and the cat sat again.",
+        "Ünïcödé wörds and ASCII words, mixed: café CAFÉ",
+        "中文文本没有空格 mixed with English",
+        "",
+        "tab\tseparated\x1cfile\x1dgroup\x1erecord",
+    ],
+)
+def test_word_hashes_are_crc32_of_each_token(text):
+    import zlib
+
+    toks = words(text)
+    expected = [zlib.crc32(t.encode()) for t in toks]
+    assert sketch.word_hashes(toks).tolist() == expected
+    assert sketch.word_hashes(toks).tolist() == expected  # second time from the memo
+
+
+def test_sorted_unique_matches_numpy():
+    rng = np.random.default_rng(3)
+    for n in [0, 1, 2, 10, 500]:
+        x = rng.integers(0, 50, n).astype(np.uint32)
+        assert np.array_equal(sketch.sorted_unique(x), np.unique(x))
