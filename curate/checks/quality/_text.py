@@ -62,17 +62,26 @@ def inside(pos: int, spans: list[Span]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
 
-# a line that reads as code (a call, an assignment, an f-string, a keyword at the start)
-_CODE_LINE = re.compile(
-    r"""\w\(|^\s*(?:def|class|return|print|for|if|while|import|const|let|var|function|echo)\b|[=;]|\b[fs]["']"""
-)
+# a line that reads as code: a call, an assignment or `;`, a keyword at the start, an f-string.
+# One regex per sign, each tried only when its character is in the line: an alternation of all
+# four scanned every position of every line (a whole answer, when it has no newline).
+_CODE_CALL = re.compile(r"\w\(")
+_CODE_KEYWORD = re.compile(r"\s*(?:def|class|return|print|for|if|while|import|const|let|var|function|echo)\b")
+_CODE_STRING = re.compile(r"""\b[fs]["']""")
 
 
 def looks_like_code(line: str, braces: bool = True) -> bool:
     """True for a line of unfenced code; placeholders and odd endings there are not defects.
 
     `braces=False` for callers that look for `{placeholders}` themselves."""
-    return bool(_CODE_LINE.search(line)) or (braces and ("{" in line or "}" in line))
+    return (
+        "=" in line
+        or ";" in line
+        or (braces and ("{" in line or "}" in line))
+        or ("(" in line and _CODE_CALL.search(line) is not None)
+        or _CODE_KEYWORD.match(line) is not None
+        or (("'" in line or '"' in line) and _CODE_STRING.search(line) is not None)
+    )
 
 
 def without_code(text: str) -> str:

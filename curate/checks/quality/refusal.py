@@ -81,19 +81,40 @@ _BOILER_HINTS = (
     "real-time",
     "internet",
     "browsing",
-    "人工智能",
-    "语言模型",
-    "机器人",
-    "个ai",
-    "为ai",
-    "是ai",
 )
+_BOILER_HINTS_CJK = ("人工智能", "语言模型", "机器人", "个ai", "为ai", "是ai")  # never in ASCII text
+# every built-in refusal phrase but the Chinese one contains one of these, lower case: in ASCII
+# text (where lower() is exactly the regex's case folding) an answer without one cannot match.
+_REFUSAL_HINTS = ("i'm", "i am", "i can", "i won", "i will", "i must", "request", "for me to")
 _QUOTABLE = re.compile(r"[A-Za-z' ,.\-…\u4e00-\u9fff，、]+")
 _TOOL_SCOPE = re.compile(r"\b(?:functions?|tools?|capabilit(?:y|ies)|external tasks?)\b", re.I)
 
 
-def classify(text: str, params: RefusalParams, has_tools: bool = False) -> list[tuple[str, int, int]]:
+Found = list[tuple[str, int, int]]
+
+
+def classify(text: str, params: RefusalParams, has_tools: bool = False) -> Found:
     """(kind, start, end) of each refusal or boilerplate phrase in an answer."""
+    key = (id(text), has_tools, params.refusal_within, params.boilerplate, params.tool_scope_ok)
+    phrases = (tuple(params.extra_phrases), tuple(params.allow))
+    hit = _memo.get(key)
+    if hit is not None and hit[0] is text and hit[1] == phrases:
+        return list(hit[2])
+    found = _classify(text, params, has_tools)
+    if len(_memo) >= _MEMO_SIZE:
+        _memo.clear()
+    _memo[key] = (text, phrases, tuple(found))
+    return found
+
+
+# classify's recent results. quality.refusal and quality.refusal_share read the same answers of
+# the same record one after the other, so each answer is classified once. An entry holds the
+# text itself, so its id cannot be reused by another string while the entry lives.
+_MEMO_SIZE = 64
+_memo: dict[tuple[int, bool, int, bool, bool], tuple[str, tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, ...]]] = {}
+
+
+def _classify(text: str, params: RefusalParams, has_tools: bool) -> Found:
     refusal = alternation((*REFUSALS, *params.extra_phrases))
     boiler = alternation(BOILERPLATE)
     allowed = alternation(tuple(params.allow))
@@ -103,12 +124,18 @@ def classify(text: str, params: RefusalParams, has_tools: bool = False) -> list[
     if has_tools and params.tool_scope_ok and _TOOL_SCOPE.search(text, 0, params.refusal_within * 2):
         return []  # "I can't book flights, my functions only cover ...": what a tool-using model should say
     out = []
-    m = refusal.search(text, 0, params.refusal_within + 80)
-    if m and m.start() < params.refusal_within:
-        out.append(("refusal", m.start(), m.end()))
+    end = params.refusal_within + 80
+    window = text[:end]
+    low_window = window.lower()
+    if params.extra_phrases or not window.isascii() or any(h in low_window for h in _REFUSAL_HINTS):
+        m = refusal.search(text, 0, end)
+        if m and m.start() < params.refusal_within:
+            out.append(("refusal", m.start(), m.end()))
     if params.boilerplate:
         low = text.lower()
-        if any(hint in low for hint in _BOILER_HINTS):
+        if any(hint in low for hint in _BOILER_HINTS) or (
+            not low.isascii() and any(hint in low for hint in _BOILER_HINTS_CJK)
+        ):
             out += [("boilerplate", m.start(), m.end()) for m in boiler.finditer(text)]
     return out
 

@@ -89,9 +89,24 @@ DANGLING = frozenset(
         "her",
     ]
 )
+_DANGLING_LEN = max(map(len, DANGLING))
+# The patterns below end in `$` and are searched in text without trailing whitespace, so each is
+# searched only in the window where a match can start (a full search tries every position).
 _LAST_WORD = re.compile(r"(?<![\w'])([A-Za-z][A-Za-z']*)\s*$")
 _ENDS_OK = re.compile(r"""[.!?…。！？」』"'”’)\]}>*`~:;|_\-=+%$#/\\\d]\s*$|[\U0001F300-\U0001FAFF\u2600-\u27BF]\s*$""")
-_STRUCTURED_LAST_LINE = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|#{1,6}\s|\||>|[\w ]{1,30}:)|(?:^|\s)#\w+\s*$")
+# a list item, a numbered step, a heading, a table row, a quote or a `key:` line ...
+_STRUCTURED_START = re.compile(r"\s*(?:[-*+•]|\d+[.)]|#{1,6}\s|\||>|[\w ]{1,30}:)")
+# ... or a line that ends on a hashtag
+_HASHTAG_END = re.compile(r"(?:^|\s)#\w+\s*$")
+
+
+def _structured(line: str) -> bool:
+    """A last line that is not prose (`line` has no trailing whitespace)."""
+    if _STRUCTURED_START.match(line):
+        return True
+    # a final hashtag is the last '#' followed by word characters to the end
+    sharp = line.rfind("#")
+    return sharp >= 0 and _HASHTAG_END.search(line, max(0, sharp - 1)) is not None
 
 
 class TruncatedParams(Params):
@@ -106,22 +121,23 @@ def truncation(text: str, params: TruncatedParams) -> tuple[str, int, int] | Non
     stripped = text.rstrip()
     if not stripped:
         return None
-    if params.check_fences:
+    if params.check_fences and ("```" in stripped or "~~~" in stripped):
         fences = list(_FENCE_LINE.finditer(stripped))
         if len(fences) % 2 == 1:
             return "unclosed code fence", fences[-1].start(), len(stripped)
     if len(stripped) < params.min_chars:
         return None
-    last_line = stripped.rsplit("\n", 1)[-1]
-    start = len(stripped) - len(last_line)
+    start = stripped.rfind("\n") + 1
+    last_line = stripped[start:]
     if stripped.endswith(","):
         return "ends on a comma", start, len(stripped)
-    if _STRUCTURED_LAST_LINE.search(last_line) or looks_like_code(last_line):
+    if _structured(last_line) or looks_like_code(last_line):
         return None
-    m = _LAST_WORD.search(last_line)
+    # the last word, if short enough to be a dangling one (a longer run of letters finds nothing)
+    m = _LAST_WORD.search(last_line, max(0, len(last_line) - _DANGLING_LEN))
     if m and m.group(1).lower() in DANGLING and m.group(1) not in ("A", "I"):
         return f"ends on '{m.group(1)}'", start, len(stripped)
-    if _ENDS_OK.search(stripped):
+    if _ENDS_OK.search(stripped, len(stripped) - 1):  # the last character
         return None
     if word_count(last_line) < params.min_last_line_words:
         return None
