@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from curate.checks.dedup import sketch
+from curate.checks.dedup import sketch, wordhash
 from curate.checks.dedup.common import NearParams
 from curate.checks.dedup.text import words
 
@@ -50,16 +50,22 @@ def test_signature_falls_back_to_update_batch_when_the_check_fails(monkeypatch):
         "Ünïcödé wörds and ASCII words, mixed: café CAFÉ",
         "中文文本没有空格 mixed with English",
         "",
-        "tab\tseparated\x1cfile\x1dgroup\x1erecord",
+        "  ...  ",
+        "tab\tseparated\x1cfile\x1dgroup\x1erecord, snake_case and x\x00y",
     ],
 )
-def test_word_hashes_are_crc32_of_each_token(text):
-    import zlib
+@pytest.mark.parametrize("chunk", [1 << 20, 5])
+def test_word_hashes_follow_the_plain_definition(text, chunk, monkeypatch):
+    """Vectorised over bytes (also in pieces, as for texts over 1 MB) = one token at a time."""
+    monkeypatch.setattr(wordhash, "_CHUNK", chunk)
+    expected = [wordhash.reference_word_hash(t) for t in words(text)]
+    assert wordhash.text_word_hashes(text).tolist() == expected
 
-    toks = words(text)
-    expected = [zlib.crc32(t.encode()) for t in toks]
-    assert sketch.word_hashes(toks).tolist() == expected
-    assert sketch.word_hashes(toks).tolist() == expected  # second time from the memo
+
+def test_a_word_hashes_the_same_in_ascii_and_other_text():
+    ascii_text = wordhash.text_word_hashes("Hello world, again")
+    other = wordhash.text_word_hashes("Hello world, again \u00e9t\u00e9")
+    assert other[:3].tolist() == ascii_text.tolist()
 
 
 def test_sorted_unique_matches_numpy():

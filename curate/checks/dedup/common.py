@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from curate.check import Params
-from curate.checks.dedup.sketch import SketchParams, band_keys, choose_bands, shingles_of, signature, word_hashes
+from curate.checks.dedup.sketch import SketchParams, band_keys, choose_bands, shingles_of, signature
 from curate.checks.dedup.store import Sketch
 from curate.checks.dedup.text import (
     TURN_SEP,
@@ -20,8 +20,8 @@ from curate.checks.dedup.text import (
     normalise_exact,
     selected_turns,
     turn_text,
-    words,
 )
+from curate.checks.dedup.wordhash import text_word_hashes
 from curate.model import Hit, Record, Turn
 
 KeepPolicy = Literal["first", "last", "longest", "shortest"]
@@ -116,11 +116,11 @@ def turn_norm(record: Record, turn: Turn) -> str:
 
 
 def turn_word_hashes(record: Record, turn: Turn) -> Any:
-    """crc32 of each near-duplicate token (text.words) of the turn, as a uint64 array."""
+    """Hashes of the near-duplicate tokens (text.words) of the turn, a uint64 array (wordhash)."""
     memo = _memo(record)
     h = memo.hashes.get(id(turn))
     if h is None:
-        h = memo.hashes[id(turn)] = word_hashes(words(turn_text(turn)))
+        h = memo.hashes[id(turn)] = text_word_hashes(turn_text(turn))
     return h
 
 

@@ -29,7 +29,8 @@ def sketch_of(hashes: Any) -> bytes:
 
     if not len(hashes):
         return b""
-    return sorted_unique(hashes)[:_SKETCH].astype(np.uint32).tobytes()
+    # 32-bit values before choosing the smallest: sketch_similarity compares them as uint32
+    return sorted_unique((hashes >> np.uint64(32)).astype(np.uint32))[:_SKETCH].tobytes()
 
 
 def sketch_similarity(x: bytes, y: bytes) -> float:

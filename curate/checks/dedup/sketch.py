@@ -1,20 +1,19 @@
 """Shingles, MinHash signatures (datasketch) and LSH band keys for one text.
 
-Speed matters (1M records): words are hashed with zlib.crc32 (stable across processes, unlike
-hash()) through a per-process memo, since most words of a text were seen before; n-grams are
-combined with numpy; the MinHash applies datasketch's own permutations (scheme, `a`, `b`) to the
-whole shingle array in one numpy expression, checked once per process to equal datasketch's
-`update_batch` bit for bit (else `update_batch` itself is used).
+Speed matters (1M records): words are hashed over the text's bytes with numpy (wordhash.py;
+stable across processes, unlike hash()); n-grams are combined with numpy; the MinHash applies
+datasketch's own permutations (scheme, `a`, `b`) to the whole shingle array in one numpy
+expression, checked once per process to equal datasketch's `update_batch` bit for bit (else
+`update_batch` itself is used).
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-ALGO_VERSION = 4  # bump when shingling or band keys change: old caches are then ignored
+ALGO_VERSION = 5  # bump when shingling or band keys change: old caches are then ignored
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,36 +106,9 @@ class _Consts32:
 _C32 = _Consts32()
 
 
-class _WordHashes(dict):  # type: ignore[type-arg]
-    """word -> crc32 of its UTF-8 bytes; a hit is one C-level dict lookup (~3x cheaper than
-    encoding and hashing again). Bounded: past MAX entries new words are hashed, not kept."""
-
-    MAX = 400_000
-
-    def __missing__(self, word: str) -> int:
-        h = zlib.crc32(word.encode("utf-8", "surrogatepass"))
-        if len(self) < self.MAX:
-            self[word] = h
-        return h
-
-
-_WORD_HASHES = _WordHashes()
-
-
-def word_hashes(tokens: list[str]) -> Any:
-    """uint64 array of the crc32 of each token's UTF-8 bytes."""
-    import numpy as np
-
-    return np.fromiter(map(_WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
-
-
-def shingle_hashes(tokens: list[str], n: int) -> Any:
-    """Sorted unique uint32 hashes of the word n-grams (the whole text when shorter than n)."""
-    return shingles_of(word_hashes(tokens), n)
-
-
 def shingles_of(w: Any, n: int) -> Any:
-    """Sorted unique uint32 shingle hashes from the word hashes of a text (see word_hashes)."""
+    """Sorted unique uint32 hashes of the word n-grams (the whole text when shorter than n),
+    from the word hashes of a text (wordhash.text_word_hashes)."""
     import numpy as np
 
     if not len(w):

@@ -73,7 +73,8 @@ def exact_text(
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]|\w+")
 # ASCII punctuation becomes a space: translate + split is ~5x faster than a \w+ regex
-_ASCII_PUNCT = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~"})
+ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~"  # not "_": \w keeps it inside words
+_ASCII_PUNCT = str.maketrans({c: " " for c in ASCII_PUNCTUATION})
 
 
 def words(text: str) -> list[str]:
