@@ -73,3 +73,11 @@ def test_sorted_unique_matches_numpy():
     for n in [0, 1, 2, 10, 500]:
         x = rng.integers(0, 50, n).astype(np.uint32)
         assert np.array_equal(sketch.sorted_unique(x), np.unique(x))
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 5])
+def test_turns_hashed_together_split_back_per_turn(chunk, monkeypatch):
+    monkeypatch.setattr(wordhash, "_CHUNK", chunk)
+    texts = ["Hello there, friend.", "", "Ünïcödé wörds", "  ", "last turn: snake_case words", "x"]
+    together = wordhash.texts_word_hashes(texts)
+    assert [h.tolist() for h in together] == [[wordhash.reference_word_hash(w) for w in words(t)] for t in texts]

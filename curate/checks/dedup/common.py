@@ -21,7 +21,7 @@ from curate.checks.dedup.text import (
     selected_turns,
     turn_text,
 )
-from curate.checks.dedup.wordhash import text_word_hashes
+from curate.checks.dedup.wordhash import texts_word_hashes
 from curate.model import Hit, Record, Turn
 
 KeepPolicy = Literal["first", "last", "longest", "shortest"]
@@ -119,8 +119,13 @@ def turn_word_hashes(record: Record, turn: Turn) -> Any:
     """Hashes of the near-duplicate tokens (text.words) of the turn, a uint64 array (wordhash)."""
     memo = _memo(record)
     h = memo.hashes.get(id(turn))
-    if h is None:
-        h = memo.hashes[id(turn)] = text_word_hashes(turn_text(turn))
+    if h is None:  # hash every turn of the record at once: near and prompt both need them
+        turns = [t for t in record.conversation.turns if id(t) not in memo.hashes]
+        if not any(t is turn for t in turns):
+            turns.append(turn)
+        for t, th in zip(turns, texts_word_hashes([turn_text(t) for t in turns]), strict=True):
+            memo.hashes[id(t)] = th
+        h = memo.hashes[id(turn)]
     return h
 
 

@@ -67,8 +67,9 @@ def _fmix64(h: Any) -> Any:
     return h
 
 
-def _hash_bytes(arr: Any) -> Any:
-    """Token hashes (before fmix) of a uint8 array; tokens are runs of non-separator bytes."""
+def _hash_bytes(arr: Any) -> tuple[Any, Any]:
+    """(token hashes before fmix, token start offsets) of a uint8 array; tokens are runs of
+    non-separator bytes."""
     import numpy as np
 
     n = len(arr)
@@ -80,27 +81,28 @@ def _hash_bytes(arr: Any) -> Any:
     if not sep[-1]:
         edge = np.concatenate((edge, [n]))
     if not len(edge):
-        return np.zeros(0, dtype=np.uint64)
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     starts, ends = edge[0::2], edge[1::2]
     size = 1 << max(12, (n - 1).bit_length())
     bw, fw = _powers(size)
     prefix = np.empty(n + 1, dtype=np.uint64)
     prefix[0] = 0
     np.cumsum(val_t[arr] * bw[:n], out=prefix[1:])  # uint64 wraps: the arithmetic is mod 2^64
-    return (prefix[ends] - prefix[starts]) * fw[ends - 1]
+    return (prefix[ends] - prefix[starts]) * fw[ends - 1], starts
 
 
-def hash_bytes(data: bytes) -> Any:
-    """fmix64'd token hashes (uint64 array) of separator-delimited bytes."""
+def hash_bytes(data: bytes) -> tuple[Any, Any]:
+    """(fmix64'd token hashes as uint64, token start offsets) of separator-delimited bytes."""
     import numpy as np
 
     if not data:
-        return np.zeros(0, dtype=np.uint64)
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     arr = np.frombuffer(data, dtype=np.uint8)
     if len(arr) <= _CHUNK:
-        return _fmix64(_hash_bytes(arr))
+        h, starts = _hash_bytes(arr)
+        return _fmix64(h), starts
     sep_t, _ = _byte_tables()
-    parts, start = [], 0
+    parts, offsets, start = [], [], 0
     while start < len(arr):
         end = min(start + _CHUNK, len(arr))
         if end < len(arr):
@@ -110,16 +112,35 @@ def hash_bytes(data: bytes) -> Any:
             else:
                 ahead = np.flatnonzero(sep_t[arr[end:]])  # one huge token: up to its end
                 end = end + int(ahead[0]) if len(ahead) else len(arr)
-        parts.append(_hash_bytes(arr[start:end]))
+        h, starts = _hash_bytes(arr[start:end])
+        parts.append(h)
+        offsets.append(starts + start)
         start = end
-    return _fmix64(np.concatenate(parts))
+    return _fmix64(np.concatenate(parts)), np.concatenate(offsets)
+
+
+def _token_bytes(text: str) -> bytes:
+    if text.isascii():
+        return text.encode("ascii")
+    return " ".join(words(text)).encode("utf-8", "surrogatepass")
+
+
+def texts_word_hashes(texts: list[str]) -> list[Any]:
+    """Hashes of `text.words(t)` for each text, as uint64 arrays: one pass over all of them
+    (a record's turns are hashed together; numpy's per-call cost dominates short turns)."""
+    import numpy as np
+
+    if len(texts) == 1:
+        return [hash_bytes(_token_bytes(texts[0]))[0]]
+    chunks = [_token_bytes(t) for t in texts]
+    hashes, starts = hash_bytes(b"\n".join(chunks))  # a newline separates: no token spans two texts
+    first = np.cumsum([0] + [len(c) + 1 for c in chunks[:-1]])  # where each text's bytes begin
+    return np.split(hashes, np.searchsorted(starts, first[1:]))
 
 
 def text_word_hashes(text: str) -> Any:
     """Hashes of `text.words(text)`, in order, as a uint64 array."""
-    if text.isascii():
-        return hash_bytes(text.encode("ascii"))
-    return hash_bytes(" ".join(words(text)).encode("utf-8", "surrogatepass"))
+    return hash_bytes(_token_bytes(text))[0]
 
 
 def reference_word_hash(token: str) -> int:
