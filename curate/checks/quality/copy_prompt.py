@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
 
 from pydantic import Field
 
 from curate.check import Params, RecordCheck
-from curate.checks.quality._text import ASSISTANT, raw_spans, undesirable
+from curate.checks.quality._text import ASSISTANT, lower_words, raw_spans, undesirable
 from curate.model import Hit, Record, Severity, Turn
-
-_TOKEN = re.compile(r"\w+", re.U)
-
 
 class CopyParams(Params):
     min_similarity: float = Field(0.97, gt=0, le=1, description="flag when answer and prompt are at least this similar")
@@ -21,16 +17,20 @@ class CopyParams(Params):
     echo: bool = Field(True, description="also flag an answer that starts by repeating the whole prompt")
 
 
-def _tokens(text: str) -> list[str]:
-    return [t.lower() for t in _TOKEN.findall(text)]
+def _tokens(text: str) -> tuple[str, ...]:
+    return lower_words(text)
 
 
-def similarity(a: list[str], b: list[str], floor: float = 0.0) -> float:
+def similarity(a: Sequence[str], b: Sequence[str], floor: float = 0.0) -> float:
     """Word-level similarity in [0, 1] (difflib ratio); 0 when the cheap upper bounds are below `floor`."""
     if not a or not b:
         return 0.0
+    # difflib's real_quick_ratio, before building a matcher (which indexes every word of b):
+    # the lengths alone bound the ratio, and usually rule a copy out
+    if 2.0 * min(len(a), len(b)) / (len(a) + len(b)) < floor:
+        return 0.0
     sm = SequenceMatcher(None, a, b, autojunk=False)
-    if sm.real_quick_ratio() < floor or sm.quick_ratio() < floor:
+    if sm.quick_ratio() < floor:
         return 0.0
     return sm.ratio()
 

@@ -44,8 +44,14 @@ class MarkupParams(Params):
     min_tags: int = Field(1, ge=1, description="HTML tags needed to flag a turn")
 
 
-# characters each kind needs (any of them): texts without one skip that regex
-_GATE = {"html_tag": "<", "html_entity": "&", "template_marker": "#:", "wiki_debris": "["}
+# strings each kind needs (any of them, case as written: the patterns are case-sensitive): texts
+# without one skip that regex
+_GATE = {
+    "html_tag": ("<",),
+    "html_entity": ("&",),
+    "template_marker": ("##", "Human:", "Assistant:", "USER:", "ASSISTANT:"),
+    "wiki_debris": ("[",),
+}
 _COMPILED = {k: re.compile(p, re.M) for k, p in KINDS.items()}
 
 
@@ -54,7 +60,7 @@ def artefacts(text: str, params: MarkupParams, html_ok: bool = False) -> dict[st
     out: dict[str, list[tuple[int, int]]] = {}
     for kind in params.kinds:
         pattern = _COMPILED.get(kind)
-        if pattern is None or (kind == "html_tag" and html_ok) or not any(c in text for c in _GATE[kind]):
+        if pattern is None or (kind == "html_tag" and html_ok) or not any(map(text.__contains__, _GATE[kind])):
             continue
         matches = [m.span() for m in pattern.finditer(text)]
         if matches and code is None:
@@ -97,8 +103,14 @@ class Markup(RecordCheck):
 
     def check(self, record: Record) -> Iterable[Hit]:
         conv = record.conversation
-        html_ok = any(_HTML_TOPIC.search(t.text) for t in conv.turns if t.role != "tool")
-        for turn in turns(self, record, CHAT_ROLES):
+        selected = turns(self, record, CHAT_ROLES)
+        # whether the conversation is about HTML matters only where a tag can be: a text with '<'
+        html_ok = (
+            "html_tag" in self.params.kinds
+            and any("<" in t.text for t in selected)
+            and any(_HTML_TOPIC.search(t.text) for t in conv.turns if t.role != "tool")
+        )
+        for turn in selected:
             found = artefacts(turn.text, self.params, html_ok)
             if not found:
                 continue

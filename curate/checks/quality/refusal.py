@@ -127,14 +127,14 @@ def _classify(text: str, params: RefusalParams, has_tools: bool) -> Found:
     end = params.refusal_within + 80
     window = text[:end]
     low_window = window.lower()
-    if params.extra_phrases or not window.isascii() or any(h in low_window for h in _REFUSAL_HINTS):
+    if params.extra_phrases or not window.isascii() or any(map(low_window.__contains__, _REFUSAL_HINTS)):
         m = refusal.search(text, 0, end)
         if m and m.start() < params.refusal_within:
             out.append(("refusal", m.start(), m.end()))
     if params.boilerplate:
         low = text.lower()
-        if any(hint in low for hint in _BOILER_HINTS) or (
-            not low.isascii() and any(hint in low for hint in _BOILER_HINTS_CJK)
+        if any(map(low.__contains__, _BOILER_HINTS)) or (
+            not low.isascii() and any(map(low.__contains__, _BOILER_HINTS_CJK))
         ):
             out += [("boilerplate", m.start(), m.end()) for m in boiler.finditer(text)]
     return out

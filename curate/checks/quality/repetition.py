@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pydantic import Field
 
 from curate.check import Params, RecordCheck
-from curate.checks.quality._text import ASSISTANT, raw_spans, turns, undesirable, without_code
+from curate.checks.quality._text import ASSISTANT, lower_words, raw_spans, turns, undesirable, without_code
 from curate.model import Hit, Record, Severity
 
 _WORD = re.compile(r"\w+", re.U)
@@ -32,12 +32,14 @@ class RepetitionParams(Params):
     skip_code: bool = Field(True, description="n-grams ignore code (code and tables repeat by nature)")
 
 
-def repeated(tokens: list[str], n: int) -> list[bool]:
+def repeated(tokens: Sequence[str], n: int) -> list[bool]:
     """For each token: is it inside an n-gram that already occurred earlier in the text?"""
     covered = [False] * len(tokens)
+    grams = list(zip(*(tokens[i:] for i in range(n))))  # grams[i] == tuple(tokens[i : i + n])
+    if len(set(grams)) == len(grams):
+        return covered  # no n-gram occurs twice (most texts): no need to walk them
     seen: set[tuple[str, ...]] = set()
-    for i in range(len(tokens) - n + 1):
-        gram = tuple(tokens[i : i + n])
+    for i, gram in enumerate(grams):
         if gram in seen:
             for j in range(i, i + n):
                 covered[j] = True
@@ -46,7 +48,7 @@ def repeated(tokens: list[str], n: int) -> list[bool]:
     return covered
 
 
-def repeated_share(tokens: list[str], n: int) -> float:
+def repeated_share(tokens: Sequence[str], n: int) -> float:
     """Share of tokens covered by an n-gram that already occurred earlier in the text."""
     return sum(repeated(tokens, n)) / len(tokens) if tokens else 0.0
 
@@ -59,16 +61,19 @@ def compression_ratio(text: str) -> float:
 def measure(text: str, params: RepetitionParams) -> tuple[float, float, list[tuple[int, int]]] | None:
     """(repeated n-gram share, compression ratio, spans of the repeated runs), or None when the
     text is too short to judge."""
-    if len(text.split()) < params.min_words:
+    if len(text.split(None, params.min_words - 1)) < params.min_words:  # counts words up to min_words
         return None
     ratio = compression_ratio(text)
     if params.skip_code:
         text = without_code(text)  # blanked, so offsets still point into the original
-    matches = list(_WORD.finditer(text))
-    if len(matches) < params.min_words:
+    tokens = lower_words(text)
+    if len(tokens) < params.min_words:
         return 0.0, ratio, []
-    covered = repeated([m.group(0).lower() for m in matches], params.n)
+    covered = repeated(tokens, params.n)
     spans: list[tuple[int, int]] = []
+    if not any(covered):
+        return 0.0, ratio, spans
+    matches = list(_WORD.finditer(text))  # the same words as `tokens`, with their offsets
     for m, c in zip(matches, covered, strict=True):
         if not c:
             continue

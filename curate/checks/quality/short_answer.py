@@ -75,7 +75,7 @@ class ShortAnswer(RecordCheck):
         prev: Turn | None = None
         for turn in record.conversation.turns:
             if turn.role in roles and prev is not None and not turn.tool_calls and turn.text.strip():
-                n = word_count(turn.text)
+                n = word_count(turn.text, self.params.min_words)  # exact when below min_words
                 if n < self.params.min_words and not self._fine(turn.text, prev.text, allow):
                     yield Hit(
                         f"{turn.role} answer has {n} word{'s' if n != 1 else ''} "
@@ -90,6 +90,6 @@ class ShortAnswer(RecordCheck):
     def _fine(self, answer: str, prompt: str, allow: re.Pattern[str] | None) -> bool:
         if self.params.allow_numbers and _NUMBER.match(answer.strip()):
             return True
-        if word_count(prompt) < self.params.min_prompt_words:
+        if word_count(prompt, self.params.min_prompt_words) < self.params.min_prompt_words:
             return True
         return bool(allow and allow.search(prompt))

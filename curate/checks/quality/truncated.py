@@ -139,7 +139,7 @@ def truncation(text: str, params: TruncatedParams) -> tuple[str, int, int] | Non
         return f"ends on '{m.group(1)}'", start, len(stripped)
     if _ENDS_OK.search(stripped, len(stripped) - 1):  # the last character
         return None
-    if word_count(last_line) < params.min_last_line_words:
+    if word_count(last_line, params.min_last_line_words) < params.min_last_line_words:
         return None
     if not last_line[-1].isalpha():
         return None
