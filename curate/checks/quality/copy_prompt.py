@@ -11,6 +11,7 @@ from curate.check import Params, RecordCheck
 from curate.checks.quality._text import ASSISTANT, lower_words, raw_spans, undesirable
 from curate.model import Hit, Record, Severity, Turn
 
+
 class CopyParams(Params):
     min_similarity: float = Field(0.97, gt=0, le=1, description="flag when answer and prompt are at least this similar")
     min_words: int = Field(4, ge=1, description="prompts and answers shorter than this are not compared")

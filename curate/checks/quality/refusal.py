@@ -92,6 +92,12 @@ _TOOL_SCOPE = re.compile(r"\b(?:functions?|tools?|capabilit(?:y|ies)|external ta
 
 Found = list[tuple[str, int, int]]
 
+# classify's recent results. quality.refusal and quality.refusal_share read the same answers of
+# the same record one after the other, so each answer is classified once. An entry holds the
+# text itself, so its id cannot be reused by another string while the entry lives.
+_MEMO_SIZE = 64
+_memo: dict[tuple[Any, ...], tuple[str, tuple[tuple[str, ...], ...], tuple[tuple[str, int, int], ...]]] = {}
+
 
 def classify(text: str, params: RefusalParams, has_tools: bool = False) -> Found:
     """(kind, start, end) of each refusal or boilerplate phrase in an answer."""
@@ -107,13 +113,6 @@ def classify(text: str, params: RefusalParams, has_tools: bool = False) -> Found
     return found
 
 
-# classify's recent results. quality.refusal and quality.refusal_share read the same answers of
-# the same record one after the other, so each answer is classified once. An entry holds the
-# text itself, so its id cannot be reused by another string while the entry lives.
-_MEMO_SIZE = 64
-_memo: dict[tuple[int, bool, int, bool, bool], tuple[str, tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, ...]]] = {}
-
-
 def _classify(text: str, params: RefusalParams, has_tools: bool) -> Found:
     refusal = alternation((*REFUSALS, *params.extra_phrases))
     boiler = alternation(BOILERPLATE)
@@ -126,8 +125,7 @@ def _classify(text: str, params: RefusalParams, has_tools: bool) -> Found:
     out = []
     end = params.refusal_within + 80
     window = text[:end]
-    low_window = window.lower()
-    if params.extra_phrases or not window.isascii() or any(map(low_window.__contains__, _REFUSAL_HINTS)):
+    if params.extra_phrases or not window.isascii() or any(map(window.lower().__contains__, _REFUSAL_HINTS)):
         m = refusal.search(text, 0, end)
         if m and m.start() < params.refusal_within:
             out.append(("refusal", m.start(), m.end()))

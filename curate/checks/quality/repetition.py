@@ -35,7 +35,7 @@ class RepetitionParams(Params):
 def repeated(tokens: Sequence[str], n: int) -> list[bool]:
     """For each token: is it inside an n-gram that already occurred earlier in the text?"""
     covered = [False] * len(tokens)
-    grams = list(zip(*(tokens[i:] for i in range(n))))  # grams[i] == tuple(tokens[i : i + n])
+    grams = list(zip(*(tokens[i:] for i in range(n)), strict=False))  # grams[i] == tuple(tokens[i : i + n])
     if len(set(grams)) == len(grams):
         return covered  # no n-gram occurs twice (most texts): no need to walk them
     seen: set[tuple[str, ...]] = set()
