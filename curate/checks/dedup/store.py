@@ -25,6 +25,11 @@ class Sketch:
     shingles: bytes  # sorted unique uint32 shingle hashes
     cached: bool = False
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # one sketch per record crosses to the main process (and into the result cache): as the
+        # constructor's arguments it pickles ~3x faster than a slotted dataclass's state
+        return (Sketch, (self.text_hash, self.exact, self.same, self.words, self.bands, self.shingles, self.cached))
+
 
 class SketchStore:
     """Sketches of many records in arrival order, plus where each record is."""
