@@ -23,15 +23,19 @@ import pickle
 import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from curate import __version__
+from curate.cache_blobs import content_keys, seal, unseal
 
 if TYPE_CHECKING:
     from curate.check import RunContext
     from curate.config import Rule
-    from curate.io.reader import RawItem, ReadOptions
+    from curate.io.reader import Block, RawItem, ReadOptions
+    from curate.model import Finding
+    from curate.report import DatasetInfo
 
 CACHE_FORMAT = 1
 KEEP_RUNS = 8  # run fingerprints kept; older cache files are deleted
@@ -119,10 +123,14 @@ class ResultCache:
         self.warnings: list[str] = []
         self.hits = 0
         self.misses = 0
+        self._hashed = 0
         self._pending: list[tuple[bytes, bytes]] = []
         self._conn: sqlite3.Connection | None = None
         self._conn_pid = 0
         self.extract_cached: tuple[bool | None, ...] = ()  # per dataset check: True, False, or None (decide by value)
+        self.runs_replayed = 0  # whole runs answered from the cache (an unchanged set of files)
+        self.blocks_replayed = 0  # blocks of lines answered from the cache (e.g. a grown file's old part)
+        self._run: tuple[bytes, bytes, list[tuple[str, int, int]]] | None = None  # key, secret, (path, size, mtime)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -176,6 +184,99 @@ class ResultCache:
             self._conn.close()
         self._conn = None
 
+    # -- whole runs: an unchanged set of files replays its finished report -------------------
+    def load_run(self, paths: Sequence[str]) -> StoredRun | None:
+        """The stored result of a run over exactly these files with these contents, if any.
+
+        Keyed by the run fingerprint, the paths and a digest of every file's bytes, so it holds
+        for any change of rules, options, code, versions or data. Remembers the key for `store_run`.
+        """
+        self._run = None
+        if not self.enabled or self.run_id is None or not paths or "-" in paths:
+            return None
+        parts, seen = [self.run_id.encode()], []
+        try:
+            for path in paths:
+                st = os.stat(path)
+                parts.append(f"\0{path}\0{st.st_size}\0".encode() + _file_digest_bytes(path))
+                seen.append((path, st.st_size, st.st_mtime_ns))
+        except OSError:
+            return None  # the run itself reports what is wrong with the file
+        key, secret = content_keys(b"".join(parts), b"run")
+        self._run = (key, secret, seen)
+        blob = self._get(key)
+        if blob is None:
+            return None
+        try:
+            run = unpack_run(blob, secret)
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss
+            return None
+        if run is not None:
+            self.runs_replayed += 1
+        return run
+
+    def store_run(self, run: StoredRun) -> None:
+        """Keep a finished run for `load_run`, unless a file changed while it was read."""
+        if self._run is None or not self.enabled:
+            return
+        key, secret, seen = self._run
+        self._run = None
+        try:
+            if any((os.stat(p).st_size, os.stat(p).st_mtime_ns) != (size, mtime) for p, size, mtime in seen):
+                return
+            blob = pack_run(run, secret)
+        except Exception:  # noqa: BLE001 - unpicklable stats: just not kept
+            return
+        self._pending.append((key, blob))
+        self.close()
+
+    # -- blocks: the unchanged part of a file replays without parsing or workers ---------------
+    def block_keys(self, block: Block) -> tuple[bytes, bytes] | None:
+        """Not keyed by path (findings are re-addressed on replay): a grown copy reuses its original's blocks."""
+        if not self.enabled or self.run_id is None:
+            return None
+        digest = hashlib.blake2b(block.data, digest_size=32).digest()
+        head = f"{self.run_id}\0{block.first_line}\0{int(block.at_file_start)}\0".encode()
+        return content_keys(head + digest, b"block")
+
+    def load_block(self, path: str, block: Block, batch_type: type) -> Any | None:
+        """The batch a worker computed for this block of this file on an earlier run, or None."""
+        keys = self.block_keys(block)
+        blob = self._get(keys[0]) if keys is not None else None
+        if blob is None or keys is None:
+            return None
+        try:
+            batch = unpack_block(blob, path, keys[1], batch_type, self.extract_cached)
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a wrong answer
+            return None
+        if batch is None:
+            return None
+        batch, hashed = batch
+        self.blocks_replayed += 1
+        self.hits += hashed
+        return batch
+
+    def pack_block(self, path: str, block: Block, batch: Any) -> tuple[bytes, bytes] | None:
+        """A block's cache entry (in a worker, right after computing it); None: not cacheable."""
+        keys = self.block_keys(block)
+        if keys is None:
+            return None
+        try:
+            return keys[0], pack_block(batch, path, self._hashed, keys[1], self.extract_cached)
+        except Exception:  # noqa: BLE001 - unpicklable stats or extract: just not cached
+            return None
+
+    def _get(self, key: bytes) -> bytes | None:
+        try:
+            conn = self._connect(write=False)
+            if conn is None:
+                return None
+            row = conn.execute("SELECT v FROM results WHERE k = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._disable(f"cache not read: {type(exc).__name__}")
+            return None
+        return row[0] if row else None
+
     # -- anywhere (workers) ------------------------------------------------------------------
     def prefetch(self, hashes: Sequence[bytes | None]) -> dict[bytes, bytes]:
         """Cached values for the given record hashes (one query per few hundred keys)."""
@@ -208,6 +309,7 @@ class ResultCache:
 
         items = list(items)
         hashes = [item_hash(item) for item in items]
+        self._hashed = len(hashes) - hashes.count(None)  # records a block entry holds (blank lines: none)
         found = self.prefetch(hashes)
         for item, h in zip(items, hashes, strict=True):
             blob = found.get(h) if h is not None else None
@@ -441,3 +543,78 @@ def run_fingerprint(
             f"{cls.__module__}.{cls.__qualname__}|{code}"
         )
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=12).hexdigest()
+
+
+# -- what a whole run's and a block's entries hold ---------------------------------------------
+
+
+@dataclass(slots=True)
+class StoredRun:
+    """A finished run before suppression: what the report needs to be rebuilt exactly."""
+
+    datasets: list[DatasetInfo]
+    findings: list[Finding]  # every finding, sorted as the report sorts them, none suppressed yet
+    stats: dict[str, Any]
+    columns: dict[str, list[Any]]  # the per-record stats table (RunState), as the run built it
+    records: int
+
+
+def pack_run(run: StoredRun, secret: bytes) -> bytes:
+    """The dataset statistics are sealed: they quote text (the most common system prompts)."""
+    stats = seal(pickle.dumps(run.stats, protocol=pickle.HIGHEST_PROTOCOL), secret)
+    entry = (CACHE_FORMAT, run.datasets, run.findings, stats, run.columns, run.records)
+    return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_run(blob: bytes, secret: bytes) -> StoredRun | None:
+    fmt, datasets, findings, sealed, columns, records = pickle.loads(blob)  # noqa: S301 - our own file
+    stats = unseal(sealed, secret)
+    if fmt != CACHE_FORMAT or stats is None:
+        return None
+    return StoredRun(datasets, findings, pickle.loads(stats), columns, records)  # noqa: S301 - checksummed
+
+
+_BLOCK_FIELDS = ("lines", "keys", "formats", "oks", "stats", "findings", "file_stats")
+
+
+def pack_block(batch: Any, path: str, hashed: int, secret: bytes, extract_cached: tuple[bool | None, ...]) -> bytes:
+    """A batch as columns; extracts of checks that did not declare them text-free are sealed."""
+    columns = list(zip(*batch.extracted, strict=True)) if batch.extracted else []
+    open_cols = [col if cached else None for col, cached in zip(columns, extract_cached, strict=True)]
+    hidden = [None if cached else col for col, cached in zip(columns, extract_cached, strict=True)]
+    sealed = seal(pickle.dumps(hidden, protocol=pickle.HIGHEST_PROTOCOL), secret)
+    fields = [getattr(batch, name) for name in _BLOCK_FIELDS]
+    entry = (CACHE_FORMAT, path, fields, hashed, bool(batch.extracted), open_cols, sealed)
+    return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_block(
+    blob: bytes, path: str, secret: bytes, batch_type: type, extract_cached: tuple[bool | None, ...]
+) -> tuple[Any, int] | None:
+    """(the batch, how many records it holds), or None for an entry of another format or secret.
+
+    Findings made under another path (a copy of the file) are re-addressed to `path`."""
+    fmt, old_path, fields, hashed, has_extracts, open_cols, sealed = pickle.loads(blob)  # noqa: S301 - our own file
+    plain = unseal(sealed, secret)
+    if fmt != CACHE_FORMAT or plain is None:
+        return None
+    hidden = pickle.loads(plain)  # noqa: S301 - checksummed, sealed by us
+    batch = batch_type()
+    for name, value in zip(_BLOCK_FIELDS, fields, strict=True):
+        setattr(batch, name, value)
+    if old_path != path:
+        batch.findings = [replace(f, path=path) if f.path == old_path else f for f in batch.findings]
+    if has_extracts:
+        columns = [o if cached else h for o, h, cached in zip(open_cols, hidden, extract_cached, strict=True)]
+        batch.extracted = list(zip(*columns, strict=True))
+    return batch, hashed
+
+
+def _file_digest_bytes(path: str) -> bytes:
+    h = hashlib.blake2b(digest_size=32)
+    with open(path, "rb") as f:
+        buf = bytearray(1 << 23)
+        view = memoryview(buf)
+        while n := f.readinto(buf):
+            h.update(view[:n])
+    return h.digest()

@@ -30,7 +30,19 @@ if TYPE_CHECKING:
     from curate.cache import ResultCache
 
 MAX_CHECK_ERRORS = 20
-_SKIP = object()  # a dataset check that does not look at this record
+
+
+class _Skip:
+    """Marks a dataset check that does not look at a record; pickled by name, so it stays the one object
+    across worker processes and the cache (a plain `object()` would come back as a new object)."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "_SKIP"
+
+
+_SKIP = _Skip()
 _SENT: Any = []  # marks the first unit of work as already submitted to the pool
 
 
@@ -75,6 +87,7 @@ class _Batch:
     errors: list[str] = field(default_factory=list)
     file_stats: FileStats | None = None
     cached: list[tuple[bytes, bytes]] = field(default_factory=list)  # new cache entries (record hash, value)
+    block_entry: tuple[bytes, bytes] | None = None  # the whole block's cache entry, when every record was cacheable
 
 
 def _bind(
@@ -113,7 +126,10 @@ class _Processor:
         else:
             items = unit
         if self.cache is not None:
+            failures = sum(self._error_counts.values())
             self.cache.process(self, path, items, batch)  # replays cached records, runs and keeps the rest
+            if isinstance(unit, Block) and sum(self._error_counts.values()) == failures:
+                batch.block_entry = self.cache.pack_block(path, unit, batch)
         else:
             for item in items:
                 self.process_one(to_record(path, item, self.read), batch)
@@ -256,6 +272,9 @@ class Engine:
             cache.prepare(
                 self.rules, self.registry, self.dataset_checks, self.ctx, self.options.read, self.options.input_format
             )
+            stored = cache.load_run(paths)
+            if stored is not None:
+                return self._replay_run(stored, report)
         try:
             for index, path in enumerate(paths):
                 fstats = FileStats()
@@ -297,20 +316,48 @@ class Engine:
                 for key in check.top_level_stats:  # type: ignore[attr-defined]
                     if key in summary:
                         report.stats[key] = summary[key]
+        # stable: within a line and rule, findings keep the order their check yielded them (span order)
+        findings.sort(key=lambda f: (f.path or "", f.line if f.line is not None else 1 << 60, -f.severity, f.rule))
+        if cache is not None and not self.errors:  # a failed check is run again next time, so its error shows
+            from curate.cache import StoredRun
+
+            cache.store_run(StoredRun(report.datasets, findings, report.stats, columns.cols, columns.n))
+        return self._finish(report, findings, state)
+
+    def _finish(self, report: Report, findings: list[Finding], state: RunState) -> Report:
         kept = [f for f in findings if f.fingerprint not in self.options.suppress]
         report.suppressed = len(findings) - len(kept)
-        # stable: within a line and rule, findings keep the order their check yielded them (span order)
-        kept.sort(key=lambda f: (f.path or "", f.line if f.line is not None else 1 << 60, -f.severity, f.rule))
         report.findings = kept
         report.errors = self.errors
         report.state = state
         return report
+
+    def _replay_run(self, stored: Any, report: Report) -> Report:
+        """An unchanged set of files: the stored run, with today's suppressions (decisions, baseline)."""
+        for index, info in enumerate(stored.datasets):
+            size = _size(info.path)
+            self._progress(Progress(info.path, info.records, "checking", size, size, index, len(stored.datasets)))
+        report.datasets = stored.datasets
+        report.stats = stored.stats
+        return self._finish(report, stored.findings, RunState(stored.columns, stored.records, [], self.ctx))
 
     def _batches(self, path: str, fstats: FileStats) -> Iterator[_Batch]:
         """Batches in file order; a pool only once there is more than one unit of work."""
         pending: deque[Future[_Batch]] = deque()
         first: Block | list[RawItem] | None = None
         for unit in iter_units(path, fstats, self.options.block_bytes):
+            replayed = self._cached_block(path, unit)
+            if replayed is not None:  # in file order: after whatever is still being computed
+                if first is not None and first is not _SENT:
+                    yield self._inline_process(path, first, fstats)
+                    first = None
+                if pending:
+                    done: Future[_Batch] = Future()
+                    done.set_result(replayed)
+                    pending.append(done)
+                else:
+                    yield self._merged(replayed, fstats)
+                continue
             if first is None:
                 first = unit
                 continue
@@ -329,6 +376,12 @@ class Engine:
             yield self._collect(pending.popleft(), fstats)
         if first is not None and first is not _SENT:
             yield self._inline_process(path, first, fstats)
+
+    def _cached_block(self, path: str, unit: Block | list[RawItem]) -> _Batch | None:
+        cache = self.options.cache
+        if cache is None or not cache.enabled or cache.run_id is None or not isinstance(unit, Block):
+            return None
+        return cache.load_block(path, unit, _Batch)
 
     def _jobs(self) -> int:
         return self.options.jobs or os.cpu_count() or 1
@@ -360,8 +413,11 @@ class Engine:
         self.errors.extend(batch.errors)
         if batch.file_stats is not None:
             fstats.merge(batch.file_stats)
-        if batch.cached and self.options.cache is not None:
-            self.options.cache.store(batch.cached)
+        if self.options.cache is not None:
+            if batch.cached:
+                self.options.cache.store(batch.cached)
+            if batch.block_entry is not None:
+                self.options.cache.store([batch.block_entry])
         return batch
 
     def _progress(self, progress: Progress) -> None:

@@ -16,6 +16,7 @@ from curate.engine import Engine, EngineOptions
 
 EMAIL = "jane.roe@example.com"
 SENTENCE = "The purple giraffe recites Portuguese poetry"
+SYSTEM = "You are Zanzibar, the helpful assistant of the Kettlewell bakery"
 
 
 def records(n: int, start: int = 0) -> list[dict]:
@@ -59,11 +60,16 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_cached_runs_equal_uncached_with_every_default_rule(tmp_path: Path, data: Path) -> None:
-    """The whole default rule set (PII, dedup, balance, tokens ...): identical reports."""
+    """The whole default rule set (PII, dedup, balance, tokens ...): identical reports, replayed whole,
+    by blocks (every dataset check's extract read back) and by records."""
     plain = audit(data, None, full=True)
     first = audit(data, ResultCache(tmp_path / "c"), full=True)
     second = audit(data, ResultCache(tmp_path / "c"), full=True)
     assert plain["findings"] and plain["stats"]["dedup"] and plain == first == second
+    write(data, [*records(40), *records(5, start=200)[:3]], b"\n{broken\n")
+    cache = ResultCache(tmp_path / "c")
+    assert audit(data, cache, full=True) == audit(data, None, full=True)
+    assert cache.blocks_replayed and 0 < cache.misses <= 3  # new records only (two repeat old ones)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -78,22 +84,72 @@ def test_cached_runs_equal_uncached_on_grown_files(tmp_path: Path, data: Path, j
 def test_second_run_replays_and_a_grown_file_computes_only_new_records(tmp_path: Path, data: Path) -> None:
     cache = ResultCache(tmp_path / "c")
     audit(data, cache)
-    assert (cache.hits, cache.misses) == (0, 41)  # 40 records and the broken line; the blank line has nothing
+    assert (cache.hits, cache.misses, cache.runs_replayed) == (0, 41, 0)  # 40 records, the broken line; not the blank
     cache = ResultCache(tmp_path / "c")
     audit(data, cache)
-    assert (cache.hits, cache.misses) == (41, 0)
+    assert (cache.hits, cache.misses, cache.runs_replayed) == (0, 0, 1)  # unchanged: the whole run is replayed
     write(data, [*records(40), *records(5, start=100)[:1]], b"\n{broken\n")
     cache = ResultCache(tmp_path / "c")
     audit(data, cache)
-    assert (cache.hits, cache.misses) == (41, 1)  # only the appended record ran (the broken line moved: same bytes)
+    # only the appended record ran: the old blocks replayed whole, the last block's records one by one
+    assert (cache.hits, cache.misses, cache.runs_replayed) == (41, 1, 0)
+    assert cache.blocks_replayed >= 2
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_edited_and_shrunk_files_equal_uncached(tmp_path: Path, data: Path, jobs: int) -> None:
+    """Same size, one byte changed: not the stored run; a removed line shifts every later block."""
+    audit(data, ResultCache(tmp_path / "c"), jobs)
+    recs = records(40)
+    recs[30]["messages"][0]["content"] = "Question 3!?"  # same length as "Question 30?"
+    write(data, recs, b"\n{broken\n")
+    cache = ResultCache(tmp_path / "c")
+    assert audit(data, cache, jobs) == audit(data, None, jobs)
+    assert cache.runs_replayed == 0
+    write(data, recs[:10] + recs[11:], b"\n{broken\n")
+    assert audit(data, ResultCache(tmp_path / "c"), jobs) == audit(data, None, jobs)
+
+
+def test_a_grown_copy_reuses_the_original_blocks_under_its_own_path(tmp_path: Path, data: Path) -> None:
+    audit(data, ResultCache(tmp_path / "c"))
+    copy = write(tmp_path / "copy.jsonl", [*records(40), *records(5, start=100)[:1]], b"\n{broken\n")
+    cache = ResultCache(tmp_path / "c")
+    replayed = audit(copy, cache)
+    assert cache.blocks_replayed >= 2 and cache.misses == 1
+    assert replayed == audit(copy, None) and all(f["path"] == str(copy) for f in replayed["findings"])
+
+
+def test_a_replayed_run_applies_todays_suppressions_and_keeps_the_stats_table(tmp_path: Path, data: Path) -> None:
+    rs = load_ruleset("default")
+    chosen = select_rules(rs.rules, ["schema", "quality", "balance"], [])
+
+    def run(cache: ResultCache | None, suppress: frozenset[str]) -> tuple[dict, object]:
+        options = EngineOptions(jobs=1, cache=cache, block_bytes=2048, suppress=suppress)
+        report = Engine(chosen, options=options, ruleset_name=rs.name).run([str(data)])
+        return report.to_json(), report.table
+
+    plain, table = run(None, frozenset())
+    accepted = frozenset({plain["findings"][0]["fingerprint"]})
+    run(ResultCache(tmp_path / "c"), frozenset())
+    cache = ResultCache(tmp_path / "c")
+    replayed, replayed_table = run(cache, accepted)
+    assert cache.runs_replayed == 1
+    assert replayed == run(None, accepted)[0] and replayed["summary"]["suppressed"] == 1
+    assert replayed_table.equals(table)
 
 
 def test_cache_holds_no_record_text(tmp_path: Path, data: Path) -> None:
-    audit(data, ResultCache(tmp_path / "c"))
+    """Nor the text some dataset checks extract (system prompts, answer openings): block entries seal it."""
+    recs = records(40)
+    for r in recs[5:]:
+        r["messages"].insert(0, {"role": "system", "content": SYSTEM})
+    write(data, recs, b"\n{broken\n")
+    for _ in range(2):
+        audit(data, ResultCache(tmp_path / "c"), full=True)
     files = [p for p in (tmp_path / "c").rglob("*") if p.is_file()]
     assert files
     blob = b"".join(p.read_bytes() for p in files)
-    for secret in (EMAIL, SENTENCE, "Question 7?", "no answer here"):
+    for secret in (EMAIL, SENTENCE, SYSTEM, "Question 7?", "no answer here", "Answer number"):
         assert secret.encode() not in blob
 
 
