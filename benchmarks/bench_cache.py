@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
@@ -29,13 +31,23 @@ from synth import write_dataset  # noqa: E402
 CURATE = [sys.executable, "-m", "curate", "check"]
 
 
-def timed(args: list[str], env: dict[str, str]) -> tuple[float, dict]:
+class Run(NamedTuple):
+    wall: float
+    cpu: float  # user + sys of curate and its worker processes: the load-independent figure
+    load: float  # 1-minute load average when the run ended (2 CPUs shared with other jobs)
+    report: dict
+
+
+def timed(args: list[str], env: dict[str, str]) -> Run:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(args, env=env, capture_output=True, check=False)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
         sys.exit(f"curate failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}")
-    return wall, orjson.loads(proc.stdout)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(wall, cpu, os.getloadavg()[0], orjson.loads(proc.stdout))
 
 
 def comparable(report: dict) -> dict:
@@ -69,9 +81,9 @@ def main() -> None:
         rows.append(("first run (fills the cache)", cold))
         warm = timed([*CURATE, str(data), *opts], env)
         rows.append(("second run, unchanged file", warm))
-        same = comparable(cold[1]) == comparable(warm[1])
+        same = comparable(cold.report) == comparable(warm.report)
         if a.uncached:
-            same = same and comparable(rows[0][1][1]) == comparable(cold[1])
+            same = same and comparable(rows[0][1].report) == comparable(cold.report)
         grown = tmp / "grown.jsonl"
         shutil.copyfile(data, grown)
         extra = write_dataset(tmp / "extra.jsonl", a.append, seed=2)
@@ -82,7 +94,7 @@ def main() -> None:
         if a.uncached:
             grown_nc = timed([*CURATE, str(grown), *opts, "--no-cache"], env)
             rows.append((f"after appending {a.append:,} records, no cache", grown_nc))
-            same = same and comparable(grown_run[1]) == comparable(grown_nc[1])
+            same = same and comparable(grown_run.report) == comparable(grown_nc.report)
         size = sum(p.stat().st_size for p in (tmp / "cache").rglob("*") if p.is_file())
         chosen = (
             f"rules {a.rules}"
@@ -93,15 +105,16 @@ def main() -> None:
             f"curate result cache: {a.records:,} records ({data.stat().st_size / 1e6:.0f} MB), {chosen}, "
             f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
         )
-        print("| run | seconds | speed-up vs first run |")
-        print("|---|---:|---:|")
-        for name, (t, _) in rows:
-            print(f"| {name} | {t:.2f} | {cold[0] / t:.1f}x |")
+        print("| run | wall s | CPU s | speed-up (wall) | speed-up (CPU) | load average |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, r in rows:
+            ratios = f"{cold.wall / r.wall:.1f}x | {cold.cpu / r.cpu:.1f}x"
+            print(f"| {name} | {r.wall:.2f} | {r.cpu:.2f} | {ratios} | {r.load:.1f} |")
         print(f"cache on disk: {size / 1e6:.1f} MB; reports identical: {same}")
         if not same:
             out = Path(__file__).parent / "out"
             out.mkdir(exist_ok=True)
-            for name, report in (("computed", cold[1]), ("replayed", warm[1])):
+            for name, report in (("computed", cold.report), ("replayed", warm.report)):
                 (out / f"cache-{name}.json").write_bytes(orjson.dumps(comparable(report), option=orjson.OPT_INDENT_2))
             sys.exit(f"cached and uncached reports differ: see {out}/cache-computed.json and cache-replayed.json")
     finally:

@@ -239,11 +239,24 @@ class ResultCache:
         head = f"{self.run_id}\0{block.first_line}\0{int(block.at_file_start)}\0".encode()
         return content_keys(head + digest, b"block")
 
-    def load_block(self, path: str, block: Block, batch_type: type) -> Any | None:
-        """The batch a worker computed for this block of this file on an earlier run, or None."""
+    def find_block(self, block: Block) -> tuple[bytes, bytes] | None:
+        """The keys of this block's entry when the cache holds one (its data is read by `load_block`)."""
         keys = self.block_keys(block)
-        blob = self._get(keys[0]) if keys is not None else None
-        if blob is None or keys is None:
+        if keys is None:
+            return None
+        try:
+            conn = self._connect(write=False)
+            if conn is None or conn.execute("SELECT 1 FROM results WHERE k = ?", (keys[0],)).fetchone() is None:
+                return None
+        except sqlite3.Error as exc:
+            self._disable(f"cache not read: {type(exc).__name__}")
+            return None
+        return keys
+
+    def load_block(self, path: str, keys: tuple[bytes, bytes], batch_type: type) -> Any | None:
+        """The batch a worker computed for this block (of this file or a copy) on an earlier run, or None."""
+        blob = self._get(keys[0])
+        if blob is None:
             return None
         try:
             batch = unpack_block(blob, path, keys[1], batch_type, self.extract_cached)

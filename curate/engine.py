@@ -43,7 +43,6 @@ class _Skip:
 
 
 _SKIP = _Skip()
-_SENT: Any = []  # marks the first unit of work as already submitted to the pool
 
 
 @dataclass(slots=True)
@@ -98,6 +97,22 @@ def _bind(
         check = registry.checks[rule.check](rule.params, ctx, rule.roles)
         (dataset_checks if isinstance(check, DatasetCheck) else record_checks).append((rule, check))
     return record_checks, dataset_checks
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedBlock:
+    """A block of lines whose batch the cache holds: its keys and where to read it again if the entry fails."""
+
+    keys: tuple[bytes, bytes]
+    first_line: int
+    at_file_start: bool
+    offset: int
+    size: int
+
+    def reread(self, path: str) -> Block:
+        with open(path, "rb") as f:
+            f.seek(self.offset)
+            return Block(self.first_line, f.read(self.size), self.at_file_start)
 
 
 class _Processor:
@@ -342,46 +357,53 @@ class Engine:
         return self._finish(report, stored.findings, RunState(stored.columns, stored.records, [], self.ctx))
 
     def _batches(self, path: str, fstats: FileStats) -> Iterator[_Batch]:
-        """Batches in file order; a pool only once there is more than one unit of work."""
-        pending: deque[Future[_Batch]] = deque()
-        first: Block | list[RawItem] | None = None
-        for unit in iter_units(path, fstats, self.options.block_bytes):
-            replayed = self._cached_block(path, unit)
-            if replayed is not None:  # in file order: after whatever is still being computed
-                if first is not None and first is not _SENT:
-                    yield self._inline_process(path, first, fstats)
-                    first = None
-                if pending:
-                    done: Future[_Batch] = Future()
-                    done.set_result(replayed)
-                    pending.append(done)
-                else:
-                    yield self._merged(replayed, fstats)
-                continue
-            if first is None:
-                first = unit
-                continue
-            pool = self._get_pool()
-            if pool is None:
-                yield self._inline_process(path, first, fstats)
-                first = unit
-                continue
-            if first is not _SENT:
-                pending.append(pool.submit(_work, path, first))
-                first = _SENT
-            pending.append(pool.submit(_work, path, unit))
-            while len(pending) > 2 * self._jobs() + 2:
-                yield self._collect(pending.popleft(), fstats)
-        while pending:
-            yield self._collect(pending.popleft(), fstats)
-        if first is not None and first is not _SENT:
-            yield self._inline_process(path, first, fstats)
+        """Batches in file order; a pool only once there are two units of work to compute.
 
-    def _cached_block(self, path: str, unit: Block | list[RawItem]) -> _Batch | None:
+        Blocks the cache holds are only noted while reading on (their key, not their data), so the
+        blocks to compute reach the workers early: a grown file's new tail is computed while its old
+        part is replayed. At most `2 x jobs + 2` blocks to compute are held or in flight.
+        """
+        queue: deque[list[Any]] = deque()  # in file order: ["hit", _CachedBlock] | ["held", unit] | ["future", Future]
+        computing = 0
+        for unit in iter_units(path, fstats, self.options.block_bytes):
+            hit = self._cached_block(path, unit, fstats)
+            if hit is not None:
+                queue.append(["hit", hit])
+                continue
+            queue.append(["held", unit])
+            computing += 1
+            if computing >= 2 and (pool := self._get_pool()) is not None:
+                for entry in queue:
+                    if entry[0] == "held":
+                        entry[:] = ["future", pool.submit(_work, path, entry[1])]
+            while computing > 2 * self._jobs() + 2:
+                computing -= queue[0][0] != "hit"
+                yield self._take(queue.popleft(), path, fstats)
+        while queue:
+            yield self._take(queue.popleft(), path, fstats)
+
+    def _take(self, entry: list[Any], path: str, fstats: FileStats) -> _Batch:
+        kind, payload = entry
+        if kind == "future":
+            return self._collect(payload, fstats)
+        if kind == "held":
+            return self._inline_process(path, payload, fstats)
+        assert self.options.cache is not None
+        batch = self.options.cache.load_block(path, payload.keys, _Batch)
+        if batch is not None:
+            return self._merged(batch, fstats)
+        return self._inline_process(path, payload.reread(path), fstats)  # a damaged entry: compute the block
+
+    def _cached_block(self, path: str, unit: Block | list[RawItem], fstats: FileStats) -> _CachedBlock | None:
         cache = self.options.cache
-        if cache is None or not cache.enabled or cache.run_id is None or not isinstance(unit, Block):
+        if cache is None or path == "-" or not isinstance(unit, Block):
             return None
-        return cache.load_block(path, unit, _Batch)
+        keys = cache.find_block(unit)
+        if keys is None:
+            return None
+        return _CachedBlock(
+            keys, unit.first_line, unit.at_file_start, fstats.bytes_read - len(unit.data), len(unit.data)
+        )
 
     def _jobs(self) -> int:
         return self.options.jobs or os.cpu_count() or 1
