@@ -82,7 +82,8 @@ _BOILER_HINTS = (
     "internet",
     "browsing",
 )
-_BOILER_HINTS_CJK = ("人工智能", "语言模型", "机器人", "个ai", "为ai", "是ai")  # never in ASCII text
+# never in ASCII text; "ai" alone, since 作为一名AI / 我是一名AI / 作为一款AI all count
+_BOILER_HINTS_CJK = ("人工智能", "语言模型", "机器人", "ai")
 # every built-in refusal phrase but the Chinese one contains one of these, lower case: in ASCII
 # text (where lower() is exactly the regex's case folding) an answer without one cannot match.
 _REFUSAL_HINTS = ("i'm", "i am", "i can", "i won", "i will", "i must", "request", "for me to")
