@@ -88,12 +88,14 @@ def test_cache_holds_no_text_and_changes_with_parameters(tmp_path, counted):
 
 
 def test_cache_keys_on_datasketch_version(tmp_path, counted, monkeypatch):
-    import datasketch
+    import importlib.metadata
 
+    installed = importlib.metadata.version
     path = tmp_path / "v.jsonl"
     path.write_text("".join(unique_records(3, 10)), encoding="utf-8")
     run([path], [rule("dedup.near")])
-    monkeypatch.setattr(datasketch, "__version__", "9.9.9")
+    fake = lambda name: "9.9.9" if name == "datasketch" else installed(name)  # noqa: E731
+    monkeypatch.setattr(importlib.metadata, "version", fake)
     run([path], [rule("dedup.near")])
     assert counted["n"] == 20
 

@@ -25,10 +25,10 @@ class SketchParams:
     seed: int
 
     def cache_tag(self) -> str:
-        import datasketch
+        from importlib.metadata import version  # `import datasketch` pulls in scipy: ~1 s the main process never needs
 
         shape = f"w{self.shingle}-p{self.num_perm}-b{self.bands}x{self.rows}-s{self.seed}"
-        return f"a{ALGO_VERSION}-ds{datasketch.__version__}-{shape}"
+        return f"a{ALGO_VERSION}-ds{version('datasketch')}-{shape}"
 
 
 def choose_bands(threshold: float, num_perm: int, target_recall: float = 0.98) -> tuple[int, int]:
