@@ -1,17 +1,24 @@
-"""Per-record result cache: a second run over an unchanged (or slightly grown) dataset is fast.
+"""Result cache: a second run over an unchanged (or slightly grown) dataset is fast.
 
-Each record's results (its findings, key, format, stats, and the `extract` of dataset checks
-that opt in) are stored under a hash of the record's raw bytes and read problems, in one
-SQLite file per *run fingerprint*: the rules with their checks, parameters, severities and
-roles, the target and run options, the curate version and the hash of its own source code and
-of every check's module, so any change there starts a fresh cache. Cached and uncached runs
-give identical reports (tested); on any cache trouble the engine simply runs the checks.
+One SQLite file per *run fingerprint* (the rules with their checks, parameters, severities and
+roles, the target and run options, the curate version and the hash of its own source code and of
+every check's module, library versions), so any change there starts a fresh cache. Three kinds
+of entry, tried in this order:
 
-What is stored is what reports already show (findings, whose messages checks mask), stats,
-keys and fingerprints; never record text. Dataset checks' extracts are cached only when the
-check sets `cache_extract = True`, which declares its extract text-free and deterministic.
-Record checks that read anything but the record (its path or line) set `cacheable = False`,
-which turns the cache off for the run.
+- a whole run, keyed by the paths and a digest of every file's bytes: the finished report
+  (findings before suppression, dataset stats, the per-record stats table), replayed without
+  reading a record;
+- a block of lines (the engine's unit of work), keyed by a digest of its bytes and its first
+  line: the batch a worker computed, replayed in the main process (a grown file's old part);
+- a record, keyed by its raw bytes and read problems: its findings, key, format, stats and the
+  extracts of dataset checks that opt in (an edited file, whose later blocks all shifted).
+
+Cached and uncached runs give identical reports (tested); on any cache trouble the engine simply
+runs the checks. Record entries hold what reports already show (findings, whose messages checks
+mask), stats, keys and fingerprints; never record text. What may quote text (extracts of checks
+that did not set `cache_extract = True`, a run's dataset stats) is sealed with a key derived from
+the content itself (`curate.cache_blobs`). Record checks that read anything but the record (its
+path or line) set `cacheable = False`, which turns the cache off for the run.
 """
 
 from __future__ import annotations
