@@ -47,8 +47,10 @@ def naive(path: Path, limit: int) -> float:
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
+    from curate.checks.pii.analyzer import _offline_tldextract
     from curate.tokenizer import get_encoding  # offline vocabulary
 
+    _offline_tldextract()  # presidio's URL recognizer would try to download the public suffix list
     DetectorFactory.seed = 0
     provider = NlpEngineProvider(
         nlp_configuration={"nlp_engine_name": "no_op", "models": [{"lang_code": "en", "model_name": "no_op"}]}

@@ -100,7 +100,8 @@ def verified_fasttext_model() -> Path:
     if _state.get("verified") != path:  # once per process and file
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != FASTTEXT_SHA256:
-            raise LanguageModelMissing(f"{path} is not the verified lid.176.ftz (sha256 {digest[:12]}...); {FASTTEXT_FIX}")
+            why = f"{path} is not the verified lid.176.ftz (sha256 {digest[:12]}...)"
+            raise LanguageModelMissing(f"{why}; {FASTTEXT_FIX}")
         _state["verified"] = path
     return path
 
