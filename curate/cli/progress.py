@@ -25,7 +25,8 @@ def progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | Non
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress as Bar, TaskProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     console = Console(stderr=True)
     started = time.monotonic()
@@ -48,7 +49,8 @@ def progress_display(enabled: bool) -> Iterator[Callable[[Progress], None] | Non
         name = os.path.basename(p.path)
         label = f"{p.stage} {name}" + (f" ({p.file_index + 1}/{p.files})" if p.files > 1 else "")
         total = p.bytes_total or None
-        bar.update(task, description=label, completed=p.bytes_done if total else None, total=total, rate=f"{records / elapsed:,.0f} records/s")
+        rate = f"{records / elapsed:,.0f} records/s"
+        bar.update(task, description=label, completed=p.bytes_done if total else None, total=total, rate=rate)
 
     with bar:
         yield update
