@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import NamedTuple
 
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _measure import load_average, measure  # noqa: E402
 from synth import write_dataset  # noqa: E402
 
 CURATE = [sys.executable, "-m", "curate", "check"]
@@ -39,15 +37,10 @@ class Run(NamedTuple):
 
 
 def timed(args: list[str], env: dict[str, str]) -> Run:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(args, env=env, capture_output=True, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode not in (0, 1):
-        sys.exit(f"curate failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Run(wall, cpu, os.getloadavg()[0], orjson.loads(proc.stdout))
+    m = measure(args, env)
+    if m.returncode not in (0, 1):
+        sys.exit(f"curate failed ({m.returncode}): {m.stderr.decode(errors='replace')[-2000:]}")
+    return Run(m.wall, m.cpu, load_average(), orjson.loads(m.stdout))
 
 
 def comparable(report: dict) -> dict:

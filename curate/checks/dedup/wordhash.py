@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from curate.checks.dedup.sketch import _fmix64
 from curate.checks.dedup.text import ASCII_PUNCTUATION, words
 
 _BASE = 0x9E3779B97F4A7C15
@@ -54,17 +55,6 @@ def _powers(size: int) -> tuple[Any, Any]:
         bw[filled : filled + step] = bw[:step] * np.uint64(pow(inv, filled, 1 << 64))
         filled += step
     return bw, fw
-
-
-def _fmix64(h: Any) -> Any:
-    import numpy as np
-
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
 
 
 def _hash_bytes(arr: Any) -> tuple[Any, Any]:
