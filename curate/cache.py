@@ -62,6 +62,7 @@ _LIBRARIES = (
     "ftfy",
 )
 _CHUNK = 500  # keys per SELECT
+_WRITE_CACHE_KB = 128 * 1024  # SQLite page cache of the writer thread's connection
 
 
 def default_cache_dir() -> Path:
@@ -270,13 +271,15 @@ class ResultCache:
             return None
         return keys
 
-    def load_block(self, path: str, keys: tuple[bytes, bytes], batch_type: type) -> Any | None:
-        """The batch a worker computed for this block (of this file or a copy) on an earlier run, or None."""
+    def load_block(self, path: str, keys: tuple[bytes, bytes], batch_type: type, checks: Sequence[Any]) -> Any | None:
+        """The batch a worker computed for this block (of this file or a copy) on an earlier run, or None.
+
+        `checks`: the run's dataset checks, which restore their extracts (`restore_extracts`)."""
         blob = self._get(keys[0])
         if blob is None:
             return None
         try:
-            batch = unpack_block(blob, path, keys[1], batch_type, self.extract_cached)
+            batch = unpack_block(blob, path, keys[1], batch_type, self.extract_cached, checks)
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a wrong answer
             return None
         if batch is None:
@@ -286,13 +289,13 @@ class ResultCache:
         self.hits += hashed
         return batch
 
-    def pack_block(self, path: str, block: Block, batch: Any) -> tuple[bytes, bytes] | None:
+    def pack_block(self, path: str, block: Block, batch: Any, checks: Sequence[Any]) -> tuple[bytes, bytes] | None:
         """A block's cache entry (in a worker, right after computing it); None: not cacheable."""
         keys = self.block_keys(block)
         if keys is None:
             return None
         try:
-            return keys[0], pack_block(batch, path, self._hashed, keys[1], self.extract_cached)
+            return keys[0], pack_block(batch, path, self._hashed, keys[1], self.extract_cached, checks)
         except Exception:  # noqa: BLE001 - unpicklable stats or extract: just not cached
             return None
 
@@ -440,6 +443,8 @@ class ResultCache:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        if write:  # inserts land on random pages (keys are hashes): SQLite's default 2 MB cache re-reads
+            conn.execute(f"PRAGMA cache_size=-{_WRITE_CACHE_KB}")  # them from the file at every insert
         conn.execute("CREATE TABLE IF NOT EXISTS results (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
         return conn
 
@@ -613,9 +618,13 @@ def unpack_run(blob: bytes, secret: bytes) -> StoredRun | None:
 _BLOCK_FIELDS = ("lines", "keys", "formats", "oks", "stats", "findings", "file_stats")
 
 
-def pack_block(batch: Any, path: str, hashed: int, secret: bytes, extract_cached: tuple[bool | None, ...]) -> bytes:
-    """A batch as columns; extracts of checks that did not declare them text-free are sealed."""
+def pack_block(
+    batch: Any, path: str, hashed: int, secret: bytes, extract_cached: tuple[bool | None, ...], checks: Sequence[Any]
+) -> bytes:
+    """A batch as columns, each as its check keeps it (`cache_extracts`); extracts of checks that
+    did not declare them text-free are sealed."""
     columns = list(zip(*batch.extracted, strict=True)) if batch.extracted else []
+    columns = [check.cache_extracts(col) for col, check in zip(columns, checks, strict=True)]
     open_cols = [col if cached else None for col, cached in zip(columns, extract_cached, strict=True)]
     hidden = [None if cached else col for col, cached in zip(columns, extract_cached, strict=True)]
     sealed = seal(pickle.dumps(hidden, protocol=pickle.HIGHEST_PROTOCOL), secret)
@@ -625,9 +634,15 @@ def pack_block(batch: Any, path: str, hashed: int, secret: bytes, extract_cached
 
 
 def unpack_block(
-    blob: bytes, path: str, secret: bytes, batch_type: type, extract_cached: tuple[bool | None, ...]
+    blob: bytes,
+    path: str,
+    secret: bytes,
+    batch_type: type,
+    extract_cached: tuple[bool | None, ...],
+    checks: Sequence[Any],
 ) -> tuple[Any, int] | None:
-    """(the batch, how many records it holds), or None for an entry of another format or secret.
+    """(the batch, how many records it holds), or None for an entry of another format or secret,
+    or whose extracts a check cannot restore.
 
     Findings made under another path (a copy of the file) are re-addressed to `path`."""
     fmt, old_path, fields, hashed, has_extracts, open_cols, sealed = pickle.loads(blob)  # noqa: S301 - our own file
@@ -642,7 +657,10 @@ def unpack_block(
         batch.findings = [replace(f, path=path) if f.path == old_path else f for f in batch.findings]
     if has_extracts:
         columns = [o if cached else h for o, h, cached in zip(open_cols, hidden, extract_cached, strict=True)]
-        batch.extracted = list(zip(*columns, strict=True))
+        restored = [check.restore_extracts(col, path) for col, check in zip(columns, checks, strict=True)]
+        if any(col is None for col in restored):
+            return None
+        batch.extracted = list(zip(*restored, strict=True))
     return batch, hashed
 
 

@@ -144,7 +144,7 @@ class _Processor:
             failures = sum(self._error_counts.values())
             self.cache.process(self, path, items, batch)  # replays cached records, runs and keeps the rest
             if isinstance(unit, Block) and sum(self._error_counts.values()) == failures:
-                batch.block_entry = self.cache.pack_block(path, unit, batch)
+                batch.block_entry = self.cache.pack_block(path, unit, batch, [c for _, c in self.dataset_checks])
         else:
             for item in items:
                 self.process_one(to_record(path, item, self.read), batch)
@@ -274,6 +274,7 @@ class Engine:
         _, self.dataset_checks = _bind(rules, self.registry, self.ctx)
         self._inline: _Processor | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._replay_blocks = True  # off for the rest of a run once a stored block could not be replayed
 
     # -- running -----------------------------------------------------------------------------
     def run(self, paths: Iterable[str]) -> Report:
@@ -378,25 +379,44 @@ class Engine:
                         entry[:] = ["future", pool.submit(_work, path, entry[1])]
             while computing > 2 * self._jobs() + 2:
                 computing -= queue[0][0] != "hit"
-                yield self._take(queue.popleft(), path, fstats)
+                yield self._take(queue, path, fstats)
         while queue:
-            yield self._take(queue.popleft(), path, fstats)
+            yield self._take(queue, path, fstats)
 
-    def _take(self, entry: list[Any], path: str, fstats: FileStats) -> _Batch:
-        kind, payload = entry
+    def _take(self, queue: deque[list[Any]], path: str, fstats: FileStats) -> _Batch:
+        kind, payload = queue.popleft()
+        if kind == "hit" and self._replay_blocks:
+            assert self.options.cache is not None
+            batch = self.options.cache.load_block(path, payload.keys, _Batch, [c for _, c in self.dataset_checks])
+            if batch is not None:
+                return self._merged(batch, fstats)
+            # a damaged entry, or a check cannot restore its extracts (the signature cache is gone):
+            # compute this block and every block noted after it, on the pool
+            self._replay_blocks = False
+        if kind == "hit":
+            self._submit_hits(queue, path)
+            kind, payload = "held", payload.reread(path)
+            if (pool := self._get_pool()) is not None:
+                kind, payload = "future", pool.submit(_work, path, payload)
         if kind == "future":
             return self._collect(payload, fstats)
-        if kind == "held":
-            return self._inline_process(path, payload, fstats)
-        assert self.options.cache is not None
-        batch = self.options.cache.load_block(path, payload.keys, _Batch)
-        if batch is not None:
-            return self._merged(batch, fstats)
-        return self._inline_process(path, payload.reread(path), fstats)  # a damaged entry: compute the block
+        return self._inline_process(path, payload, fstats)
+
+    def _submit_hits(self, queue: deque[list[Any]], path: str) -> None:
+        """Once replay is off, the next noted blocks go to the pool ahead of their turn (both cores busy)."""
+        if (pool := self._get_pool()) is None:
+            return
+        ahead = sum(1 for entry in queue if entry[0] == "future")
+        for entry in queue:
+            if ahead >= 2 * self._jobs():
+                break
+            if entry[0] == "hit":
+                entry[:] = ["future", pool.submit(_work, path, entry[1].reread(path))]
+                ahead += 1
 
     def _cached_block(self, path: str, unit: Block | list[RawItem], fstats: FileStats) -> _CachedBlock | None:
         cache = self.options.cache
-        if cache is None or path == "-" or not isinstance(unit, Block):
+        if cache is None or path == "-" or not isinstance(unit, Block) or not self._replay_blocks:
             return None
         keys = cache.find_block(unit)
         if keys is None:

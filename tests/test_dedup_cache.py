@@ -109,3 +109,102 @@ def test_damaged_cache_is_ignored(tmp_path, counted):
     again = run([path], [rule("dedup.near")])
     assert counted["n"] == 20 and not again.errors
     assert findings(clean) == findings(again)
+
+
+# -- with the result cache: its block entries keep near's sketches as keys into this cache ------
+
+
+def cached_run(paths, rules, jobs=1):
+    from curate.cache import ResultCache
+    from curate.check import RunContext
+    from curate.engine import Engine, EngineOptions
+
+    cache = ResultCache()  # $CURATE_CACHE_DIR, beside the signature cache
+    options = EngineOptions(jobs=jobs, cache=cache, block_bytes=4096)
+    return Engine(rules, RunContext(), options).run([str(p) for p in paths]), cache
+
+
+def grow(path, seed):
+    with path.open("a", encoding="utf-8") as f:
+        f.write("".join(unique_records(seed, 5)))
+
+
+NEAR_RULES = [rule("dedup.near"), rule("dedup.exact")]
+
+
+def test_block_entries_replay_sketches_from_the_signature_cache(tmp_path, counted):
+    path = planted(seed=7, originals=120).write(tmp_path / "d.jsonl")
+    cached_run([path], NEAR_RULES)
+    sketched = counted["n"]
+    grow(path, 8)
+    report, cache = cached_run([path], NEAR_RULES)
+    assert cache.blocks_replayed >= 2 and counted["n"] - sketched <= 5 + 1  # new records (and the last block)
+    assert findings(report) == findings(run([path], [rule("dedup.near", cache=False), rule("dedup.exact")]))
+
+
+def test_block_entries_hold_keys_not_sketches(tmp_path):
+    from curate.check import RunContext
+    from curate.checks.dedup.near import NearDuplicate
+    from curate.io.reader import iter_records
+
+    path = tmp_path / "k.jsonl"
+    path.write_text("".join(unique_records(9, 6)), encoding="utf-8")
+    run([path], [rule("dedup.near")])  # writes the signature cache
+    near_rule = rule("dedup.near")
+    near = NearDuplicate(near_rule.params, RunContext(), None)
+    sketches = [near.extract(r) for r in iter_records(str(path))]
+    stored = near.cache_extracts(sketches)
+    assert stored == [s.text_hash for s in sketches] and all(len(k) == 16 for k in stored)
+    restored = near.restore_extracts(stored, str(path))
+    assert restored is not None
+    assert [(s.exact, s.bands, s.shingles) for s in restored] == [(s.exact, s.bands, s.shingles) for s in sketches]
+    assert near.restore_extracts([b"\x00" * 16], str(path)) is None  # not in the cache: the block is computed
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_without_the_signature_cache_blocks_are_computed_again(tmp_path, jobs):
+    path = planted(seed=3, originals=120).write(tmp_path / "d.jsonl")
+    cached_run([path], NEAR_RULES, jobs)
+    for f in (tmp_path / "cache").rglob("*.dedup"):
+        f.unlink()
+    grow(path, 4)
+    report, cache = cached_run([path], NEAR_RULES, jobs)
+    assert cache.blocks_replayed == 0 and not report.errors
+    assert findings(report) == findings(run([path], [rule("dedup.near", cache=False), rule("dedup.exact")]))
+
+
+def test_a_grown_copy_finds_the_sketches_of_its_original(tmp_path, counted):
+    path = planted(seed=11, originals=120).write(tmp_path / "d.jsonl")
+    cached_run([path], NEAR_RULES)
+    copy = tmp_path / "elsewhere" / "d.jsonl"
+    copy.parent.mkdir()
+    copy.write_bytes(path.read_bytes())
+    grow(copy, 12)
+    sketched = counted["n"]
+    report, cache = cached_run([copy], NEAR_RULES)
+    assert cache.blocks_replayed >= 2 and counted["n"] - sketched < 60
+    assert findings(report) == findings(run([copy], [rule("dedup.near", cache=False), rule("dedup.exact")]))
+    assert all(f.path == str(copy) for f in report.findings)
+
+
+def test_many_lookups_agree_with_one_by_one(tmp_path):
+    from curate.check import RunContext
+    from curate.checks.dedup.near import NearDuplicate, make_cache
+    from curate.io.reader import iter_records
+
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(unique_records(13, 40)), encoding="utf-8")
+    run([path], [rule("dedup.near")])
+    params = rule("dedup.near").params
+    near = NearDuplicate(params, RunContext(), None)
+    keys = [near.extract(r).text_hash for r in iter_records(str(path))]
+    rng = random.Random(0)
+    missing = [rng.randbytes(16) for _ in range(5)]
+    mixed = keys[:10] + missing[:2] + keys[10:] + missing[2:]
+    cache = make_cache(params)
+    reader = cache._reader(str(path))
+    found = reader.get_many(mixed)
+    assert found == [reader.get(k) for k in mixed]
+    assert [f is None for f in found] == [k in missing for k in mixed]
+    assert cache.lookup_many(str(path), keys) == found[:10] + found[12:-3]
+    assert cache.lookup_many(str(path), mixed) is None and cache.lookup_many(str(path), []) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -202,6 +203,21 @@ def sketch_record(record: Record, p: NearParams, roles: frozenset[str] | None, c
         sk = compute_sketch(exact_norm, raw, w, p.sketch_params(), p.min_words, exact)
     _MEMO.record, _MEMO.key, _MEMO.value = record, key, sk
     return sk
+
+
+def sketch_refs(values: Sequence[Any]) -> list[Any]:
+    """A block's sketches as their keys, for the result cache: the signature cache holds the rest."""
+    return [v.text_hash if isinstance(v, Sketch) else v for v in values]
+
+
+def sketches_from_refs(cache: Any, path: str, stored: Sequence[Any]) -> list[Any] | None:
+    """`sketch_refs` undone through the signature cache; None when a sketch is not there."""
+    keys = [v for v in stored if isinstance(v, bytes)]
+    found = cache.lookup_many(path, keys) if cache is not None else None
+    if found is None:
+        return None if keys else list(stored)
+    sketches = iter(found)
+    return [next(sketches) if isinstance(v, bytes) else v for v in stored]
 
 
 def _selected_word_hashes(record: Record, scope: str, roles: frozenset[str] | None) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -10,7 +10,16 @@ from pydantic import Field
 from curate.check import DatasetCheck, RecordRef, RunState
 from curate.checks.dedup.cache import SignatureCache
 from curate.checks.dedup.cluster import candidate_pairs, star_clusters, verify
-from curate.checks.dedup.common import KeepPolicy, NearParams, cluster_id, pair_hit, rank_order, sketch_record
+from curate.checks.dedup.common import (
+    KeepPolicy,
+    NearParams,
+    cluster_id,
+    pair_hit,
+    rank_order,
+    sketch_record,
+    sketch_refs,
+    sketches_from_refs,
+)
 from curate.checks.dedup.stats import similarity_summary
 from curate.checks.dedup.store import Sketch, SketchStore
 from curate.model import Hit, Record, Severity
@@ -71,6 +80,12 @@ class NearDuplicate(DatasetCheck):
 
     def extract(self, record: Record) -> Sketch:
         return sketch_record(record, self.params, self.roles, self.cache)  # type: ignore[arg-type]
+
+    def cache_extracts(self, values: Sequence[Any]) -> Any:
+        return sketch_refs(values) if self.cache is not None else values
+
+    def restore_extracts(self, stored: Any, path: str) -> Sequence[Any] | None:
+        return sketches_from_refs(self.cache, path, stored) if self.cache is not None else stored
 
     def observe(self, ref: RecordRef, extracted: Sketch) -> None:
         self.store.add(ref, extracted)
