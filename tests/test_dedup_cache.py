@@ -208,3 +208,15 @@ def test_many_lookups_agree_with_one_by_one(tmp_path):
     assert [f is None for f in found] == [k in missing for k in mixed]
     assert cache.lookup_many(str(path), keys) == found[:10] + found[12:-3]
     assert cache.lookup_many(str(path), mixed) is None and cache.lookup_many(str(path), []) == []
+
+
+def test_a_truncated_cache_file_is_a_miss_not_a_short_sketch(tmp_path, counted):
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(unique_records(14, 12)), encoding="utf-8")
+    clean = run([path], [rule("dedup.near")])
+    (f,) = (tmp_path / "cache").rglob("*.dedup")
+    f.write_bytes(f.read_bytes()[:-3000])  # the shingle hashes are stored last: the last records lose theirs
+    again = run([path], [rule("dedup.near")])
+    near = again.stats["dedup"]["near"]
+    assert near["sketched"] >= 1 and near["from_cache"] >= 1 and not again.errors
+    assert findings(clean) == findings(again) and counted["n"] == 12 + near["sketched"]
