@@ -274,7 +274,7 @@ class Engine:
         _, self.dataset_checks = _bind(rules, self.registry, self.ctx)
         self._inline: _Processor | None = None
         self._pool: ProcessPoolExecutor | None = None
-        self._replay_blocks = True  # off for the rest of a run once a stored block could not be replayed
+        self._replay_blocks = True  # off for the rest of a file once one of its stored blocks could not be replayed
 
     # -- running -----------------------------------------------------------------------------
     def run(self, paths: Iterable[str]) -> Report:
@@ -366,6 +366,7 @@ class Engine:
         """
         queue: deque[list[Any]] = deque()  # in file order: ["hit", _CachedBlock] | ["held", unit] | ["future", Future]
         computing = 0
+        self._replay_blocks = True
         for unit in iter_units(path, fstats, self.options.block_bytes):
             hit = self._cached_block(path, unit, fstats)
             if hit is not None:
@@ -391,7 +392,7 @@ class Engine:
             if batch is not None:
                 return self._merged(batch, fstats)
             # a damaged entry, or a check cannot restore its extracts (the signature cache is gone):
-            # compute this block and every block noted after it, on the pool
+            # compute this block and every later block of the file, on the pool
             self._replay_blocks = False
         if kind == "hit":
             self._submit_hits(queue, path)
