@@ -407,7 +407,7 @@ class Engine:
         """Once replay is off, the next noted blocks go to the pool ahead of their turn (both cores busy)."""
         if (pool := self._get_pool()) is None:
             return
-        ahead = sum(1 for entry in queue if entry[0] == "future")
+        ahead = sum(1 for entry in queue if entry[0] == "future" and not entry[1].done())
         for entry in queue:
             if ahead >= 2 * self._jobs():
                 break

@@ -262,3 +262,28 @@ def test_a_fork_while_the_writer_works_gives_a_working_child(tmp_path: Path) -> 
     cache.close()
     assert os.waitstatus_to_exitcode(status) == 0
     assert cache.warnings == []
+
+
+def test_blocks_that_cannot_be_replayed_keep_both_workers_busy(tmp_path: Path, data: Path) -> None:
+    """Once replay is off, noted blocks go to the pool ahead of their turn: finished results waiting
+    in the queue do not count as work in flight (they had left one core idle after an interrupted run)."""
+    from collections import deque
+    from concurrent.futures import Future
+
+    from curate.engine import _CachedBlock
+
+    rs = load_ruleset("default")
+    engine = Engine(select_rules(rs.rules, ["schema"], []), options=EngineOptions(jobs=2, block_bytes=2048))
+    size = data.stat().st_size
+    done: Future = Future()
+    done.set_result(None)
+    queue: deque = deque([["future", done], ["future", done]])
+    queue.extend(["hit", _CachedBlock((b"k", b"s"), 1, True, 0, size)] for _ in range(6))
+    try:
+        engine._submit_hits(queue, str(data))
+        kinds = [entry[0] for entry in queue]
+        assert kinds == ["future"] * 6 + ["hit"] * 2  # 2 x jobs submitted, besides the 2 finished ones
+        batches = [entry[1].result() for entry in list(queue)[2:6]]
+        assert [len(b.lines) for b in batches] == [42] * 4  # every line of the file, read again and computed
+    finally:
+        engine._pool.shutdown(wait=True)
