@@ -76,3 +76,37 @@ def test_cli_against_exits_1_and_reports_eval_location(tmp_path):
     assert all(f["severity"] == "error" for f in hits)
     missing = subprocess.run([*cmd[:-1], str(tmp_path / "nope.jsonl")], capture_output=True, env=env, timeout=120)
     assert missing.returncode == 2 and b"no such file" in missing.stderr
+
+
+def _cached(train, against, rules):
+    from curate.cache import ResultCache
+    from curate.check import RunContext
+    from curate.engine import Engine, EngineOptions
+
+    cache = ResultCache()
+    engine = Engine(rules, RunContext(against=against), EngineOptions(jobs=1, cache=cache, block_bytes=2048))
+    return engine.run([str(train)]), cache
+
+
+def _found(report):
+    return sorted((f.rule, f.line, json.dumps(f.data, sort_keys=True)) for f in report.findings)
+
+
+def test_a_grown_training_file_replays_contamination_from_the_cache(tmp_path, monkeypatch):
+    """With dedup.near beside it (as in the default rules) the sketches come back from the
+    signature cache; alone, the blocks are computed again. Either way: the uncached findings."""
+    train, eval_a, eval_b = files(tmp_path)
+    against = (str(eval_a), str(eval_b))
+    _, _, recs = corpus()
+    for rules, replays in (
+        ([rule("dedup.contamination"), rule("dedup.near")], True),
+        ([rule("dedup.contamination")], False),
+    ):
+        monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / f"cache-{len(rules)}"))  # fresh caches
+        write(train, [chat(u, a) for u, a in recs[:30]])
+        _cached(train, against, rules)
+        write(train, [chat(u, a) for u, a in recs[:30] + recs[36:39]])  # grown by three records
+        report, cache = _cached(train, against, rules)
+        assert (cache.blocks_replayed >= 2) is replays and not report.errors
+        plain = run([train], rules, against=against)  # no result cache
+        assert _found(report) == _found(plain) and any(f.rule == "eval-contamination" for f in report.findings)

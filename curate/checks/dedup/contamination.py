@@ -9,12 +9,12 @@ set is kept except the hits.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from curate.check import DatasetCheck, RecordRef, RunState
-from curate.checks.dedup.common import NearParams, cluster_id, sketch_record
+from curate.checks.dedup.common import NearParams, cluster_id, sketch_record, sketch_refs, sketches_from_refs
 from curate.checks.dedup.near import make_cache, write_caches
 from curate.checks.dedup.stats import similarity_summary
 from curate.checks.dedup.store import Sketch, SketchStore
@@ -84,6 +84,14 @@ class Contamination(DatasetCheck):
         if not self.ctx.against:
             return None
         return sketch_record(record, self.params, self.roles, self.cache)  # type: ignore[arg-type]
+
+    def cache_extracts(self, values: Sequence[Any]) -> Any:
+        # keys into the signature cache, which dedup.near fills with the same sketches (same
+        # parameters, as in the default rules); without it a grown file's blocks are computed again
+        return sketch_refs(values) if self.cache is not None else values
+
+    def restore_extracts(self, stored: Any, path: str) -> Sequence[Any] | None:
+        return sketches_from_refs(self.cache, path, stored) if self.cache is not None else stored
 
     def observe(self, ref: RecordRef, extracted: Sketch | None) -> None:
         import numpy as np
