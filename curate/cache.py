@@ -524,7 +524,7 @@ def _file_digest(path: str) -> str:
     digest = _CODE_DIGESTS.get(path)
     if digest is None:
         try:
-            digest = hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
+            digest = _file_digest_bytes(path, digest_size=16).hex()
         except OSError:
             digest = "?"
         _CODE_DIGESTS[path] = digest
@@ -664,8 +664,9 @@ def unpack_block(
     return batch, hashed
 
 
-def _file_digest_bytes(path: str) -> bytes:
-    h = hashlib.blake2b(digest_size=32)
+def _file_digest_bytes(path: str, digest_size: int = 32) -> bytes:
+    """BLAKE2b of a file's bytes, read in 8 MB pieces (a dataset need not fit in memory)."""
+    h = hashlib.blake2b(digest_size=digest_size)
     with open(path, "rb") as f:
         buf = bytearray(1 << 23)
         view = memoryview(buf)

@@ -396,23 +396,26 @@ class Engine:
             self._replay_blocks = False
         if kind == "hit":
             self._submit_hits(queue, path)
-            kind, payload = "held", payload.reread(path)
-            if (pool := self._get_pool()) is not None:
-                kind, payload = "future", pool.submit(_work, path, payload)
+            kind, payload = self._compute(path, payload.reread(path))
         if kind == "future":
             return self._collect(payload, fstats)
         return self._inline_process(path, payload, fstats)
 
+    def _compute(self, path: str, block: Block) -> list[Any]:
+        """A block to compute, as a queue entry: on the pool when there is one, else held for inline."""
+        pool = self._get_pool()
+        return ["future", pool.submit(_work, path, block)] if pool is not None else ["held", block]
+
     def _submit_hits(self, queue: deque[list[Any]], path: str) -> None:
         """Once replay is off, the next noted blocks go to the pool ahead of their turn (both cores busy)."""
-        if (pool := self._get_pool()) is None:
+        if self._get_pool() is None:
             return
         ahead = sum(1 for entry in queue if entry[0] == "future" and not entry[1].done())
         for entry in queue:
             if ahead >= 2 * self._jobs():
                 break
             if entry[0] == "hit":
-                entry[:] = ["future", pool.submit(_work, path, entry[1].reread(path))]
+                entry[:] = self._compute(path, entry[1].reread(path))
                 ahead += 1
 
     def _cached_block(self, path: str, unit: Block | list[RawItem], fstats: FileStats) -> _CachedBlock | None:

@@ -80,35 +80,28 @@ def _fmix64(h: Any) -> Any:
 
 
 class _Consts:
-    """numpy scalars built on first use (numpy is not imported at module load)."""
+    """numpy scalars of one dtype, built on first use (numpy is not imported at module load)."""
+
+    def __init__(self, dtype: str, **values: int) -> None:
+        self._dtype, self._values = dtype, values
 
     def __getattr__(self, name: str) -> Any:
         import numpy as np
 
-        values = {"S33": 33, "M1": 0xFF51AFD7ED558CCD, "M2": 0xC4CEB9FE1A85EC53, "PRIME": 0x100000001B3, "SHIFT32": 32}
-        for k, v in values.items():
-            setattr(self, k, np.uint64(v))
+        if name.startswith("_"):
+            raise AttributeError(name)
+        for k, v in self._values.items():
+            setattr(self, k, np.dtype(self._dtype).type(v))
         return getattr(self, name)
 
 
-_C = _Consts()
-
-
-class _Consts32:
-    def __getattr__(self, name: str) -> Any:
-        import numpy as np
-
-        for k, v in {"S16": 16, "S13": 13, "M1": 0x85EBCA6B, "M2": 0xC2B2AE35}.items():
-            setattr(self, k, np.uint32(v))
-        return getattr(self, name)
-
-
-_C32 = _Consts32()
+_C = _Consts("uint64", S33=33, M1=0xFF51AFD7ED558CCD, M2=0xC4CEB9FE1A85EC53, PRIME=0x100000001B3, SHIFT32=32)
+_C32 = _Consts("uint32", S16=16, S13=13, M1=0x85EBCA6B, M2=0xC2B2AE35)  # MurmurHash3's 32-bit finaliser
 
 
 def shingles_of(w: Any, n: int) -> Any:
     """Sorted unique uint32 hashes of the word n-grams (the whole text when shorter than n),
-    from the word hashes of a text (wordhash.text_word_hashes)."""
+    from the word hashes of a text (wordhash.texts_word_hashes)."""
     import numpy as np
 
     if not len(w):

@@ -22,7 +22,6 @@ from curate.checks.dedup.sketch import _fmix64
 from curate.checks.dedup.text import ASCII_PUNCTUATION, words
 
 _BASE = 0x9E3779B97F4A7C15
-_MASK64 = (1 << 64) - 1
 _CHUNK = 1 << 20  # longer texts are hashed in pieces cut at separators, so tables stay small
 
 
@@ -126,21 +125,3 @@ def texts_word_hashes(texts: list[str]) -> list[Any]:
     hashes, starts = hash_bytes(b"\n".join(chunks))  # a newline separates: no token spans two texts
     first = np.cumsum([0] + [len(c) + 1 for c in chunks[:-1]])  # where each text's bytes begin
     return np.split(hashes, np.searchsorted(starts, first[1:]))
-
-
-def text_word_hashes(text: str) -> Any:
-    """Hashes of `text.words(text)`, in order, as a uint64 array."""
-    return hash_bytes(_token_bytes(text))[0]
-
-
-def reference_word_hash(token: str) -> int:
-    """One token's hash in plain Python: the definition the vectorised code must match."""
-    h = 0
-    for byte in token.encode("utf-8", "surrogatepass"):
-        v = byte + 32 + 1 if ord("A") <= byte <= ord("Z") else byte + 1
-        h = (h * _BASE + v) & _MASK64
-    h ^= h >> 33
-    h = (h * 0xFF51AFD7ED558CCD) & _MASK64
-    h ^= h >> 33
-    h = (h * 0xC4CEB9FE1A85EC53) & _MASK64
-    return h ^ (h >> 33)

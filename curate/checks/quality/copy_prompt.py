@@ -18,10 +18,6 @@ class CopyParams(Params):
     echo: bool = Field(True, description="also flag an answer that starts by repeating the whole prompt")
 
 
-def _tokens(text: str) -> tuple[str, ...]:
-    return lower_words(text)
-
-
 def similarity(a: Sequence[str], b: Sequence[str], floor: float = 0.0) -> float:
     """Word-level similarity in [0, 1] (difflib ratio); 0 when the cheap upper bounds are below `floor`."""
     if not a or not b:
@@ -37,7 +33,7 @@ def similarity(a: Sequence[str], b: Sequence[str], floor: float = 0.0) -> float:
 
 
 def copied(prompt: str, answer: str, params: CopyParams) -> tuple[str, float] | None:
-    p, a = _tokens(prompt), _tokens(answer)
+    p, a = lower_words(prompt), lower_words(answer)
     if len(p) < params.min_words or len(a) < params.min_words:
         return None
     if p == a:
