@@ -30,6 +30,9 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # plugin or check failures: not findings
+    # what the run could not do or was told to skip (a model missing, families turned off by
+    # configuration, inputs skipped): shown in every output, never in the exit code or findings
+    notices: list[str] = field(default_factory=list)
     suppressed: int = 0
     target: str | None = None
     state: Any = None  # check.RunState: the per-record stats, as a polars table on demand
@@ -87,4 +90,5 @@ class Report:
             "findings": [f.to_json() for f in self.findings],
             "stats": self.stats,
             "errors": self.errors,
+            "notices": self.notices,
         }
