@@ -15,7 +15,7 @@ from curate.cli.common import expand_paths, fail, prepare_rules
 def baseline(
     paths: Annotated[
         Optional[list[str]],
-        typer.Argument(help="Datasets whose current findings become accepted (default: \\[tool.curate] datasets)."),
+        typer.Argument(help="Datasets whose current findings become accepted (default: [tool.curate] datasets)."),
     ] = None,
     output: Annotated[
         Optional[str], typer.Option("--output", "-o", help="Baseline file (default: .curate-baseline.json).")
@@ -23,7 +23,7 @@ def baseline(
     rules: Annotated[Optional[str], typer.Option("--rules", "-r", help="Rule set name or YAML path.")] = None,
     select: Annotated[Optional[list[str]], typer.Option("--select", "-s", help="Only these rules.")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rules.")] = None,
-    project: Annotated[bool, typer.Option("--project", help="Also include all of \\[tool.curate] datasets.")] = False,
+    project: Annotated[bool, typer.Option("--project", help="Also include all of [tool.curate] datasets.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the result cache.")] = False,
 ) -> None:
     """Write or update the baseline: entries of the checked files are replaced, others kept.

@@ -17,7 +17,7 @@ FORMATS_OUT = ("text", "json", "sarif", "junit")
 def check(
     paths: Annotated[
         Optional[list[str]],
-        typer.Argument(help="JSONL or JSON files, directories, or - for stdin (default: \\[tool.curate] datasets)."),
+        typer.Argument(help="JSONL or JSON files, directories, or - for stdin (default: [tool.curate] datasets)."),
     ] = None,
     rules: Annotated[
         Optional[str], typer.Option("--rules", "-r", help="Rule set name (default, openai, strict) or a YAML path.")
@@ -41,7 +41,7 @@ def check(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how to fix each finding.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per CPU core).", min=0)] = 0,
     project: Annotated[
-        bool, typer.Option("--project", help="Also check all of \\[tool.curate] datasets together.")
+        bool, typer.Option("--project", help="Also check all of [tool.curate] datasets together.")
     ] = False,
     baseline: Annotated[
         Optional[str], typer.Option("--baseline", help="Accepted findings (default: .curate-baseline.json if present).")

@@ -62,7 +62,27 @@ def prepare_rules(
         check_tokens(sel + ign, ruleset.rules, registry)
     except ConfigError as exc:
         fail(str(exc))
+    if target:
+        require_known_target(target)
     chosen = select_rules(ruleset.rules, sel, ign)
     ctx = RunContext(target=target or project.target or ruleset.target)
     fail_on = project.fail_on or ruleset.fail_on
     return ruleset, chosen, ctx, fail_on
+
+
+def require_known_target(target: str) -> None:
+    """An unknown `--target` is a usage error (with a did-you-mean), never a note buried in the stats."""
+    import difflib
+
+    from curate.display import shown
+    from curate.targets import find_model, load_table
+
+    if find_model(target) is not None:
+        return
+    try:
+        names = load_table().names()
+    except ConfigError as exc:
+        fail(str(exc))
+    close = difflib.get_close_matches(target.lower(), [n.lower() for n in names], n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    fail(f"unknown --target {shown(target)}{hint} Known targets: {', '.join(names)}")

@@ -34,18 +34,30 @@ def review(
     ] = None,
 ) -> None:
     """Review flagged records: accept, fix, edit or drop them; decisions are saved as you go."""
+    import sys
     from pathlib import Path
 
     from rich.console import Console
 
+    from curate.cli.common import expand_paths
     from curate.cli.export import read_options
     from curate.decisions import decisions_path
+    from curate.display import shown
     from curate.review import ReviewSession
     from curate.tui.keys import KeymapError, load_keymap
     from curate.yamlfile import ConfigError
 
+    if Path(path).is_dir():
+        found = expand_paths([path])  # exits 2 itself when the folder holds no dataset
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        fail(f"{shown(path)}: is a directory; review one dataset at a time, e.g. curate review {shown(found[0])}{more}")
     if not Path(path).is_file():
-        fail(f"{path}: no such file")
+        fail(f"{shown(path)}: no such file")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        fail(
+            "review is interactive and needs a terminal (stdin or stdout is not one); "
+            "in CI or a pipe use `curate check`, and `curate export` to apply saved decisions"
+        )
     target = decisions_path(path)
     if not _writable(target.parent) or (target.exists() and not _writable(target)):
         fail(f"cannot save decisions as {target}: the folder is read-only; copy the dataset somewhere writable")
