@@ -178,16 +178,40 @@ def _quarantine_line(record: Any, raw: bytes | None, key: str, reasons: list[str
     return dump_line(row)
 
 
+DUPLICATE_CHECKS = frozenset({"dedup.exact", "dedup.near"})  # what --drop-duplicates acts on, nothing else
+
+
 def duplicate_drops(findings: list[Any]) -> dict[int, str]:
-    """line -> reason for the non-kept members of duplicate clusters (dedup findings)."""
-    out: dict[int, str] = {}
+    """line -> reason for the non-kept members of exact and near-duplicate clusters in one file.
+
+    Only `dedup.exact` and `dedup.near` findings count: a prompt with conflicting answers, a
+    repeated canned answer or an eval overlap is a question for a reviewer, not a copy to delete.
+    A finding is a drop only when it names its kept member (`duplicate_of`) in the same file and
+    that member is another line. If the kept members of two clusters would drop each other (exact
+    and near keep by their own policies), the chain is cut so that every cluster keeps one record.
+    """
+    of: dict[int, int] = {}
+    reason: dict[int, str] = {}
     for f in findings:
-        if f.check.split(".", 1)[0] != "dedup" or f.line is None:
+        if f.check not in DUPLICATE_CHECKS or f.line is None:
             continue
         d = f.data or {}
-        if d.get("kept") is True or d.get("keep") is True:
+        kept = d.get("duplicate_of")
+        if not isinstance(kept, int) or isinstance(kept, bool) or kept == f.line:
             continue
-        if "duplicate_of" in d or "cluster" in d:
-            of = d.get("duplicate_of")
-            out.setdefault(f.line, f"{f.rule}: duplicate of line {of}" if of is not None else f"{f.rule}: {f.message}")
-    return out
+        if d.get("duplicate_of_path") not in (None, f.path):
+            continue  # the kept copy is in another file: this export cannot keep it
+        if f.line not in of:
+            of[f.line] = kept
+            reason[f.line] = f"{f.rule}: duplicate of line {kept}"
+    for line in sorted(of):  # every chain of drops must end at a record that stays
+        seen = [line]
+        cur = of.get(line)
+        while cur is not None and cur in of and cur not in seen:
+            seen.append(cur)
+            cur = of.get(cur)
+        if cur is not None and cur in seen:  # a cycle: keep its first line
+            keep = min(seen[seen.index(cur) :])
+            of.pop(keep, None)
+            reason.pop(keep, None)
+    return {line: reason[line] for line in sorted(of)}

@@ -165,3 +165,83 @@ def test_cli_scrub_pii(tmp_path: Path) -> None:
 def test_cli_export_missing_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["export", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 2
+
+
+def _dup_corpus(path: Path) -> list[dict]:
+    """Exact copies, near copies, a prompt with two different answers and a canned answer: only the
+    copies (exact and near) may be dropped."""
+    import random
+
+    from dedup_data import chat, replace_words, sentence, vocabulary
+
+    rng = random.Random(7)
+    vocab = vocabulary(rng, 800)
+    rows: list[dict] = []
+    for i in range(12):
+        rows.append(chat(sentence(rng, vocab, 30) + f" {i}", sentence(rng, vocab, 60)))
+    rows.append(rows[0])  # exact copy of line 1
+    rows.append(rows[0])  # and another
+    base = rows[3]["messages"]
+    near = replace_words(rng, vocab, base[1]["content"], 0.02)
+    rows.append(chat(base[0]["content"], near))  # near copy of line 4
+    rows.append(chat(rows[5]["messages"][0]["content"], sentence(rng, vocab, 60)))  # same prompt, other answer
+    canned = "Thank you for reaching out, I am always happy to help with anything else you need today."
+    rows.append(chat(sentence(rng, vocab, 30), canned))
+    rows.append(chat(sentence(rng, vocab, 30), canned))
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return rows
+
+
+def test_drop_duplicates_drops_only_non_kept_members_of_copy_clusters(tmp_path: Path) -> None:
+    from curate.config import load_ruleset
+    from curate.engine import Engine, EngineOptions
+
+    path = tmp_path / "dups.jsonl"
+    _dup_corpus(path)
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(app, ["export", str(path), "-o", str(out), "--drop-duplicates"])
+    assert result.exit_code == 0, result.output
+    ruleset = load_ruleset("default")
+    rules = [r for r in ruleset.rules if r.check.startswith("dedup.")]
+    findings = Engine(rules, None, EngineOptions()).run([str(path)]).findings
+    assert {f.check for f in findings} >= {"dedup.exact", "dedup.near", "dedup.prompt"}  # all kinds are present
+    quarantined = [json.loads(x) for x in (tmp_path / "dups.quarantine.jsonl").read_text().splitlines()]
+    dropped = {q["line"] for q in quarantined}
+    assert dropped == {13, 14, 15}
+    kept_lines = set(range(1, 19)) - dropped
+    for line in dropped:  # every dropped line carries a copy finding and is not the kept member
+        mine = [f for f in findings if f.line == line and f.check in ("dedup.exact", "dedup.near")]
+        assert mine, line
+        assert all(f.data["duplicate_of"] != line and f.data["duplicate_of"] in kept_lines for f in mine)
+    prompt_only = {f.line for f in findings if f.check == "dedup.prompt"} - dropped
+    assert prompt_only and prompt_only <= kept_lines  # conflicts and canned answers stay for a reviewer
+    assert len(out.read_text().splitlines()) == 18 - len(dropped)
+
+
+class _F:
+    def __init__(self, check: str, line: int, of: int, path: str = "d.jsonl", **extra: object) -> None:
+        self.check, self.line, self.path, self.rule = check, line, path, check.replace("dedup.", "") + "-duplicate"
+        self.data = {"duplicate_of": of, **extra}
+
+
+def test_duplicate_drops_ignores_other_findings_and_never_empties_a_cluster() -> None:
+    findings = [
+        _F("dedup.exact", 2, 1),
+        _F("dedup.near", 1, 2),  # near keeps line 2, exact keeps line 1: one of them must stay
+        _F("dedup.prompt", 5, 4),
+        _F("dedup.contamination", 6, 1),
+        _F("dedup.near", 7, 7),  # names itself: the kept member
+        _F("dedup.near", 8, 3, duplicate_of_path="other.jsonl"),
+    ]
+    drops = duplicate_drops(findings)  # type: ignore[arg-type]
+    assert drops == {2: "exact-duplicate: duplicate of line 1"}
+
+
+def test_pii_mode_implies_scrub_pii(tmp_path: Path) -> None:
+    path = tmp_path / "pii.jsonl"
+    path.write_text(json.dumps({"messages": [{"role": "user", "content": "mail jane.doe@acme-mail.org"}]}) + "\n")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(app, ["export", str(path), "-o", str(out), "--pii-mode", "mask"])
+    assert result.exit_code == 0, result.output
+    assert "implies --scrub-pii" in result.output
+    assert "jane.doe@acme-mail.org" not in out.read_text()

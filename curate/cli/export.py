@@ -56,12 +56,17 @@ def export(
         Optional[str], typer.Option("--rules", "-r", help="Rule set for --drop-duplicates (name or YAML path).")
     ] = None,
     drop_duplicates: Annotated[
-        bool, typer.Option("--drop-duplicates", help="Also drop every duplicate except the kept member of its cluster.")
+        bool,
+        typer.Option(
+            "--drop-duplicates",
+            help="Also drop the non-kept members of exact and near-duplicate clusters (nothing else).",
+        ),
     ] = False,
     scrub_pii: Annotated[bool, typer.Option("--scrub-pii", help="Replace PII in the written records.")] = False,
     pii_mode: Annotated[
-        str, typer.Option("--pii-mode", help="mask | placeholder | fake (with --scrub-pii).")
-    ] = "placeholder",
+        Optional[str],
+        typer.Option("--pii-mode", help="mask | placeholder | fake (default placeholder); implies --scrub-pii."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every changed and dropped line.")] = False,
 ) -> None:
     """Write the dataset with review decisions applied: fixes and edits in, dropped records out."""
@@ -70,12 +75,15 @@ def export(
     from rich.console import Console
 
     from curate.decisions import load_decisions
-    from curate.export import duplicate_drops, export_dataset
+    from curate.export import DUPLICATE_CHECKS, duplicate_drops, export_dataset
     from curate.yamlfile import ConfigError
 
     if not Path(path).is_file():
         fail(f"{path}: no such file")
-    scrubber = load_scrubber(pii_mode) if scrub_pii else None
+    if pii_mode is not None and not scrub_pii:  # a mode asks for scrubbing: never a silent no-op
+        scrub_pii = True
+        sys.stderr.write("curate: --pii-mode implies --scrub-pii\n")
+    scrubber = load_scrubber(pii_mode or "placeholder") if scrub_pii else None
     try:
         log = load_decisions(path)
     except ConfigError as exc:
@@ -86,9 +94,9 @@ def export(
     if drop_duplicates:
         from curate.engine import Engine, EngineOptions
 
-        dedup = [r for r in chosen if r.check.startswith("dedup.")]
+        dedup = [r for r in chosen if r.check in DUPLICATE_CHECKS]
         if not dedup:
-            fail("--drop-duplicates: the rule set has no dedup rules")
+            fail("--drop-duplicates: the rule set has no dedup.exact or dedup.near rule")
         report = Engine(dedup, ctx, EngineOptions(read=read), ruleset_name=ruleset.name).run([path])
         drop_lines = duplicate_drops(report.findings)
     try:
@@ -103,8 +111,10 @@ def export(
 def print_result(result, console, verbose: bool = False) -> None:  # noqa: ANN001
     from rich.text import Text
 
+    from curate.display import shown
+
     text = Text()
-    text.append(f"wrote {result.written:,} records to {result.out}", style="bold")
+    text.append(f"wrote {result.written:,} records to {shown(result.out, None)}", style="bold")
     console.print(text)
     parts = [
         (result.fixed, "fixed"),
@@ -119,9 +129,9 @@ def print_result(result, console, verbose: bool = False) -> None:  # noqa: ANN00
     summary = ", ".join(f"{n:,} {label}" for n, label in parts if n) or "no changes: the output equals the input"
     console.print(Text(f"  {summary}"))
     if result.quarantine and result.quarantined:
-        console.print(Text(f"  {result.quarantined:,} records in quarantine: {result.quarantine}"))
+        console.print(Text(f"  {result.quarantined:,} records in quarantine: {shown(result.quarantine, None)}"))
     limit = None if verbose else 20
     for line, what in result.changes[:limit]:
-        console.print(Text(f"  line {line}: {what}", style="dim"), soft_wrap=True)
+        console.print(Text(f"  line {line}: {shown(what, 200)}", style="dim"), soft_wrap=True)
     if limit is not None and len(result.changes) > limit:
         console.print(Text(f"  … {len(result.changes) - limit:,} more (use --verbose)", style="dim"))
