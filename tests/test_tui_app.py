@@ -237,3 +237,57 @@ def test_keymap_file(tmp_path: Path) -> None:
         load_keymap(str(bad))
     with pytest.raises(KeymapError, match="no such keymap file"):
         load_keymap(str(tmp_path / "none.yaml"))
+
+
+async def test_blank_line_shows_the_line_not_nothing(session: ReviewSession) -> None:
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE):
+        goto_line(app, 5)
+        body = str(app.query_one("#record").render())
+        assert "line 5 is blank" in body
+        assert "nothing to show" not in body
+
+
+async def test_messages_go_to_the_message_line_never_a_toast(session: ReviewSession) -> None:
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        goto_line(app, 6)
+        await pilot.press("a")
+        await pilot.pause()
+        assert "accepted" in str(app.query_one("#message").render())
+        assert not app._notifications  # nothing drawn over the detail text
+
+
+async def test_narrow_list_keeps_the_rule_and_the_more_marker(tmp_path: Path) -> None:
+    path = tmp_path / "chat.jsonl"
+    long = "x" * 200
+    path.write_text(
+        json.dumps({"messages": [{"role": "human", "content": long}, {"role": "assistant", "content": "  "}]}) + "\n",
+        encoding="utf-8",
+    )
+    session = open_session(path)
+    app = ReviewApp(session)
+    async with app.run_test(size=(90, 30)):
+        lst = app.query_one(FlaggedList)
+        width = lst.scrollable_content_region.width
+        row = lst.row(0, width).plain
+        item = session.items[session.view[0]]
+        assert len(item.findings) > 1
+        assert row.rstrip().endswith(f"+{len(item.findings) - 1}")
+        assert item.findings[0].rule in row
+
+
+async def test_after_an_edit_the_list_letter_matches_the_findings_shown(session: ReviewSession) -> None:
+    app = ReviewApp(session)
+    async with app.run_test(size=SIZE):
+        goto_line(app, 2)  # invalid role 'human': an error
+        item = session.current
+        assert any(f.severity.name == "ERROR" for f in item.findings)
+        fixed = {"messages": [{"role": "user", "content": "Where is my order?"}, {"role": "assistant", "content": ""}]}
+        session.edit(json.dumps(fixed))
+        app.redraw()
+        lst = app.query_one(FlaggedList)
+        row = lst.row(session.view.index(session.items.index(item)), 120).plain
+        worst = max(f.severity for f in item.findings)
+        assert worst.name != "ERROR"
+        assert f" {worst.name[0]} " in row and " E " not in row

@@ -70,7 +70,8 @@ class RecordStore:
         data = self.raw_bytes(line)
         if data is None:
             return None
-        return next(iter(block_items(Block(line, data, line == 1), FileStats())), None)
+        # the newline back on, so a blank line is still a (blank) item, not nothing
+        return next(iter(block_items(Block(line, data + b"\n", line == 1), FileStats())), None)
 
     def record(self, line: int) -> Record | None:
         item = self.raw_item(line)

@@ -34,7 +34,7 @@ def _guarded(method):  # noqa: ANN001, ANN202
         try:
             return method(self, *args)
         except SaveFailed as exc:
-            self.notify(one_line(str(exc), 300), severity="error", timeout=8, markup=False)
+            self.say(str(exc), "error")
             self.redraw()
 
     return wrapper
@@ -65,6 +65,7 @@ class ReviewApp(App[None]):
                     yield Static(id="record")
                 with VerticalScroll(id="findings-scroll"):
                     yield Static(id="findings")
+                yield Static(id="message")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -73,7 +74,7 @@ class ReviewApp(App[None]):
         self.query_one(FlaggedList).focus()
         self.redraw()
         for err in self.session.errors[:3]:
-            self.notify(one_line(err), severity="warning", markup=False)
+            self.say(err, "warning")
 
     @property
     def flagged(self) -> FlaggedList:
@@ -111,8 +112,8 @@ class ReviewApp(App[None]):
         title.append(f"  {status}", style="yellow" if status == "pending" else "green")
         if record is not None and record.data is not None:
             title.append(f"  {record.format}", style="dim")
-        if item.occurrence:
-            title.append(f"  copy {item.occurrence}", style="dim")
+        if item.occurrence:  # identical records share a key: say which one this is, and what that means
+            title.append(f"  identical copy {item.occurrence} (decisions apply to this copy only)", style="dim")
         if self.raw:
             title.append("  raw JSON", style="cyan")
         self.query_one("#record-title", Static).update(title)
@@ -133,8 +134,13 @@ class ReviewApp(App[None]):
 
             self.call_after_refresh(to_anchor)
 
-    def say(self, message: str) -> None:
-        self.notify(one_line(message), timeout=3, markup=False)
+    def say(self, message: str, severity: str = "information") -> None:
+        """One line above the key bar (never a toast over the record): the newest message stays
+        until the next one, so nothing is hidden and nothing covers the detail text."""
+        style = {"error": "bold red", "warning": "yellow"}.get(severity, "green")
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(one_line(message, 300), style=style)
+        self.query_one("#message", Static).update(line)
 
     # -- moving ------------------------------------------------------------------------------
     def action_move(self, delta: int) -> None:
@@ -280,11 +286,11 @@ class ReviewApp(App[None]):
         try:
             result = self.session.export(self.output)
         except (OSError, ValueError) as exc:
-            self.notify(one_line(f"export failed: {exc}"), severity="error", markup=False)
+            self.say(f"export failed: {exc}", "error")
             return
         changed = result.fixed + result.edited
         msg = f"wrote {result.written:,} records to {result.out}; {changed:,} changed, {result.quarantined:,} out"
-        self.notify(one_line(msg, 300), timeout=6, markup=False)
+        self.say(msg)
 
     def action_help(self) -> None:
         keys = []

@@ -95,18 +95,29 @@ class FlaggedList(ScrollView, can_focus=True):
         icon, icon_style = ICONS.get(status, ("?", ""))
         pending = s.pending_findings(item)
         shown = pending[0] if pending else (item.findings or item.original or [None])[0]
-        letter, sev_style = SEV[item.worst]
+        current = [f.severity for f in item.findings]
+        letter, sev_style = SEV[max(current) if current else item.worst]  # what the detail pane says now
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(f"{icon} ", style=icon_style)
         text.append(f"{item.label:>7} ", style="bold")
         text.append(f"{letter} ", style=sev_style)
-        if shown is not None:
-            text.append(shown.rule, style="magenta" if status == "pending" else "dim")
-            text.append(" ")
-            text.append(one_line(shown.message, 300), style="" if status == "pending" else "dim")
+        # what must never be cut (the rule, a similarity, the +N marker) goes before the message,
+        # which alone is shortened to the width left
+        tail = Text(no_wrap=True, end="")
         more = len(item.findings) - 1
         if more > 0:
-            text.append(f" +{more}", style="dim")
+            tail.append(f" +{more}", style="dim")
+        if shown is not None:
+            text.append(shown.rule, style="magenta" if status == "pending" else "dim")
+            similarity = (shown.data or {}).get("similarity") if isinstance(shown.data, dict) else None
+            if isinstance(similarity, (int, float)):
+                text.append(f" {similarity:.2f}", style="cyan")
+            room = width - text.cell_len - tail.cell_len - 1
+            if room > 3:
+                message = Text(" " + one_line(shown.message, 300), style="" if status == "pending" else "dim")
+                message.truncate(room, overflow="ellipsis")
+                text.append_text(message)
+        text.append_text(tail)
         text.truncate(width, overflow="ellipsis", pad=True)
         return text
 

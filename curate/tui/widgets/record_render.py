@@ -42,6 +42,14 @@ def render_record_at(
     if record is None:
         out.append("findings about the whole file: nothing to show here\n", style="italic")
         return out, 0
+    if record.data is None and not (raw_line or b"").strip():
+        size = len(raw_line or b"")
+        out.append(f"line {record.line} is blank ({size} bytes, shown below between the rules); ", style="italic")
+        out.append("d drops it, a accepts it\n\n", style="italic")
+        out.append("────\n", style="dim")
+        out.append_text(literal((raw_line or b"").decode("utf-8", "replace")))
+        out.append("\n────\n", style="dim")
+        return out, 0
     if record.data is None:
         out.append("this line is not a JSON object; e to repair it by hand, d to drop it\n\n", style="italic")
         out.append_text(literal(raw_line.decode("utf-8", "replace") if raw_line else "(blank)"))
