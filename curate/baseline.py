@@ -17,9 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from curate.io.atomic import write_bytes_atomic
+from curate.loading import BASELINE_LIMIT, decode_utf8, json_line_of, read_bytes_bounded
 from curate.model import Finding
-from curate.yamlfile import ConfigError
+from curate.yamlfile import ConfigError, raise_all
 
 DEFAULT_BASELINE = ".curate-baseline.json"
 BASELINE_VERSION = 1
@@ -27,6 +31,7 @@ BASELINE_VERSION = 1
 
 @dataclass(frozen=True, slots=True, order=True)
 class Entry:
+    __pydantic_config__ = ConfigDict(extra="forbid")  # how a baseline file is validated
     path: str  # POSIX path relative to the baseline's directory
     rule: str
     key: str
@@ -73,24 +78,55 @@ class Baseline:
         write_bytes_atomic(self.path, text.encode("utf-8"))
 
 
+class _File(BaseModel):
+    """A baseline file as written by `save`; entries are validated against `Entry` itself."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int = BASELINE_VERSION
+    tool: str = "curate"
+    about: str | None = None
+    findings: list[Entry]
+
+
 def load_baseline(path: str | Path) -> Baseline:
-    """The baseline at `path` (empty when the file does not exist); a malformed file is a ConfigError."""
+    """The baseline at `path` (empty when the file does not exist).
+
+    A baseline may come from a repository: it is read with a size limit, parsed by orjson (which
+    bounds nesting) and validated, so a malformed file is a ConfigError naming the file and the
+    line, never a traceback."""
     p = Path(path)
     base = Baseline(p)
     if not p.is_file():
         return base
+    text = decode_utf8(read_bytes_bounded(p, BASELINE_LIMIT, "baseline"), p, "baseline")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"cannot read baseline: {exc}", p) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
-        raise ConfigError("not a curate baseline (expected an object with a 'findings' list)", p)
-    if doc.get("version", BASELINE_VERSION) > BASELINE_VERSION:
-        raise ConfigError(f"baseline version {doc['version']} is newer than this curate understands", p)
-    for i, item in enumerate(doc["findings"]):
-        if not isinstance(item, dict) or not isinstance(item.get("fingerprint"), str):
-            raise ConfigError(f"baseline entry {i + 1} has no fingerprint", p)
-        base.entries.add(
-            Entry(str(item.get("path", "")), str(item.get("rule", "")), str(item.get("key", "")), item["fingerprint"])
-        )
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(f"cannot read baseline: not valid JSON ({exc.msg})", p, exc.lineno) from None
+    if not isinstance(doc, dict):
+        raise ConfigError("not a curate baseline (expected an object with a 'findings' list)", p, 1)
+    try:
+        spec = _File.model_validate(doc)
+    except ValidationError as exc:
+        errors, seen = [], set()
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            if loc[:2] in seen or len(seen) >= 20:
+                continue  # the first problem of each entry is enough
+            seen.add(loc[:2])
+            if loc[:1] == ("findings",) and len(loc) >= 2:
+                where = f"baseline entry {int(loc[1]) + 1}: "
+                loc_text = ".".join(str(x) for x in loc[2:])
+            else:
+                where, loc_text = "", ".".join(str(x) for x in loc)
+            unknown = err["type"] in ("extra_forbidden", "unexpected_keyword_argument")
+            what = f"unknown key {loc[-1]!r}" if unknown else f"{loc_text}: {err['msg']}"
+            if err["type"] == "missing" and loc[:1] == ("findings",) and len(loc) == 1:
+                what = "not a curate baseline (expected an object with a 'findings' list)"
+            errors.append(ConfigError(where + what, p, json_line_of(text, loc)))
+        raise_all(errors)
+        raise  # pragma: no cover - raise_all raised
+    if spec.version > BASELINE_VERSION:
+        raise ConfigError(f"baseline version {spec.version} is newer than this curate understands", p)
+    base.entries.update(spec.findings)
     return base

@@ -7,7 +7,6 @@ A rule file may extend others; later files override earlier ones rule by rule. E
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from curate.check import Params
 from curate.model import Severity
 from curate.registry import Registry, load_registry
-from curate.yamlfile import ConfigError, LineDict, line_of, load_yaml
+from curate.yamlfile import ConfigError, LineDict, did_you_mean, line_of, load_yaml, raise_all
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 ROLES = ("system", "user", "assistant", "tool")
@@ -106,27 +105,38 @@ def resolve_rules_path(name: str, base: Path | None = None) -> Path:
         if c.is_file():
             return c
     known = sorted(p.stem for p in builtin_rules_dir().glob("*.yaml"))
-    raise ConfigError(f"unknown rule set {name!r}; built-in sets: {', '.join(known)}")
+    local = sorted(p.stem for d in (base, Path("rules")) if d is not None and d.is_dir() for p in d.glob("*.yaml"))
+    hint = _closest(name, [*known, *local])
+    raise ConfigError(f"unknown rule set {name!r}{hint}; built-in sets: {', '.join(known)}")
 
 
-def _load_file(path: Path, merged: _Merged, stack: tuple[Path, ...]) -> None:
+def _load_file(path: Path, merged: _Merged, stack: tuple[Path, ...], errors: list[ConfigError]) -> None:
+    """Merge one rules file (after the files it extends) into `merged`; every problem found is
+    appended to `errors` and loading goes on, so one run reports all of a file's mistakes."""
     path = path.resolve()
     if path in stack:
-        raise ConfigError("rule files extend each other in a cycle", path)
-    doc = load_yaml(path)
+        errors.append(ConfigError("rule files extend each other in a cycle", path))
+        return
+    try:
+        doc = load_yaml(path)
+    except ConfigError as exc:
+        errors.append(exc)
+        return
     if doc is None:
         doc = LineDict()
     if not isinstance(doc, dict):
-        raise ConfigError("a rules file must be a mapping", path, 1)
-    try:
-        spec = RuleFile.model_validate(doc)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = err["loc"]
-        raise ConfigError(_explain(err), path, line_of(doc, tuple(loc))) from None
+        errors.append(ConfigError("a rules file must be a mapping", path, 1))
+        return
+    head = {k: v for k, v in doc.items() if k != "rules"}
+    spec = _validated(RuleFile, head, doc, path, "", errors) or RuleFile()
     parents = [spec.extends] if isinstance(spec.extends, str) else list(spec.extends or [])
     for parent in parents:
-        _load_file(resolve_rules_path(parent, path.parent), merged, (*stack, path))
+        try:
+            parent_path = resolve_rules_path(parent, path.parent)
+        except ConfigError as exc:
+            errors.append(ConfigError(exc.detail, path, _key_line(doc, "extends")))
+            continue
+        _load_file(parent_path, merged, (*stack, path), errors)
     merged.files.append(str(path))
     merged.description = spec.description or merged.description
     merged.target = spec.target if spec.target is not None else merged.target
@@ -134,19 +144,62 @@ def _load_file(path: Path, merged: _Merged, stack: tuple[Path, ...]) -> None:
     if spec.settings:
         merged.settings.update(spec.settings.model_dump(exclude_none=True))
     rules_doc = doc.get("rules") or {}
-    for rule_id, rule in spec.rules.items():
+    if not isinstance(rules_doc, dict):
+        errors.append(ConfigError("rules: must be a mapping of rule id to rule", path, _key_line(doc, "rules")))
+        return
+    for rule_id, node in rules_doc.items():
         line = rules_doc.key_lines.get(rule_id) if isinstance(rules_doc, LineDict) else None
-        if not RULE_ID.match(rule_id):
-            raise ConfigError(f"rule id {rule_id!r} must be kebab-case (e.g. missing-assistant)", path, line)
+        if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
+            errors.append(ConfigError(f"rule id {rule_id!r} must be kebab-case (e.g. missing-assistant)", path, line))
+            continue
+        if node is not None and not isinstance(node, dict):
+            errors.append(ConfigError(f"rule {rule_id}: must be a mapping (check, severity, params ...)", path, line))
+            continue
+        rule = _validated(RuleSpec, node or {}, node, path, f"rule {rule_id}: ", errors, line)
+        if rule is None:
+            continue
         current = merged.specs.setdefault(rule_id, {})
-        values = rule.model_dump(exclude_none=True) if rule else {}
+        values = rule.model_dump(exclude_none=True)
         if "params" in values:
             current["params"] = {**current.get("params", {}), **values.pop("params")}
-            node = rules_doc.get(rule_id) if isinstance(rules_doc, dict) else None
             params_node = node.get("params") if isinstance(node, dict) else None
             current["__params_where__"] = (str(path), _sub_line(rules_doc, rule_id, "params") or line, params_node)
         current.update(values)
         current["__where__"] = (str(path), line)
+
+
+def _validated(
+    model: type[BaseModel],
+    value: Any,
+    node: Any,
+    path: Path | str,
+    prefix: str,
+    errors: list[ConfigError],
+    fallback_line: int | None = None,
+) -> Any:
+    """`model` validated from `value`, with every problem (and its line) added to `errors`.
+
+    The keys that failed are then left out and the rest validated again, so one typo does not
+    hide the file's other settings (an `extends:` beside a misspelt key is still followed)."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        bad = set()
+        for err in exc.errors():
+            line = line_of(node, tuple(err["loc"])) if node is not None else None
+            errors.append(ConfigError(prefix + _explain(err, model), path, line or fallback_line))
+            if err["loc"]:
+                bad.add(err["loc"][0])
+    if not isinstance(value, dict) or not bad:
+        return None
+    try:
+        return model.model_validate({k: v for k, v in value.items() if k not in bad})
+    except ValidationError:
+        return None
+
+
+def _key_line(doc: Any, key: str) -> int | None:
+    return doc.key_lines.get(key) if isinstance(doc, LineDict) else None
 
 
 def _sub_line(rules_doc: Any, rule_id: str, key: str) -> int | None:
@@ -154,38 +207,61 @@ def _sub_line(rules_doc: Any, rule_id: str, key: str) -> int | None:
     return node.key_lines.get(key) if isinstance(node, LineDict) else None
 
 
-def _explain(err: dict[str, Any]) -> str:
+def _explain(err: Any, model: type[BaseModel] | None = None) -> str:
+    """One pydantic error as a sentence; an unknown key gets a did-you-mean from `model`'s fields."""
     loc = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
-        return f"unknown key {err['loc'][-1]!r}"
+        name = err["loc"][-1]
+        fields = _fields_at(model, err["loc"][:-1]) if model is not None else {}
+        return f"unknown key {name!r}{_closest(str(name), fields)}"
     return f"{loc}: {err['msg']}"
 
 
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> dict[str, Any]:
+    """The field names a nested model accepts at `loc` (for did-you-mean hints)."""
+    import typing
+
+    current: Any = model
+    for part in loc:
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return {}
+        annotation = fields[part].annotation
+        models = [a for a in typing.get_args(annotation) or (annotation,) if isinstance(a, type)]
+        current = next((a for a in models if issubclass(a, BaseModel)), None)
+    return dict(getattr(current, "model_fields", {}) or {})
+
+
 def load_ruleset(name: str = "default", registry: Registry | None = None) -> RuleSet:
+    """The rule set `name` (a built-in name or a path); every mistake in every file it reads is
+    reported at once, as ConfigErrors, each naming its file and line."""
     registry = registry or load_registry()
+    errors: list[ConfigError] = []
     path = resolve_rules_path(name)
     merged = _Merged()
-    _load_file(path, merged, ())
+    _load_file(path, merged, (), errors)
     rules = []
+    known_ids = [rid for rid, spec in merged.specs.items() if spec.get("check")]
     for rule_id, spec in merged.specs.items():
         where_file, where_line = spec["__where__"]
         if spec.get("enabled") is False:
             continue
         check_id = spec.get("check")
         if not check_id:
-            raise ConfigError(f"rule {rule_id} has no 'check'", where_file, where_line)
+            hint = _closest(rule_id, known_ids)
+            errors.append(ConfigError(f"rule {rule_id} has no 'check'{hint}", where_file, where_line))
+            continue
         cls = registry.get(check_id)
         if cls is None:
             hint = _closest(check_id, registry.checks)
-            raise ConfigError(f"rule {rule_id}: unknown check {check_id!r}{hint}", where_file, where_line)
+            errors.append(ConfigError(f"rule {rule_id}: unknown check {check_id!r}{hint}", where_file, where_line))
+            continue
         pfile, pline, pnode = spec.get("__params_where__", (where_file, where_line, None))
-        try:
-            params = cls.Params.model_validate(spec.get("params", {}))
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            # the line of the offending value itself when it was set in that file
-            line = line_of(pnode, tuple(err["loc"])) if pnode is not None else None
-            raise ConfigError(f"rule {rule_id}: parameter {_explain(err)}", pfile, line or pline) from None
+        params = _validated(
+            cls.Params, spec.get("params", {}), pnode, pfile, f"rule {rule_id}: parameter ", errors, pline
+        )
+        if params is None:
+            continue
         rules.append(
             Rule(
                 id=rule_id,
@@ -197,6 +273,7 @@ def load_ruleset(name: str = "default", registry: Registry | None = None) -> Rul
                 description=spec.get("description") or cls.description,
             )
         )
+    raise_all(errors)
     return RuleSet(
         name=name,
         rules=rules,
@@ -208,11 +285,7 @@ def load_ruleset(name: str = "default", registry: Registry | None = None) -> Rul
     )
 
 
-def _closest(name: str, known: dict[str, Any]) -> str:
-    import difflib
-
-    match = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {match[0]}?)" if match else ""
+_closest = did_you_mean
 
 
 def _matches(token: str, rule: Rule) -> int:
@@ -243,43 +316,10 @@ def select_rules(rules: list[Rule], select: list[str] | None, ignore: list[str] 
 def check_tokens(tokens: list[str], rules: list[Rule], registry: Registry) -> None:
     """Reject --select/--ignore tokens that match nothing, so a typo is not a silent no-op."""
     families = {c.split(".")[0] for c in registry.checks}
+    errors = []
     for t in tokens:
         if t in families or t in registry.checks or any(_matches(t, r) for r in rules):
             continue
-        raise ConfigError(f"--select/--ignore: {t!r} matches no rule, check or family")
-
-
-class ProjectSettings(_Model):
-    """`[tool.curate]` in pyproject.toml."""
-
-    rules: str | None = None
-    select: list[str] | None = None
-    ignore: list[str] | None = None
-    fail_on: Literal["error", "warning", "info", "never"] | None = None
-    target: str | None = None
-    against: list[str] | None = None
-    datasets: list[str] | None = None
-    models: str | None = None  # a YAML model/price table of your own (see docs/tokens-and-cost.md)
-
-
-def load_project_settings(start: Path | None = None) -> tuple[ProjectSettings, Path | None]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    here = (start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        py = d / "pyproject.toml"
-        if py.is_file():
-            try:
-                doc = tomllib.loads(py.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(f"cannot parse: {exc}", py) from None
-            section = doc.get("tool", {}).get("curate")
-            if section is None:
-                continue
-            try:
-                return ProjectSettings.model_validate(section), py
-            except ValidationError as exc:
-                raise ConfigError(f"[tool.curate] {_explain(exc.errors()[0])}", py) from None
-    return ProjectSettings(), None
+        hint = _closest(t, [*families, *registry.checks, *(r.id for r in rules)])
+        errors.append(ConfigError(f"--select/--ignore: {t!r} matches no rule, check or family{hint}"))
+    raise_all(errors)

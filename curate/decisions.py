@@ -16,9 +16,11 @@ from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from curate.io.atomic import write_bytes_atomic
+from curate.loading import DECISIONS_LIMIT, read_text_bounded
+from curate.yamlfile import BoundedLoader, LineDict, did_you_mean, line_of, parse_yaml, raise_all
 
 Action = Literal["accept", "drop", "fix", "edit"]
 DECISIONS_VERSION = 1
@@ -35,6 +37,7 @@ def now() -> str:
 
 @dataclass(slots=True)
 class Decision:
+    __pydantic_config__ = ConfigDict(extra="forbid")  # how a decisions file is validated
     key: str  # record key
     action: Action
     at: str = dc_field(default_factory=now)
@@ -125,17 +128,21 @@ _YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "n
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
 
 
-def _read_own(text: str) -> dict[str, Any] | None:
-    """Read the layout `save` writes, about 10x faster than PyYAML; None for anything else."""
+def _read_own(text: str) -> tuple[dict[str, Any], list[int]] | None:
+    """Read the layout `save` writes, about 10x faster than PyYAML; None for anything else.
+    Also returns the line where each decision starts, for error messages."""
     doc: dict[str, Any] = {}
     decisions: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    for line in text.split("\n"):
+    starts: list[int] = []
+    current: LineDict | None = None
+    for number, line in enumerate(text.split("\n"), 1):
         if not line:
             continue
         if line.startswith("- "):
-            current = {}
+            current = LineDict()
+            current.line, current.key_lines = number, {}
             decisions.append(current)
+            starts.append(number)
             target, body = current, line[2:]
         elif line.startswith("  ") and current is not None:
             target, body = current, line[2:]
@@ -147,29 +154,27 @@ def _read_own(text: str) -> dict[str, Any] | None:
         else:
             return None
         name, sep, raw = body.partition(": ")
-        if not sep or not name.isidentifier():
+        if not sep or not name.isidentifier() or name in target:
             return None
+        if target is current:
+            current.key_lines[name] = number
         if _PLAIN.fullmatch(raw) and raw.lower() not in _YAML_WORDS:
             target[name] = raw
             continue
         try:
             target[name] = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # too deep or too long: the YAML reader says where
             return None
-    return doc
+    return doc, starts
 
 
-def _loader() -> type:
-    """Safe YAML loading that also reads JSON floats such as 1e-05 as numbers (YAML 1.1 wants a dot)."""
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _Loader(BoundedLoader):
+    """The bounded YAML loader, also reading JSON floats such as 1e-05 as numbers (YAML 1.1 wants a dot)."""
 
-    class Loader(base):  # type: ignore[valid-type,misc]
-        pass
 
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
-    )
-    return Loader
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
 
 
 def _scalar(value: Any) -> str:
@@ -187,27 +192,68 @@ def _scalar(value: Any) -> str:
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+class _File(BaseModel):
+    """The top level of a decisions file; each entry is validated against `Decision` itself."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int = DECISIONS_VERSION
+    dataset: str | None = None
+    decisions: list[Any] | None = None
+
+
 def load_decisions(dataset: str | Path) -> DecisionLog:
-    """The decisions for `dataset` (an empty log when there is no file yet)."""
+    """The decisions for `dataset` (an empty log when there is no file yet).
+
+    The file may come from a repository, so it is read bounded (size, nesting, no YAML aliases)
+    and validated: a malformed file is a ConfigError naming the file and the line, never a crash."""
+    from curate.yamlfile import ConfigError
+
     path = decisions_path(dataset)
     log = DecisionLog(path)
     if not path.is_file():
         return log
-    from curate.yamlfile import ConfigError
-
-    text = path.read_text(encoding="utf-8")
+    text = read_text_bounded(path, DECISIONS_LIMIT, "decisions file")
+    own = _read_own(text)
+    if own is not None:
+        doc, starts = own
+    else:  # edited by hand: read it as YAML
+        doc = parse_yaml(text, path, _Loader) or {}
+        items = doc.get("decisions") if isinstance(doc, dict) else None
+        starts = [getattr(item, "line", None) for item in items] if isinstance(items, list) else []
+    if not isinstance(doc, dict):
+        raise ConfigError("not a curate decisions file (expected a mapping with a `decisions:` list)", path, 1)
     try:
-        doc = _read_own(text)
-        if doc is None:  # edited by hand: read it as YAML
-            doc = yaml.load(text, Loader=_loader()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", path) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("decisions", []), list):
-        raise ConfigError("not a curate decisions file", path)
-    for i, item in enumerate(doc.get("decisions") or []):
+        head = _File.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ".".join(str(p) for p in err["loc"])
+        what = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(f"not a curate decisions file: {name}: {what}", path, line_of(doc, err["loc"][:1])) from None
+    if head.version > DECISIONS_VERSION:
+        raise ConfigError(f"decisions file version {head.version} is newer than this curate understands", path)
+    errors: list[ConfigError] = []
+    for i, item in enumerate(head.decisions or []):
+        if len(errors) >= 20:  # enough to see the pattern
+            break
+        line = starts[i] if i < len(starts) else None
         try:
-            log.decisions.append(Decision(**item))
-        except TypeError as exc:
-            raise ConfigError(f"decision {i + 1}: {exc}", path) from None
+            decision = _DECISION.validate_python(item)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            name = ".".join(str(p) for p in err["loc"])
+            if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+                what = f"unknown key {name!r}{did_you_mean(name, Decision.__dataclass_fields__)}"
+            else:
+                what = f"{name}: {err['msg']}"
+            errors.append(ConfigError(f"decision {i + 1}: {what}", path, line_of(item, err["loc"][:1]) or line))
+            continue
+        if decision.occurrence is not None and decision.occurrence < 1:
+            errors.append(ConfigError(f"decision {i + 1}: occurrence must be 1 or more", path, line))
+            continue
+        log.decisions.append(decision)
+    raise_all(errors)
     log.decisions.sort(key=lambda d: d.at)
     return log
+
+
+_DECISION = TypeAdapter(Decision)

@@ -52,7 +52,7 @@ class Inputs:
 
 def project_datasets(start: Path | None = None) -> list[str]:
     """`[tool.curate] datasets` (paths or globs, relative to the pyproject.toml), as paths from here."""
-    from curate.config import load_project_settings
+    from curate.pyproject import load_project_settings
 
     settings, pyproject = load_project_settings(start)
     if not settings.datasets or pyproject is None:
@@ -107,7 +107,7 @@ def find_baseline(explicit: str | None) -> Path | None:
     here = Path(DEFAULT_BASELINE)
     if here.is_file():
         return here
-    from curate.config import load_project_settings
+    from curate.pyproject import load_project_settings
 
     try:
         _, pyproject = load_project_settings()

@@ -212,28 +212,17 @@ def find_model(target: str | None) -> Model | None:
 
 
 def _project_tables() -> tuple[str, ...]:
-    """`models = "FILE"` under [tool.curate], read without requiring the core settings to know it."""
-    import sys
+    """`models = "FILE"` under [tool.curate] (relative to its pyproject.toml); none when unreadable,
+    since `curate check` reports a bad pyproject itself."""
+    from curate.pyproject import find_section
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    here = Path.cwd().resolve()
-    for d in (here, *here.parents):
-        py = d / "pyproject.toml"
-        if py.is_file():
-            try:
-                section = tomllib.loads(py.read_text(encoding="utf-8")).get("tool", {}).get("curate")
-            except (OSError, tomllib.TOMLDecodeError):
-                return ()
-            if section is None:
-                continue
-            value = section.get("models")
-            if isinstance(value, str):
-                return (str((d / value).resolve()),)
-            return ()
-    return ()
+    try:
+        found = find_section()
+    except ConfigError:
+        return ()
+    if found is None or not isinstance(found[0].get("models"), str):
+        return ()
+    return (str((found[1].parent / found[0]["models"]).resolve()),)
 
 
 def encoding_for(target: str | None) -> tuple[str, Model | None]:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from curate.config import check_tokens, load_project_settings, load_ruleset, select_rules
+from curate.config import check_tokens, load_ruleset, select_rules
 from curate.model import Severity
+from curate.pyproject import load_project_settings
 from curate.registry import load_registry
 from curate.yamlfile import ConfigError
 
@@ -173,3 +174,53 @@ def test_the_rules_example_in_docs_schema_loads(tmp_path):
     by_id = {r.id: r for r in ruleset.rules}
     assert by_id["special-tokens"].params.extra_tokens == ["<|my_sep|>"]
     assert by_id["tool-call-id"].params.strict is True
+
+
+def test_every_mistake_of_a_rules_file_is_reported_at_once_with_did_you_mean(tmp_path):
+    path = write(
+        tmp_path,
+        "typos.yaml",
+        """
+        extends: defualt
+        colr: red
+        rules:
+          missing-asistant: {severity: warning}
+          near-duplicate:
+            check: dedup.near
+            params: {threshhold: 0.8}
+          worse: {check: schema.weigth}
+        """,
+    )
+    with pytest.raises(ConfigError) as err:
+        load_ruleset(str(path))
+    lines = str(err.value).splitlines()
+    assert lines == [
+        f"{path}:1: unknown rule set 'defualt' (did you mean default?); built-in sets: default, fast, openai, strict",
+        f"{path}:2: unknown key 'colr'",
+        f"{path}:4: rule missing-asistant has no 'check'",
+        f"{path}:7: rule near-duplicate: parameter unknown key 'threshhold' (did you mean threshold?)",
+        f"{path}:8: rule worse: unknown check 'schema.weigth' (did you mean schema.weight?)",
+    ]
+
+
+def test_a_typo_beside_extends_still_follows_extends(tmp_path):
+    path = write(tmp_path, "t.yaml", "extends: default\nrulez: {}\nrules:\n  missing-asistant: {severity: warning}\n")
+    with pytest.raises(ConfigError) as err:
+        load_ruleset(str(path))
+    text = str(err.value)
+    assert "unknown key 'rulez' (did you mean rules?)" in text
+    assert "rule missing-asistant has no 'check' (did you mean missing-assistant?)" in text
+
+
+def test_select_typo_and_explain_typo_suggest_the_name(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from curate.cli import app
+
+    registry = load_registry()
+    ruleset = load_ruleset("default", registry)
+    with pytest.raises(ConfigError, match=r"'shcema' matches no rule, check or family \(did you mean schema\?\)"):
+        check_tokens(["shcema"], ruleset.rules, registry)
+    result = CliRunner().invoke(app, ["rules", "explain", "near-dupe"])
+    assert result.exit_code == 2
+    assert "did you mean near-duplicate?" in result.stderr

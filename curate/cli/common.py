@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from curate.check import RunContext
-from curate.config import RuleSet, check_tokens, load_project_settings, load_ruleset, select_rules
+from curate.config import RuleSet, check_tokens, load_ruleset, select_rules
+from curate.pyproject import load_project_settings
 from curate.yamlfile import ConfigError
 
 EXIT_USAGE = 2
@@ -15,7 +16,9 @@ DATA_SUFFIXES = (".jsonl", ".json", ".ndjson")
 
 
 def fail(message: str) -> NoReturn:
-    sys.stderr.write(f"curate: {message}\n")
+    """Print `message` (each of its lines, for several problems at once) and exit with code 2."""
+    for line in message.splitlines() or [""]:
+        sys.stderr.write(f"curate: {line}\n")
     raise SystemExit(EXIT_USAGE)
 
 

@@ -74,7 +74,10 @@ def explain(
     rule = next((r for r in ruleset.rules if rule_id in (r.id, r.check)), None)
     cls = registry.get(rule.check if rule else rule_id)
     if cls is None:
-        fail(f"no rule or check named {rule_id!r}; see `curate rules`")
+        from curate.yamlfile import did_you_mean
+
+        hint = did_you_mean(rule_id, [*(r.id for r in ruleset.rules), *registry.checks])
+        fail(f"no rule or check named {rule_id!r}{hint}; see `curate rules`")
     console = Console(highlight=False)
     title = Text()
     title.append(rule.id if rule else cls.id, style="bold magenta")
