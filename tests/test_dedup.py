@@ -257,3 +257,24 @@ def test_shards_merge_to_the_same_findings(tmp_path):
         one = sorted((h.line, json.dumps(h.data, sort_keys=True)) for h in whole.finalize(state))
         two = sorted((h.line, json.dumps(h.data, sort_keys=True)) for h in left.finalize(state))
         assert one == two and one, cls.id
+
+
+def _thread(question: str, answer: str, thanks: str, closing: str) -> dict[str, Any]:
+    turns = [("user", question), ("assistant", answer), ("user", thanks), ("assistant", closing)]
+    return {"messages": [{"role": r, "content": c} for r, c in turns]}
+
+
+def test_closing_pleasantries_in_later_turns_are_not_canned_answers(tmp_path):
+    welcome = "You're welcome! If you have any other questions, feel free to ask."
+    records = [
+        _thread("Convert 100 USD to EUR", "100 USD is about 92 EUR today.", "Thanks!", welcome),
+        _thread("How far is Paris from London?", "About 344 km as the crow flies.", "Great, thank you!", welcome),
+        _thread("What is my BMI at 70 kg and 1.75 m?", "Your BMI is 22.9, in the normal range.", "thx", welcome),
+        # the same reply given as the answer to real questions is still a canned answer
+        chat("Tell me a joke about cats", welcome),
+        chat("Write a poem about the sea", welcome),
+        chat("Explain how taxes work", welcome),
+    ]
+    path = write_jsonl(tmp_path / "p.jsonl", records)
+    report = run([path], [rule("dedup.prompt")])
+    assert {(f.line, f.data["kind"]) for f in report.findings} == {(5, "repeated_answer"), (6, "repeated_answer")}

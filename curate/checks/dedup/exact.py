@@ -34,11 +34,16 @@ class ExactDuplicate(DatasetCheck):
         self.refs: list[tuple[str, int, str]] = []
         self._summary: dict[str, Any] = {}
 
-    def extract(self, record: Record) -> tuple[int, int]:
+    def extract(self, record: Record) -> tuple[int, int] | None:
         p: ExactParams = self.params  # type: ignore[assignment]
-        return exact_hash(record, p, self.roles), sum(len(t.text) for t in record.conversation.turns)
+        size = sum(len(t.text) for t in record.conversation.turns)
+        if not size and not record.conversation.turns:
+            return None  # a record no format understood has no text to compare: not a copy of another one
+        return exact_hash(record, p, self.roles), size
 
-    def observe(self, ref: RecordRef, extracted: tuple[int, int]) -> None:
+    def observe(self, ref: RecordRef, extracted: tuple[int, int] | None) -> None:
+        if extracted is None:
+            return
         self.hashes.append(extracted[0])
         self.sizes.append(extracted[1])
         self.refs.append((ref.path, ref.line, ref.key))

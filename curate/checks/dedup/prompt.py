@@ -6,6 +6,7 @@ usually a canned reply or a template bug that the model learns to produce everyw
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -45,6 +46,32 @@ def sketch_similarity(x: bytes, y: bytes) -> float:
     return float(np.isin(union, both, assume_unique=True).sum() / len(union))
 
 
+# a user turn that closes a conversation ("thanks!", "great, that's all"): the reply to it is a pleasantry
+_CLOSING = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|great|perfect|awesome|cool|nice|wonderful|excellent|got it|alright|that'?s (?:great|all|it"
+    r"|perfect|helpful))\W*)*(?:thanks?|thank you|thx|ty|cheers|bye|goodbye|merci|danke|gracias"
+    r"|谢谢|감사합니다|ありがとう|that'?s all|that'?s it|no,? that'?s all|perfect|great)\b",
+    re.I,
+)
+_CLOSING_MAX_CHARS = 160
+
+
+def _substantive(turns: list[Any], last: int) -> int:
+    """The last answer that is not a closing pleasantry: a reply to the user's "thanks" in a later turn
+    ("You're welcome! If you have any other questions...") is the same in every conversation by design."""
+    while True:
+        user = last - 1
+        if user <= 0 or turns[user].role != "user":
+            return last
+        text = turns[user].text.strip()
+        if len(text) > _CLOSING_MAX_CHARS or not _CLOSING.match(text):
+            return last
+        earlier = max((i for i in range(user) if turns[i].role == "assistant"), default=None)
+        if earlier is None:
+            return last
+        last = earlier
+
+
 class PromptParams(Params):
     conflicting: bool = Field(True, description="report one prompt with different answers")
     repeated_answers: bool = Field(True, description="report one answer given to many different prompts")
@@ -78,6 +105,7 @@ class PromptAnswer(DatasetCheck):
         last = max((i for i, t in enumerate(turns) if t.role == "assistant"), default=None)
         if last is None or last == 0:
             return None
+        last = _substantive(turns, last)
         prompt = [t for t in turns[:last] if p.include_system or t.role != "system"]
         if not any(t.role == "user" for t in prompt):
             return None

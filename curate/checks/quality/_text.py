@@ -1,5 +1,7 @@
 """Helpers the quality checks share: which turns to read, code spans, JSON pointers, spans, fixes.
 
+`looks_like_code` and `without_code` come from `curate.checks.codeview`, re-exported here.
+
 Spans (`data["spans"]`, a list of [start, end]) are character offsets into the string at the
 hit's `field` in the raw record, so a viewer can highlight them. When a turn's text is not
 that string verbatim (an Alpaca prompt joins instruction and input, typed content parts are
@@ -14,17 +16,13 @@ from itertools import islice
 from typing import Any
 
 from curate.check import Check
+from curate.checks.codeview import looks_like_code, view, without_code
 from curate.fixes import get_pointer, set_pointer
 from curate.model import Record, Turn
 
 Span = tuple[int, int]
 
 ASSISTANT = frozenset({"assistant"})
-
-# fenced blocks (``` or ~~~, possibly unclosed up to the end) and inline `code`
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[ \t]*$|\Z)", re.M | re.S)
-_INLINE = re.compile(r"(`+)[^`\n]+?\1")
-
 
 def turns(check: Check, record: Record, default_roles: frozenset[str] | None, rejected: bool = False) -> list[Turn]:
     """The turns a text check reads: the rule's roles, else the check's default roles.
@@ -48,54 +46,12 @@ def undesirable(record: Record) -> bool:
 
 
 def code_spans(text: str) -> list[Span]:
-    """Where the code is: fenced blocks and inline code; text checks skip them."""
-    if "`" not in text and "~~~" not in text:
-        return []
-    spans = [m.span() for m in _FENCE.finditer(text)]
-    for m in _INLINE.finditer(text):
-        s, e = m.span()
-        if not any(a <= s < b for a, b in spans):
-            spans.append((s, e))
-    return sorted(spans)
+    """Where the code is (fenced, inline and unfenced: `curate.checks.codeview`); text checks skip it."""
+    return list(view(text).spans)
 
 
 def inside(pos: int, spans: list[Span]) -> bool:
     return any(a <= pos < b for a, b in spans)
-
-
-# a line that reads as code: a call, an assignment or `;`, a keyword at the start, an f-string.
-# One regex per sign, each tried only when its character is in the line: an alternation of all
-# four scanned every position of every line (a whole answer, when it has no newline).
-_CODE_CALL = re.compile(r"\w\(")
-_CODE_KEYWORD = re.compile(r"\s*(?:def|class|return|print|for|if|while|import|const|let|var|function|echo)\b")
-_CODE_STRING = re.compile(r"""\b[fs]["']""")
-
-
-def looks_like_code(line: str, braces: bool = True) -> bool:
-    """True for a line of unfenced code; placeholders and odd endings there are not defects.
-
-    `braces=False` for callers that look for `{placeholders}` themselves."""
-    return (
-        "=" in line
-        or ";" in line
-        or (braces and ("{" in line or "}" in line))
-        or ("(" in line and _CODE_CALL.search(line) is not None)
-        or _CODE_KEYWORD.match(line) is not None
-        or (("'" in line or '"' in line) and _CODE_STRING.search(line) is not None)
-    )
-
-
-def without_code(text: str) -> str:
-    """The text with code replaced by spaces (offsets are kept)."""
-    spans = code_spans(text)
-    if not spans:
-        return text
-    chars = list(text)
-    for a, b in spans:
-        for i in range(a, b):
-            if chars[i] != "\n":
-                chars[i] = " "
-    return "".join(chars)
 
 
 def raw_spans(record: Record, turn: Turn, spans: Iterable[Span]) -> list[list[int]]:
@@ -176,3 +132,6 @@ def clip(text: str, n: int = 60) -> str:
     """A short quote for a message (only ever of fixed phrases or placeholders, never free text)."""
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+__all__ = ["code_spans", "inside", "looks_like_code", "without_code"]

@@ -1,8 +1,13 @@
 """Answers cut off: mid-sentence, on a dangling word, or inside an unclosed code fence.
 
 Truncated answers usually come from a generation that hit its token limit; the model learns
-to stop in the middle. Lists, tables, headings, code, URLs and short answers often end
-without a full stop, so only prose that ends on a word is suspect.
+to stop in the middle. Measured on real data (docs/precision.md), a missing final full stop
+alone is almost always a style choice (chat answers, lists, signatures, `#### 42`), so:
+
+- a dangling English word ("... and the") is judged at any length, but only in English text;
+- "ends mid-sentence" (no final punctuation) needs a long answer (a token limit cuts long
+  answers) or a next user turn that asks to continue;
+- code, tables, lists, headings and letters' closing lines are never judged.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ from collections.abc import Iterable
 from pydantic import Field
 
 from curate.check import Params, RecordCheck
-from curate.checks.quality._text import ASSISTANT, looks_like_code, raw_spans, turns, undesirable, word_count
+from curate.checks.codeview import looks_like_code, view
+from curate.checks.quality._text import ASSISTANT, raw_spans, turns, undesirable, word_count
 from curate.model import Hit, Record, Severity
 
-_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~)", re.M)
 # words a finished sentence almost never ends on
 DANGLING = frozenset(
     [
@@ -87,7 +92,30 @@ DANGLING = frozenset(
         "my",
         "his",
         "her",
+        "she",
+        "he",
+        "they",
+        "we",
     ]
+)
+# common English words: a last line with one of them (besides its last word) is English text,
+# where the dangling-word list applies ("par an" in French is not "an")
+_ENGLISH = frozenset(
+    ("the", "a", "an", "to", "of", "and", "is", "in", "that", "it", "for", "you", "with", "on", "as", "are")
+    + ("this", "be", "was", "have", "by", "from", "or", "at", "not", "your", "can")
+)
+# the next user turn asks for the rest
+_CONTINUE = re.compile(
+    r"^\W*(?:please\s+)?(?:continue|go on|keep going|more|finish(?: it)?|and\?"
+    r"|continuer?|continúa|weiter|继续|続けて|계속)\b",
+    re.I,
+)
+# a letter's closing line ("Best regards," / "Yours sincerely,") before a signature that never came
+_CLOSING = re.compile(
+    r"^\s*(?:(?:best|kind|warm|warmest)?\s*(?:regards|wishes)|(?:yours\s+)?(?:sincerely|truly|faithfully)(?:\s+yours)?"
+    r"|cheers|love|thanks|thank you|best|cordialement|bien à vous|mit freundlichen grüßen|atentamente|saludos)\b"
+    r"[^\n]{0,20},$",
+    re.I,
 )
 _DANGLING_LEN = max(map(len, DANGLING))
 # The patterns below end in `$` and are searched in text without trailing whitespace, so each is
@@ -110,40 +138,70 @@ def _structured(line: str) -> bool:
 
 
 class TruncatedParams(Params):
-    min_chars: int = Field(150, ge=0, description="answers shorter than this are not judged mid-sentence")
+    min_chars: int = Field(150, ge=0, description="answers shorter than this are not judged on a final comma")
+    min_chars_mid_sentence: int = Field(
+        1000, ge=0, description="answers shorter than this are not judged for a missing final full stop"
+    )
     min_last_line_words: int = Field(8, ge=1, description="the last line must read as prose (at least this many words)")
     check_fences: bool = Field(True, description="flag an odd number of ``` fences")
     last_only: bool = Field(False, description="only judge the last assistant turn")
 
 
-def truncation(text: str, params: TruncatedParams) -> tuple[str, int, int] | None:
-    """(reason, start, end) when the text looks cut off, else None."""
+def truncation(text: str, params: TruncatedParams, asked_to_continue: bool = False) -> tuple[str, int, int] | None:
+    """(reason, start, end) when the text looks cut off, else None.
+
+    `asked_to_continue`: the next user turn asks for the rest, so a missing end is evidence."""
     stripped = text.rstrip()
     if not stripped:
         return None
     if params.check_fences and ("```" in stripped or "~~~" in stripped):
-        fences = list(_FENCE_LINE.finditer(stripped))
+        # every fence marker counts, also one closing at the end of a code line (`</html>````)
+        fences = list(_FENCE_MARK.finditer(stripped))
         if len(fences) % 2 == 1:
             return "unclosed code fence", fences[-1].start(), len(stripped)
-    if len(stripped) < params.min_chars:
-        return None
     start = stripped.rfind("\n") + 1
     last_line = stripped[start:]
-    if stripped.endswith(","):
-        return "ends on a comma", start, len(stripped)
-    if _structured(last_line) or looks_like_code(last_line):
+    if _structured(last_line) or looks_like_code(last_line) or view(stripped).inside(len(stripped) - 1):
         return None
+    if stripped.endswith(","):
+        if len(stripped) < params.min_chars or _CLOSING.match(last_line):
+            return None
+        return "ends on a comma", start, len(stripped)
     # the last word, if short enough to be a dangling one (a longer run of letters finds nothing)
     m = _LAST_WORD.search(last_line, max(0, len(last_line) - _DANGLING_LEN))
-    if m and m.group(1).lower() in DANGLING and m.group(1) not in ("A", "I"):
+    dangling = m is not None and m.group(1).lower() in DANGLING and m.group(1) not in ("A", "I")
+    if m and dangling and _english(last_line[: m.start()]) and word_count(stripped, 3) >= 3:
         return f"ends on '{m.group(1)}'", start, len(stripped)
     if _ENDS_OK.search(stripped, len(stripped) - 1):  # the last character
         return None
+    if not (asked_to_continue or len(stripped) >= params.min_chars_mid_sentence):
+        return None
     if word_count(last_line, params.min_last_line_words) < params.min_last_line_words:
         return None
-    if not last_line[-1].isalpha():
-        return None
+    last = last_line[-1]
+    if not last.isalpha() or (not asked_to_continue and not _LATIN_LETTER.match(last)):
+        return None  # CJK text has no spaces to find a last word: only a request to continue tells
     return "ends mid-sentence", start, len(stripped)
+
+
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u0400-\u04ff]")
+_FENCE_MARK = re.compile(r"```|~~~")
+
+
+def _english(text: str) -> bool:
+    return any(w in _ENGLISH for w in text.lower().split()[-12:])
+
+
+def _continued(record: Record) -> set[str | None]:
+    """Fields of answers whose next user turn asks to continue."""
+    out: set[str | None] = set()
+    prev = None
+    for t in record.conversation.turns:
+        asks = t.role == "user" and len(t.text) < 60 and _CONTINUE.match(t.text.strip()) is not None
+        if asks and prev is not None and prev.role == "assistant":
+            out.add(prev.field)
+        prev = t
+    return out
 
 
 class Truncated(RecordCheck):
@@ -164,8 +222,9 @@ class Truncated(RecordCheck):
         answers = [t for t in turns(self, record, ASSISTANT) if not t.tool_calls]
         if self.params.last_only:
             answers = answers[-1:]
+        continued = _continued(record)
         for turn in answers:
-            found = truncation(turn.text, self.params)
+            found = truncation(turn.text, self.params, turn.field in continued)
             if found:
                 reason, s, e = found
                 yield Hit(
