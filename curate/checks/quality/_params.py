@@ -1,26 +1,19 @@
 """Parameter types the quality checks share: regexes and paths validated when the rules load.
 
 A bad regex in a rules file is then a pydantic error, which `load_ruleset` turns into a
-config error naming the file and line.
+config error naming the file and line. Regexes compile with RE2 (linear time), never `re`.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator
 
 from curate.checks.quality import pointer
+from curate.userregex import UserRegex, alternation
 
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"invalid regex {value!r}: {exc}") from None
-    return value
+__all__ = ["Path", "Regex", "alternation"]
 
 
 def _path(value: str) -> str:
@@ -28,11 +21,5 @@ def _path(value: str) -> str:
     return value
 
 
-Regex = Annotated[str, AfterValidator(_regex)]
+Regex = UserRegex  # compiled with RE2 (curate/userregex.py): a rules file may be hostile
 Path = Annotated[str, AfterValidator(_path)]
-
-
-@lru_cache(maxsize=64)
-def alternation(patterns: tuple[str, ...], flags: int = re.I) -> re.Pattern[str] | None:
-    """One compiled regex matching any of `patterns` (None for none)."""
-    return re.compile("|".join(f"(?:{p})" for p in patterns), flags) if patterns else None

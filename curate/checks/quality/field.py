@@ -7,7 +7,6 @@ for every element) or dotted (`metadata.source`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import cached_property
 from typing import Any, Literal
@@ -18,6 +17,7 @@ from curate.check import Params, RecordCheck
 from curate.checks.quality import pointer
 from curate.checks.quality._params import Path, Regex
 from curate.model import Hit, Record, Severity
+from curate.userregex import compile_user
 
 JsonType = Literal["string", "number", "integer", "boolean", "array", "object", "null"]
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -55,8 +55,8 @@ class FieldRule(RecordCheck):
     example = '{"id": 7, "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}'
 
     @cached_property
-    def regex(self) -> re.Pattern[str] | None:
-        return re.compile(self.params.match) if self.params.match is not None else None
+    def regex(self) -> Any:
+        return compile_user(self.params.match) if self.params.match is not None else None
 
     def _hit(self, where: str, default: str, data: dict[str, Any]) -> Hit:
         message = self.params.message.replace("{path}", where) if self.params.message else default

@@ -2,27 +2,56 @@
 
 Examples: a brand's banned phrases over assistant turns, a required sign-off in the last
 answer, a competitor's name anywhere. Regexes are compiled when the rules file is loaded, so
-a bad one is a config error naming the file and line.
+a bad one is a config error naming the file and line. Patterns run on RE2 (linear time, see
+curate/userregex.py): a rules file may come from anyone, and `^(a+)+$` must not hang a run.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from curate.check import Params, RecordCheck
 from curate.checks.quality import pointer
-from curate.checks.quality._params import Path, Regex
+from curate.checks.quality._params import Path, Regex, alternation
 from curate.checks.quality._text import code_spans, fix_string, inside, raw_spans, turns
 from curate.model import Hit, Record, Severity
+from curate.userregex import UserPatternError
+
+
+class _Either:
+    """Matches of either of two compiled patterns (one RE2, one `re`), in text order, never overlapping."""
+
+    def __init__(self, first: Any, second: re.Pattern[str] | None) -> None:
+        self.engines = [e for e in (first, second) if e is not None]
+
+    def finditer(self, text: str) -> Iterator[Any]:
+        if len(self.engines) == 1:
+            yield from self.engines[0].finditer(text)
+            return
+        matches = sorted((m for e in self.engines for m in e.finditer(text)), key=lambda m: (m.start(), -m.end()))
+        end = -1
+        for m in matches:
+            if m.start() >= end:
+                end = m.end() if m.end() > m.start() else m.start() + 1
+                yield m
+
+    def sub(self, replace: Callable[[Any], str], text: str) -> str:
+        out, pos = [], 0
+        for m in self.finditer(text):
+            out += [text[pos : m.start()], replace(m)]
+            pos = m.end()
+        return "".join(out) + text[pos:]
 
 
 class PatternParams(Params):
-    patterns: list[Regex] = Field(default_factory=list, description="regular expressions (Python syntax)")
+    patterns: list[Regex] = Field(
+        default_factory=list, description="regular expressions (RE2 syntax: no lookaround or backreferences)"
+    )
     literals: list[str] = Field(default_factory=list, description="plain phrases, matched as written")
     mode: Literal["must_not_match", "must_match"] = Field("must_not_match", description="banned or required")
     ignore_case: bool = Field(True, description="match regardless of case")
@@ -39,6 +68,15 @@ class PatternParams(Params):
     fix: str | None = Field(None, description="how to fix it, shown with the finding")
     replacement: str | None = Field(None, description="must_not_match: an automatic fix replaces each match with this")
 
+    @model_validator(mode="after")
+    def _compiles_together(self) -> PatternParams:
+        """The patterns joined into one RE2 program must compile too (at load time, not mid-run)."""
+        try:
+            alternation(tuple(self.patterns), self.ignore_case)
+        except UserPatternError as exc:
+            raise ValueError(f"the patterns together: {exc}") from None
+        return self
+
 
 class Pattern(RecordCheck):
     id = "quality.pattern"
@@ -48,15 +86,19 @@ class Pattern(RecordCheck):
     example = '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Sure thing, pal!"}]}'
 
     @cached_property
-    def regex(self) -> re.Pattern[str] | None:
+    def regex(self) -> _Either | None:
+        """The rule's patterns (RE2: they come from a rules file) and literals (Python's re: curate
+        escapes them, and whole-word literals need lookaround, which RE2 lacks) as one matcher."""
         p = self.params
-        alts = [f"(?:{x})" for x in p.patterns]
+        patterns = alternation(tuple(p.patterns), p.ignore_case)
+        alts = []
         for lit in p.literals:
             esc = re.escape(lit)
             alts.append(rf"(?<!\w){esc}(?!\w)" if p.whole_word else esc)
-        if not alts:
+        literals = re.compile("|".join(alts), re.I if p.ignore_case else 0) if alts else None
+        if patterns is None and literals is None:
             return None
-        return re.compile("|".join(alts), re.I if p.ignore_case else 0)
+        return _Either(patterns, literals)
 
     @property
     def shown(self) -> str:

@@ -53,6 +53,10 @@ BOILERPLATE = (
     r"[，,]?(?:所以|因此)?我?(?:并)?(?:没有|无法|不能|不会)",
 )
 
+# built-in phrases are curate's own (they use lookaround), so they stay on Python's re
+_BUILTIN_REFUSALS = re.compile("|".join(f"(?:{p})" for p in REFUSALS), re.I)
+_BUILTIN_BOILERPLATE = re.compile("|".join(f"(?:{p})" for p in BOILERPLATE), re.I)
+
 
 class RefusalParams(Params):
     refusal_within: int = Field(200, ge=1, description="a refusal phrase counts only in the first N characters")
@@ -115,10 +119,9 @@ def classify(text: str, params: RefusalParams, has_tools: bool = False) -> Found
 
 
 def _classify(text: str, params: RefusalParams, has_tools: bool) -> Found:
-    refusal = alternation((*REFUSALS, *params.extra_phrases))
-    boiler = alternation(BOILERPLATE)
+    refusal, boiler = _BUILTIN_REFUSALS, _BUILTIN_BOILERPLATE
+    extra = alternation(tuple(params.extra_phrases))  # the rules file's phrases run on RE2
     allowed = alternation(tuple(params.allow))
-    assert refusal is not None and boiler is not None
     if allowed is not None and allowed.search(text):
         return []
     if has_tools and params.tool_scope_ok and _TOOL_SCOPE.search(text, 0, params.refusal_within * 2):
@@ -127,7 +130,8 @@ def _classify(text: str, params: RefusalParams, has_tools: bool) -> Found:
     end = params.refusal_within + 80
     window = text[:end]
     if params.extra_phrases or not window.isascii() or any(map(window.lower().__contains__, _REFUSAL_HINTS)):
-        m = refusal.search(text, 0, end)
+        found = [m for m in (refusal.search(text, 0, end), extra.search(text, 0, end) if extra else None) if m]
+        m = min(found, key=lambda m: m.start(), default=None)
         if m and m.start() < params.refusal_within:
             out.append(("refusal", m.start(), m.end()))
     if params.boilerplate:

@@ -18,6 +18,7 @@ from curate.checks.schema._calls import MISSING, RawCall, calls_of, json_kind
 from curate.checks.schema._raw import tool_definitions
 from curate.checks.schema._scan import scan
 from curate.model import Hit, Record, Severity
+from curate.userregex import UserRegex, compile_user
 
 NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 
@@ -190,7 +191,7 @@ def _parse_arguments(text: str, field: str) -> Iterator[Hit]:
 
 
 class FunctionNameParams(Params):
-    pattern: str = Field(default=NAME_PATTERN, description="regular expression every function name must match")
+    pattern: UserRegex = Field(default=NAME_PATTERN, description="regex (RE2) every function name must match")
 
 
 class FunctionName(RecordCheck):
@@ -202,7 +203,7 @@ class FunctionName(RecordCheck):
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
         super().__init__(*args, **kwargs)
-        self._pattern = re.compile(self.params.pattern)
+        self._pattern = compile_user(self.params.pattern)
 
     def check(self, record: Record) -> Iterable[Hit]:
         if not calls_of(record) and not _has_definitions(record):
