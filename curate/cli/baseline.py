@@ -25,6 +25,9 @@ def baseline(
     ignore: Annotated[Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rules.")] = None,
     project: Annotated[bool, typer.Option("--project", help="Also include all of [tool.curate] datasets.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the result cache.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also accept leaked secrets and unreadable records (not by default).")
+    ] = False,
 ) -> None:
     """Write or update the baseline: entries of the checked files are replaced, others kept.
 
@@ -57,9 +60,32 @@ def baseline(
         report = Engine(chosen, ctx, options, ruleset_name=ruleset.name).run(inputs.files)
     except (DatasetReadError, OSError) as exc:
         fail(str(exc))
-    added, removed = base.update(inputs.files, report.findings)
+    findings, held = _baselinable(report.findings, force)
+    added, removed = base.update(inputs.files, findings)
     base.save()
     sys.stderr.write(
         f"curate: {base.path}: {len(base.entries):,} accepted finding(s) "
         f"({added:,} added, {removed:,} removed, from {len(inputs.files):,} file(s))\n"
     )
+    if held:
+        rules = ", ".join(f"{rule} ({n:,})" for rule, n in sorted(held.items()))
+        sys.stderr.write(
+            f"curate: not baselined: {rules}. A leaked secret must be revoked and removed, an unreadable record "
+            "repaired or dropped; accepting them hides them for good. Use --force to baseline them anyway.\n"
+        )
+
+
+# Findings a baseline must not silently bury: a live secret, and records no trainer can read.
+NEVER_BASELINED = frozenset(
+    {"pii.secrets", "schema.invalid_json", "schema.encoding", "schema.not_object", "schema.nesting"}
+)
+
+
+def _baselinable(findings: list, force: bool) -> tuple[list, dict[str, int]]:
+    """The findings to accept, and per rule how many were held back (none with --force)."""
+    from collections import Counter
+
+    if force:
+        return list(findings), {}
+    held = Counter(f.rule for f in findings if f.check in NEVER_BASELINED)
+    return [f for f in findings if f.check not in NEVER_BASELINED], dict(held)
