@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from curate.baseline import DEFAULT_BASELINE, load_baseline
+from curate.loading import within
 from curate.yamlfile import ConfigError
 
 # A pretty-printed JSON object (package.json, tsconfig.json, .vscode/settings.json) is not a
@@ -62,11 +63,14 @@ def project_datasets(start: Path | None = None) -> list[str]:
         )
     root = pyproject.parent
     out: list[str] = []
-    for pattern in settings.datasets:
-        full = pattern if os.path.isabs(pattern) else str(root / pattern)
+    for pattern in settings.datasets:  # relative, without '..' (validated): inside the project
+        full = str(root / pattern)
         matches = sorted(glob.glob(full, recursive=True)) if glob.has_magic(full) else [full]
         if not matches or not all(os.path.exists(m) for m in matches):
             raise ConfigError(f"[tool.curate] datasets: {pattern!r} matches no file", pyproject)
+        outside = [m for m in matches if within(root, os.path.relpath(m, root)) is None]
+        if outside:  # a symlink out of the project: curate would write decisions and exports beside it
+            raise ConfigError(f"[tool.curate] datasets: {pattern!r} leads outside the project", pyproject)
         out.extend(_relative(m) for m in matches)
     return out
 

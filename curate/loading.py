@@ -1,15 +1,21 @@
-"""Bounded reading of files curate did not write (rules, pyproject, decisions, baselines).
+"""Bounded reading of files curate did not write (rules, pyproject, decisions, baselines), and
+confinement of the paths they name.
 
 Every such file may come from someone hostile: it may be huge, not a regular file (a FIFO,
 /dev/zero), or not UTF-8. These helpers read at most a fixed number of bytes from a regular
 file and turn every failure into a ConfigError naming the file (and the line, where one exists).
+A path such a file gives is taken relative to a folder curate chose (the cache, the project) and
+must stay inside it.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from curate.yamlfile import ConfigError
 
@@ -94,3 +100,32 @@ def json_line_of(text: str, loc: tuple[object, ...]) -> int | None:
             element()  # the first character of a scalar
         i += 1
     return best
+
+
+def relative_inside(value: str) -> str:
+    """A pydantic validator for a path a repository file gives: relative, without `..`, so that
+    joined to the folder curate chose it stays inside that folder."""
+    pure = PurePosixPath(value.replace("\\", "/"))
+    if not value.strip() or pure.is_absolute() or ".." in pure.parts or PureWindowsPath(value).drive:
+        raise ValueError(
+            f"{value!r} must be a relative path inside the folder it belongs to (no leading / and no '..'):"
+            " a repository file may not make curate write elsewhere"
+        )
+    return value
+
+
+def within(root: Path, relative: str) -> Path | None:
+    """`root / relative` when it stays inside `root` with symlinks resolved, else None."""
+    try:
+        relative_inside(relative)
+    except ValueError:
+        return None
+    target = root / relative
+    try:
+        target.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return None
+    return target
+
+
+InsideFolder = Annotated[str, AfterValidator(relative_inside)]

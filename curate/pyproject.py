@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from curate.loading import RULES_LIMIT, read_text_bounded
+from curate.loading import RULES_LIMIT, InsideFolder, read_text_bounded
 from curate.yamlfile import ConfigError, did_you_mean, raise_all
 
 SECTION = "[tool.curate]"
@@ -31,7 +31,7 @@ class ProjectSettings(BaseModel):
     fail_on: Literal["error", "warning", "info", "never"] | None = None
     target: str | None = None
     against: list[str] | None = None
-    datasets: list[str] | None = None
+    datasets: list[InsideFolder] | None = None  # paths or globs inside the project (relative to this file)
     models: str | None = None  # a YAML model/price table of your own (see docs/tokens-and-cost.md)
 
 

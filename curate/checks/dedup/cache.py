@@ -33,10 +33,17 @@ def default_dir() -> Path:
 
 
 def cache_file(dataset: str, tag: str, cache_dir: str | None) -> Path | None:
-    """One file per dataset path and parameter set; stdin is never cached."""
+    """One file per dataset path and parameter set; stdin is never cached. A rule's `cache_dir`
+    is a folder inside the cache root (it comes from a rules file): anywhere else means no cache."""
     if dataset == "-":
         return None
-    return (Path(cache_dir) if cache_dir else default_dir()) / _file_name(dataset, tag)
+    if not cache_dir:
+        return default_dir() / _file_name(dataset, tag)
+    from curate.cache import default_cache_dir
+    from curate.loading import within
+
+    folder = within(default_cache_dir(), cache_dir)
+    return folder / _file_name(dataset, tag) if folder is not None else None
 
 
 @lru_cache(maxsize=256)

@@ -23,6 +23,7 @@ from curate.checks.dedup.text import (
     turn_text,
 )
 from curate.checks.dedup.wordhash import texts_word_hashes
+from curate.loading import InsideFolder
 from curate.model import Hit, Record, Turn
 
 KeepPolicy = Literal["first", "last", "longest", "shortest"]
@@ -55,7 +56,9 @@ class NearParams(TextParams):
     )
     seed: int = 1
     cache: bool = Field(True, description="keep signatures in ~/.cache/curate/dedup (or $CURATE_CACHE_DIR)")
-    cache_dir: str | None = Field(None, description="where to keep the signature cache instead")
+    cache_dir: InsideFolder | None = Field(
+        None, description="a folder inside the cache root ($CURATE_CACHE_DIR) to keep the signatures in instead"
+    )
 
     @model_validator(mode="after")
     def _bands_fit(self) -> NearParams:
