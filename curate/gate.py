@@ -137,3 +137,19 @@ def accepted(files: list[str], baseline: Path | None, decisions: bool = True) ->
             raise ConfigError(f"baseline {baseline} not found (create it with `curate baseline PATH`)")
         out |= load_baseline(baseline).fingerprints()
     return frozenset(out)
+
+
+def pending_export(files: list[str], findings: list) -> dict[str, int]:
+    """Per dataset, how many of these findings sit on records that review already fixed, edited or
+    dropped: the decisions wait for `curate export`, which is what clears them."""
+    from curate.decisions import decisions_path, load_decisions
+
+    out: dict[str, int] = {}
+    for f in files:
+        if f == "-" or not decisions_path(f).is_file():
+            continue
+        decided = {d.key for d in load_decisions(f).decisions if d.action in ("fix", "edit", "drop")}
+        n = sum(1 for x in findings if x.path == f and x.key in decided)
+        if n:
+            out[f] = n
+    return out

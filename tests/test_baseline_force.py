@@ -11,9 +11,7 @@ import sys
 
 def run(cwd, *args: str) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "CURATE_CACHE_DIR": str(cwd / "cache")}
-    return subprocess.run(
-        [sys.executable, "-m", "curate", *args], capture_output=True, timeout=120, cwd=cwd, env=env
-    )
+    return subprocess.run([sys.executable, "-m", "curate", *args], capture_output=True, timeout=120, cwd=cwd, env=env)
 
 
 def remaining_rules(cwd) -> set[str]:

@@ -97,6 +97,14 @@ def check(
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot read input: {exc.strerror or exc}")
+    from curate.display import shown
+    from curate.gate import pending_export
+
+    for path, n in pending_export(files, report.findings).items():
+        report.notices.append(
+            f"{n:,} finding{'s' if n != 1 else ''} in {shown(path)} concern records already fixed, edited or dropped "
+            f"in review: the decisions wait for `curate export {shown(path)}`"
+        )
     for warning in cache.warnings if cache is not None else []:
         sys.stderr.write(f"curate: {warning}\n")  # the run went on without the cache: results are complete
     if output_format == "json":
