@@ -114,6 +114,34 @@ def test_question_and_answer_in_different_languages(tmp_path: Path) -> None:
     assert quiet.stats["balance"]["language"]["mismatched"] == 1  # still counted
 
 
+def test_a_switch_of_language_that_is_the_task_is_no_mismatch(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    de, en = sentence("de", rng), sentence("en", rng)
+    records = [
+        chat(f"Translate to English:\n\n{de}", en),  # names the language and the task
+        chat(f"{de}\n\nWhat does this mean? Explain it to me in simple words please.", en),  # instruction in en
+        chat(de, en),  # a real mismatch
+    ]
+    path = write_jsonl(tmp_path / "tr.jsonl", records)
+    report = run(path, rule("balance.language"))
+    assert [f.line for f in report.findings] == [3]
+
+
+def test_code_is_not_read_as_a_language(tmp_path: Path) -> None:
+    code = (
+        "def has_close_elements(numbers, threshold):\n"
+        "    for idx, elem in enumerate(numbers):\n"
+        "        for idx2, elem2 in enumerate(numbers):\n"
+        "            if idx != idx2 and abs(elem - elem2) < threshold:\n"
+        "                return True\n"
+        "    return False\n"
+    )
+    assert _lang.clean(code, 600).strip() == ""
+    path = write_jsonl(tmp_path / "code.jsonl", [chat(sentence("en", random.Random(6)), code)])
+    report = run(path, rule("balance.language"))
+    assert report.findings == []
+
+
 @pytest.mark.parametrize(("on", "want"), [("user", "de"), ("assistant", "en")])
 def test_on_which_turns(tmp_path: Path, on: str, want: str) -> None:
     rng = random.Random(4)

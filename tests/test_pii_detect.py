@@ -168,3 +168,21 @@ def test_ner_spans_must_look_like_names(entity: str, value: str, ok: bool) -> No
 
     text = f"x {value} y"
     assert accept(entity, value, text, 2, 2 + len(value)) is ok
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an example domain in another spelling (the default allow-list has the word "example")
+        "an address matching this regex would be John.Doe-123%+@example-domain.com or jean@exemple.fr",
+        # a map URL's path has an '@' and digits, not a mailbox
+        "see https://www.google.com/maps/place/Some+Street/@37.3362725,-122.0342946,17z/data=!3m1 for it",
+        # digit runs and addresses inside unfenced code are constants, not someone's phone or IP
+        "Set it up like this:\nserver = Server(host='84.17.33.9', port=8080)\nserver.call(415, 5552671)\nserver.run()",
+    ],
+)
+def test_code_urls_and_example_domains_are_not_personal_data(text: str) -> None:
+    from curate.checks.pii.entities import DEFAULT_ALLOW
+
+    det = Detector(ner="off", allow=frozenset(DEFAULT_ALLOW))
+    assert [(s.entity, text[s.start : s.end]) for s in det.detect(text)] == []

@@ -35,6 +35,8 @@ _CODE_STRING = re.compile(r"""\b[fs]["']""")
 # a line of markup or a template: <div ...>, </p>, <?php, <Component />, {{ jinja }}, {% tag %}
 _MARKUP_LINE = re.compile(r"\s*(?:<[/!?]?[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>|<\?php\b|\{[{%#])")
 _CODE_END = re.compile(r"[;{\[(]\s*$|^\s*[}\])]")
+# an assignment (`name = value`, `obj.attr[0] += 1`) or a line that is one call (`server.run()`)
+_STATEMENT = re.compile(r"\s*(?:[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/]?=(?!=)\s*\S|[A-Za-z_][\w.]*\(.*\)\s*$)")
 # a shell prompt or a listing line of a terminal
 _SHELL = re.compile(r"\s*(?:\$ |# |>>> |\.\.\. |[dl-][rwx-]{9}\s)")
 
@@ -65,6 +67,7 @@ def _code_line(line: str) -> int:
         _CODE_END.search(stripped) is not None
         or _STRONG_KEYWORD.match(line) is not None
         or _SHELL.match(line) is not None
+        or _STATEMENT.match(line) is not None
         or stripped.startswith("<?php")
     ):
         return 2
@@ -90,13 +93,15 @@ def _unfenced_blocks(text: str, fenced: list[Span], min_lines: int = 2) -> list[
     `looks_like_code`, indented lines and blank lines between code lines."""
     out: list[Span] = []
     pos = 0
-    run: list[tuple[int, int, int]] = []  # (start, end, _code_line) of the lines of the current run
+    # (start, end, _code_line or -1 for a blank line) of the lines of the current run
+    run: list[tuple[int, int, int]] = []
 
     def close() -> None:
-        while run and not run[-1][2]:
+        while run and run[-1][2] < 0:
             run.pop()
-        strong = sum(1 for _, _, s in run if s)
-        if len(run) >= min_lines and strong * 2 >= len(run) and any(s == 2 for _, _, s in run):
+        lines = [s for _, _, s in run if s >= 0]
+        strong = sum(1 for s in lines if s > 0)
+        if len(lines) >= min_lines and strong * 2 >= len(lines) and 2 in lines:
             out.append((run[0][0], run[-1][1]))
         run.clear()
 
@@ -108,7 +113,7 @@ def _unfenced_blocks(text: str, fenced: list[Span], min_lines: int = 2) -> list[
             continue
         if not line.strip():
             if run:
-                run.append((start, end, 0))
+                run.append((start, end, -1))
             continue
         strong = _code_line(line)
         weak = strong or looks_like_code(line) or (bool(run) and line[:1] in " \t")
@@ -161,7 +166,7 @@ def view(text: str) -> CodeView:
     return v
 
 
-_PROSE_WORD = re.compile(r"[A-Za-z][a-z']*[,.!?:]?")
+_PROSE_WORD = re.compile(r"[A-Za-z][a-z']+[,.!?:]?")
 _ENTITY = re.compile(r"&(?:#\w+|\w+);")
 
 
@@ -170,6 +175,8 @@ def _one_line_code(text: str) -> bool:
     t = _ENTITY.sub(" ", text.strip())  # `&amp;` is no statement end
     if not t or not looks_like_code(t, braces=False):  # `Hi {{name}}` is a template, not code
         return False
+    if _code_line(t) == 2 and not t.endswith("."):
+        return True
     tokens = t.split()
     words = sum(1 for w in tokens if _PROSE_WORD.fullmatch(w))
     return words < 3 or words * 2 < len(tokens)

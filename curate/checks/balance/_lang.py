@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from curate.checks.codeview import without_code
+
 UNKNOWN = "unknown"
 MIXED = "mixed"
 
-_CODE_FENCE = re.compile(r"```.*?(```|$)", re.S)
+_BLANKS = re.compile(r"\s{2,}")
 _URL = re.compile(r"https?://\S+|www\.\S+")
-_INLINE_CODE = re.compile(r"`[^`\n]{0,200}`")
 _NEWLINES = re.compile(r"[\r\n]+")
 
 # script name (first word of the Unicode character name) -> language, for scripts one language owns
@@ -138,11 +139,10 @@ def _model_guess(text: str, backend: str) -> tuple[str, float] | None:
 
 
 def clean(text: str, max_chars: int) -> str:
-    """What carries the language: prose without code blocks, inline code and URLs; capped."""
+    """What carries the language: prose without code (`curate.checks.codeview`) and URLs; capped."""
     text = text[: 8 * max_chars]  # a long answer's tail would only cost regex time
-    if "`" in text:
-        text = _CODE_FENCE.sub(" ", text)
-        text = _INLINE_CODE.sub(" ", text)
+    # code (fenced or not) is no human language: Python read as Romanian was the classic mistake
+    text = _BLANKS.sub(" ", without_code(text))
     if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
     return text[:max_chars]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
@@ -58,6 +59,30 @@ def record_language(found: _lang.Detected, on: str) -> str:
     return user if user_known else assistant if assistant_known else _lang.UNKNOWN
 
 
+# prompts that ask for another language: translation, language identification, "answer in French"
+_SWITCH = re.compile(
+    r"translat|\blanguage|\blangue|\bidioma|\bsprache|traduc|tradu[zi]|übersetz|перев[оe]д|翻[译譯訳]|번역|语言|語言|언어"
+    r"|\b(?:english|french|spanish|german|italian|portuguese|dutch|russian|chinese|japanese|korean|arabic|hindi|turkish"
+    r"|polish|czech|finnish|swedish|danish|norwegian|greek|hebrew|romanian|hungarian|vietnamese|thai|indonesian|malay"
+    r"|anglais|français|espagnol|allemand|englisch|deutsch|französisch|inglés|español|francés|alemán)\b"
+    r"|英文|英语|英語|中文|汉语|日语|日本語|韩语|영어|한국어|프랑스어|독일어",
+    re.I,
+)
+
+
+def switch_intended(prompt: str, answer_lang: str, opts: _lang.Options) -> bool:
+    """True when answering in another language than the prompt's is the task: the prompt names a
+    language or translation, or one of its paragraphs (the instruction around a passage) is
+    itself in the answer's language."""
+    if _SWITCH.search(prompt):
+        return True
+    paragraphs = [p for p in re.split(r"\n\s*\n|\n", prompt) if p.strip()]
+    for part in {paragraphs[0], paragraphs[-1]} if paragraphs else ():
+        if _lang.detect_one(part, opts)[0] == answer_lang:
+            return True
+    return False
+
+
 class Language(DatasetCheck):
     id = "balance.language"
     cache_extract: ClassVar[bool] = True  # the extract holds hashes / language codes only, never text
@@ -89,32 +114,41 @@ class Language(DatasetCheck):
         assistant = _side(record, "assistant") if on in ("assistant", "both") else None
         return (user, assistant)  # detect_one cleans them (code, URLs) and caps their length
 
-    def extract(self, record: Record) -> tuple[str | None, _lang.Detected]:
-        """(field of the first answer, detected languages). Runs on the engine's workers.
+    def extract(self, record: Record) -> tuple[str | None, _lang.Detected, bool]:
+        """(field of the first answer, detected languages, whether a switch of language is the task).
+        Runs on the engine's workers.
 
         It also writes `record.stats["language"]`, which becomes a column of the stats table.
         """
         field = next((t.field for t in record.conversation.turns if t.role == "assistant"), None)
-        found = _lang.detect_sides(self._sides(record), self._opts)
+        sides = self._sides(record)
+        found = _lang.detect_sides(sides, self._opts)
         record.stats["language"] = record_language(found, self.p.on)
-        return field, found
+        intended = False
+        if self._candidate(found) and sides[0] is not None:
+            intended = switch_intended(sides[0], found[1], self._opts)
+        return field, found, intended
 
-    def observe(self, ref: RecordRef, extracted: Any) -> None:
-        field, found = extracted
-        self._count((ref.path, ref.line, ref.key, field), found)
-
-    def _count(self, where: tuple[str, int, str, str | None], found: _lang.Detected) -> None:
-        lang = record_language(found, self.p.on)
-        self.counts[lang] += 1
-        if self.keep_labels:
-            self.labels[where[2]] = lang
+    def _candidate(self, found: _lang.Detected) -> bool:
         user, assistant, n_user, n_assistant = found
-        if (
+        return (
             self.p.on == "both"
             and user != assistant
             and _lang.UNKNOWN not in (user, assistant)
             and min(n_user, n_assistant) >= self.p.mismatch_min_letters
-        ):
+        )
+
+    def observe(self, ref: RecordRef, extracted: Any) -> None:
+        field, found, intended = extracted
+        self._count((ref.path, ref.line, ref.key, field), found, intended)
+
+    def _count(self, where: tuple[str, int, str, str | None], found: _lang.Detected, intended: bool = False) -> None:
+        lang = record_language(found, self.p.on)
+        self.counts[lang] += 1
+        if self.keep_labels:
+            self.labels[where[2]] = lang
+        user, assistant = found[0], found[1]
+        if not intended and self._candidate(found):
             self.mismatched += 1
             if len(self.mismatches) < MAX_MISMATCH_KEPT:
                 self.mismatches.append((*where, user, assistant))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -157,7 +158,13 @@ def _allowed(value: str, allow: frozenset[str]) -> bool:
         return True
     host = v.rsplit("@", 1)[-1] if "@" in v else v.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
     host = host.removeprefix("www.")
-    return any(host == a or host.endswith("." + a) for a in allow)
+    if any(host == a or host.endswith("." + a) for a in allow):
+        return True
+    # example-domain.com, exemple.fr, beispiel.de: a domain named "example" in any language is an example
+    return "example" in allow and _EXAMPLE_HOST.search(host) is not None
+
+
+_EXAMPLE_HOST = re.compile(r"(?:^|[.-])(?:example|exemple|beispiel|ejemplo|esempio|exemplo|voorbeeld)(?:[.-]|$)")
 
 
 class Detector:

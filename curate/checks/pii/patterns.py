@@ -10,6 +10,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from curate.checks.codeview import view
+
 # --- pre-filter ------------------------------------------------------------------------------
 # A few C-speed passes per text decide which presidio entity families can possibly match. Most chat
 # text has no '@', no run of 7+ digits, no IPv6-like token and no IBAN-like token: presidio never
@@ -241,6 +243,10 @@ def _glued(text: str, start: int, end: int) -> bool:
 
 def accept(entity: str, value: str, text: str, start: int, end: int, ignore_private_ips: bool = True) -> bool:
     """False for presidio matches that are really ids, dates, versions, timestamps or code."""
+    if entity in _DIGIT_ENTITIES and view(text).inside(start):
+        return False  # digit runs and addresses in code (fenced or not) are constants, ports, test data
+    if entity == "EMAIL_ADDRESS" and _in_url(text, start):
+        return False  # `.../place/Name+Street/@37.3,-122.0,...`: a map URL's path, not a mailbox
     if entity == "PHONE_NUMBER":
         if _glued(text, start, end) or _DATE.match(value) or _ID_BEFORE.search(_before(text, start)):
             return False
@@ -271,6 +277,12 @@ def accept(entity: str, value: str, text: str, start: int, end: int, ignore_priv
     if entity in ("PERSON", "LOCATION"):  # NER on code and numbers: range(1000000, 10/15/2023, checksum
         return value[:1].isupper() and not _NOT_A_NAME.search(value)
     return True
+
+
+def _in_url(text: str, start: int) -> bool:
+    """The match starts inside a URL token (after its `://` with no space between)."""
+    token_start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
+    return "://" in text[token_start:start]
 
 
 # public resolvers quoted in every networking tutorial: infrastructure, not anyone's address

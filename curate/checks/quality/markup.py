@@ -33,7 +33,9 @@ KINDS: dict[str, str] = {
 }
 # lookarounds, not \b: in Chinese text "的HTML标签" has no word boundary
 _HTML_TOPIC = re.compile(
-    r"(?<![A-Za-z])(?:html|xml|svg|markup|tags?|web ?page|website|dom|jsx|css|xhtml|element|scrap\w*)(?![A-Za-z])", re.I
+    r"(?<![A-Za-z])(?:html|xml|svg|markup|tags?|web ?page|website|dom|jsx|tsx|css|xhtml|element|scrap\w*"
+    r"|react|php|vue|angular|svelte|component|frontend|front-end)(?![A-Za-z])",
+    re.I,
 )
 CHAT_ROLES = frozenset({"system", "user", "assistant"})
 

@@ -67,6 +67,14 @@ class RefusalParams(Params):
         True,
         description="in records that declare tools, declining a task no tool covers is the intended behaviour",
     )
+    persona_aware: bool = Field(
+        True, description="no boilerplate finding when the prompt asks for an AI character (role-play, chatbot scripts)"
+    )
+    preference_aware: bool = Field(
+        True,
+        description="no finding for a refusal in the chosen answer of a pair whose rejected answer complies "
+        "(harmlessness data: refusing is the point)",
+    )
 
 
 # every boilerplate phrase contains one of these (lower case): a cheap screen before the regex
@@ -143,6 +151,40 @@ def _classify(text: str, params: RefusalParams, has_tools: bool) -> Found:
     return out
 
 
+# the prompt asks to play an AI character (role-play, a chatbot's script): its stock lines are the role, not
+# boilerplate. A plain "You are a helpful AI assistant" system prompt asks for no role: it does not count.
+_PERSONA = re.compile(
+    r"\b(?:act(?:ing)? as|pretend(?:ing)? (?:to be|you are)|play(?:ing)? the (?:role|part) of"
+    r"|role-?play(?:ing)?(?: as)?|imagine you are|you will play)\s+(?:an?|the)\s+(?:\w+\s+){0,3}"
+    r"(?:AI|artificial intelligence|chat ?bot|bot|robot"
+    r"|virtual assistant|language model|android)\b"
+    r"|\b(?:chat ?bot|AI assistant|virtual assistant)(?:'s)?\s+(?:script|dialogue|conversation|persona|character)"
+    r"|\b(?:script|dialogue|conversation) (?:between|with) (?:\w+\s+){0,3}(?:AI|chat ?bot|bot|robot)"
+    r"|聊天机器人|机器人(?:脚本|对话)|扮演|角色扮演",
+    re.I,
+)
+
+
+def asks_for_ai_persona(record: Record) -> bool:
+    """True when a system or user turn asks the answer to speak as an AI character (role-play sets)."""
+    return any(t.role in ("system", "user") and _PERSONA.search(t.text) for t in record.conversation.turns)
+
+
+def _refusing_is_preferred(record: Record, params: RefusalParams, has_tools: bool) -> str | None:
+    """The chosen answer's field when a preference pair prefers a refusal over an answer that complies
+    (harmlessness data): refusing is what the pair teaches."""
+    conv = record.conversation
+    if not conv.rejected:
+        return None
+    chosen = next((t for t in reversed(conv.turns) if t.role == "assistant"), None)
+    rejected = next((t for t in reversed(conv.rejected) if t.role == "assistant"), None)
+    if chosen is None or rejected is None:
+        return None
+    refuses = any(k == "refusal" for k, _, _ in classify(chosen.text, params, has_tools))
+    complies = not any(k == "refusal" for k, _, _ in classify(rejected.text, params, has_tools))
+    return chosen.field if refuses and complies else None
+
+
 class Refusal(RecordCheck):
     id = "quality.refusal"
     description = (
@@ -160,8 +202,14 @@ class Refusal(RecordCheck):
             return
         refused = False
         has_tools = bool(record.conversation.tools)
+        persona = self.params.persona_aware and asks_for_ai_persona(record)
+        chosen_refusal_ok = self.params.preference_aware and _refusing_is_preferred(record, self.params, has_tools)
         for turn in turns(self, record, ASSISTANT):
             found = classify(turn.text, self.params, has_tools)
+            if persona:  # "As an AI ..." is the requested role, not boilerplate
+                found = [f for f in found if f[0] != "boilerplate"]
+            if found and chosen_refusal_ok and turn.field == chosen_refusal_ok:
+                found = []
             if not found:
                 continue
             kinds = sorted({k for k, _, _ in found})
