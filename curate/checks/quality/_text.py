@@ -24,6 +24,7 @@ Span = tuple[int, int]
 
 ASSISTANT = frozenset({"assistant"})
 
+
 def turns(check: Check, record: Record, default_roles: frozenset[str] | None, rejected: bool = False) -> list[Turn]:
     """The turns a text check reads: the rule's roles, else the check's default roles.
 
