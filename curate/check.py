@@ -39,6 +39,7 @@ class RunContext:
     against: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()  # what the configuration switched off (e.g. by [tool.curate]): to the report
 
 
 class Check:

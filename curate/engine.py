@@ -281,6 +281,7 @@ class Engine:
         paths = list(paths)
         self.ctx.paths = tuple(paths)
         report = Report(ruleset=self.ruleset_name, rules=self.rules, target=self.ctx.target)
+        report.notices.extend(self.ctx.notices)
         columns = _Columns()
         findings: list[Finding] = []
         cache = self.options.cache

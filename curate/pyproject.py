@@ -108,3 +108,41 @@ def load_project_settings(start: Path | None = None) -> tuple[ProjectSettings, P
             errors.append(ConfigError(f"{SECTION} {what}", py, key_line(py, name) if name else None))
         raise_all(errors)
         raise  # pragma: no cover - raise_all raised
+
+
+_LAXNESS = {"info": 0, "warning": 1, "error": 2, "never": 3}
+
+
+def project_notices(
+    ruleset: Any,
+    project: ProjectSettings,
+    pyproject: Path | None,
+    cli_select: list[str],
+    cli_ignore: list[str],
+    cli_fail_on: str | None = None,
+) -> list[str]:
+    """Run notices for what the repository's `[tool.curate]` switched off, so it is never silent:
+    rules and whole families left out by its `select`/`ignore`, and a laxer `fail_on`."""
+    from curate.config import select_rules
+    from curate.display import shown
+
+    if pyproject is None:
+        return []
+    where = f"{SECTION} in {shown(pyproject.name)}"
+    notices = []
+    sel = cli_select or project.select or []
+    ign = cli_ignore or project.ignore or []
+    without = select_rules(ruleset.rules, cli_select, cli_ignore)
+    with_project = {r.id for r in select_rules(ruleset.rules, sel, ign)}
+    off = [r for r in without if r.id not in with_project]
+    if off:
+        names = []
+        for family in sorted({r.check.split(".")[0] for r in off}):
+            in_family = [r for r in without if r.check.split(".")[0] == family]
+            off_family = [r for r in off if r.check.split(".")[0] == family]
+            names += [family] if len(off_family) == len(in_family) else sorted(shown(r.id) for r in off_family)
+        notices.append(f"{', '.join(names)} ignored by {where} ({len(off)} rules off)")
+    if cli_fail_on is None and project.fail_on and _LAXNESS[project.fail_on] > _LAXNESS[ruleset.fail_on]:
+        what = "no finding fails the run" if project.fail_on == "never" else f"only {project.fail_on}s fail the run"
+        notices.append(f"fail_on = {project.fail_on} set by {where}: {what} (the rule set says {ruleset.fail_on})")
+    return notices

@@ -77,7 +77,7 @@ def check(
     if not inputs.files:
         raise typer.Exit(0)
     files = inputs.files
-    ruleset, chosen, ctx, default_fail_on = prepare_rules(rules, select, ignore, target)
+    ruleset, chosen, ctx, default_fail_on = prepare_rules(rules, select, ignore, target, fail_on)
     if against:
         ctx.against = tuple(expand_paths(against))
     read = ReadOptions()

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 from curate.check import RunContext
 from curate.config import RuleSet, check_tokens, load_ruleset, select_rules
-from curate.pyproject import load_project_settings
+from curate.pyproject import load_project_settings, project_notices
 from curate.yamlfile import ConfigError
 
 EXIT_USAGE = 2
@@ -17,8 +17,10 @@ DATA_SUFFIXES = (".jsonl", ".json", ".ndjson")
 
 def fail(message: str) -> NoReturn:
     """Print `message` (each of its lines, for several problems at once) and exit with code 2."""
-    for line in message.splitlines() or [""]:
-        sys.stderr.write(f"curate: {line}\n")
+    from curate.display import escape_controls
+
+    for line in message.splitlines() or [""]:  # messages quote repository files: no control characters
+        sys.stderr.write(f"curate: {escape_controls(line)}\n")
     raise SystemExit(EXIT_USAGE)
 
 
@@ -51,13 +53,18 @@ def split_tokens(values: list[str] | None) -> list[str]:
 
 
 def prepare_rules(
-    rules: str | None, select: list[str] | None, ignore: list[str] | None, target: str | None
+    rules: str | None,
+    select: list[str] | None,
+    ignore: list[str] | None,
+    target: str | None,
+    fail_on: str | None = None,
 ) -> tuple[RuleSet, list, RunContext, str]:
-    """Rule set from --rules or [tool.curate]; then --select/--ignore; returns (set, rules, ctx, fail_on)."""
+    """Rule set from --rules or [tool.curate]; then --select/--ignore; returns (set, rules, ctx, fail_on).
+    What the project's settings switched off travels in `ctx.notices` to the report."""
     from curate.registry import load_registry
 
     try:
-        project, _ = load_project_settings()
+        project, pyproject = load_project_settings()
         registry = load_registry()
         ruleset = load_ruleset(rules or project.rules or "default", registry)
         sel = split_tokens(select) or project.select or []
@@ -68,9 +75,9 @@ def prepare_rules(
     if target:
         require_known_target(target)
     chosen = select_rules(ruleset.rules, sel, ign)
-    ctx = RunContext(target=target or project.target or ruleset.target)
-    fail_on = project.fail_on or ruleset.fail_on
-    return ruleset, chosen, ctx, fail_on
+    notices = project_notices(ruleset, project, pyproject, split_tokens(select), split_tokens(ignore), fail_on)
+    ctx = RunContext(target=target or project.target or ruleset.target, notices=tuple(notices))
+    return ruleset, chosen, ctx, project.fail_on or ruleset.fail_on
 
 
 def require_known_target(target: str) -> None:
