@@ -60,3 +60,22 @@ def test_unknown_target_is_a_usage_error_with_a_suggestion(sample_dir):
 def test_known_target_still_runs(sample_dir):
     proc = run("check", str(sample_dir), "--target", "openai/gpt-4o-mini", "--select", "schema")
     assert proc.returncode in (0, 1), proc.stderr
+
+
+@pytest.mark.parametrize(("args", "env"), [(["--hook"], {}), ([], {"PRE_COMMIT": "1"})])
+def test_hook_mode_prints_findings_and_one_summary_line(sample_dir, args, env):
+    import os
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "curate", "check", str(sample_dir / "support_chat.jsonl"), *args],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    lines = proc.stdout.decode().splitlines()
+    assert proc.returncode == 1
+    findings = [line for line in lines if re.match(r".*support_chat\.jsonl:\d+: (error|warning|info) ", line)]
+    assert findings
+    rest = [line for line in lines if line not in findings and line.strip()]
+    assert len(rest) <= 2, rest  # one summary line (and at most a line about findings not shown)
+    assert any("records in" in line for line in rest)

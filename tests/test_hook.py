@@ -113,6 +113,9 @@ def test_hook_refuses_a_broken_dataset_then_accepts_the_fix(project: tuple[Path,
     assert "data/train.jsonl:3: error missing-assistant" in out
     assert "data/train.jsonl:14: error invalid-json" in out
     assert "Failed" in out
+    # hook mode: the findings and one summary line, no tables or stats burying them
+    assert "┃" not in out and "severity" not in out
+    assert sum("records in" in line for line in out.splitlines()) == 1
     write(work / "data" / "train.jsonl", GOOD)
     accepted = commit(work, env, "good data", "data/train.jsonl")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr

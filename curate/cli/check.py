@@ -47,6 +47,12 @@ def check(
         Optional[str], typer.Option("--baseline", help="Accepted findings (default: .curate-baseline.json if present).")
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the result cache.")] = False,
+    hook: Annotated[
+        bool,
+        typer.Option(
+            "--hook", help="Pre-commit mode: only the findings and one summary line (implied when run by pre-commit)."
+        ),
+    ] = False,
     against: Annotated[
         Optional[list[str]],
         typer.Option("--against", help="Evaluation file: flag training records that copy its records (repeatable)."),
@@ -120,9 +126,14 @@ def check(
 
         sys.stdout.buffer.write(render_junit(report, fail_on or default_fail_on))
     else:
+        import os
+
         from rich.console import Console
 
         from curate.reporters.terminal import render_terminal
 
-        render_terminal(report, Console(highlight=False), max_per_rule=None if show_all else 50, verbose=verbose)
+        compact = hook or os.environ.get("PRE_COMMIT") == "1"  # pre-commit sets it for every hook it runs
+        render_terminal(
+            report, Console(highlight=False), max_per_rule=None if show_all else 50, verbose=verbose, compact=compact
+        )
     raise typer.Exit(report.exit_code(fail_on or default_fail_on))

@@ -38,7 +38,11 @@ def finding_line(f: Finding) -> Text:
     return text
 
 
-def render_terminal(report: Report, console: Console, max_per_rule: int | None = 50, verbose: bool = False) -> None:
+def render_terminal(
+    report: Report, console: Console, max_per_rule: int | None = 50, verbose: bool = False, compact: bool = False
+) -> None:
+    """Findings, then (unless `compact`, the pre-commit hook's mode) the summary table and the stats
+    sections, then one summary line."""
     shown: Counter[str] = Counter()
     hidden: Counter[str] = Counter()
     for f in report.findings:
@@ -56,10 +60,11 @@ def render_terminal(report: Report, console: Console, max_per_rule: int | None =
         )
     for err in report.errors:
         console.print(Text(f"curate: {err}", style="red"))
-    if report.findings:
+    if report.findings and not compact:
         console.print()
         console.print(summary_table(report, console.width))
-    render_stat_sections(report, console)
+    if not compact:
+        render_stat_sections(report, console)
     console.print(summary_line(report))
 
 
