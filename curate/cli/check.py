@@ -9,6 +9,7 @@ import typer
 
 from curate.cli import app
 from curate.cli.common import expand_paths, fail, prepare_rules
+from curate.cli.trainer_options import MaxLengthOpt, OverflowOpt, ResponseTemplateOpt, TokenizerOpt, trainer_settings
 
 FORMATS_OUT = ("text", "json", "sarif", "junit")
 
@@ -57,6 +58,10 @@ def check(
         Optional[list[str]],
         typer.Option("--against", help="Evaluation file: flag training records that copy its records (repeatable)."),
     ] = None,
+    tokenizer: TokenizerOpt = None,
+    max_length: MaxLengthOpt = None,
+    overflow: OverflowOpt = "truncate",
+    response_template: ResponseTemplateOpt = None,
 ) -> None:
     """Check datasets and report every problem with file and line."""
     from curate.cli.progress import progress_display, wanted
@@ -70,6 +75,7 @@ def check(
         fail("--fail-on must be error, warning, info or never")
     if input_format is not None and input_format not in FORMATS:
         fail(f"--input-format must be one of {', '.join(FORMATS)}")
+    trainer, notices = trainer_settings(tokenizer, max_length, overflow, response_template)
     from curate.gate import accepted, find_baseline, gather
     from curate.yamlfile import ConfigError
 
@@ -86,6 +92,7 @@ def check(
     ruleset, chosen, ctx, default_fail_on = prepare_rules(rules, select, ignore, target, fail_on)
     if against:
         ctx.against = tuple(expand_paths(against))
+    ctx.settings.update(trainer)
     read = ReadOptions()
     if ruleset.settings.max_line_bytes:
         read.max_line_bytes = ruleset.settings.max_line_bytes
@@ -111,6 +118,7 @@ def check(
             f"{n:,} finding{'s' if n != 1 else ''} in {shown(path)} concern records already fixed, edited or dropped "
             f"in review: the decisions wait for `curate export {shown(path)}`"
         )
+    report.notices.extend(notices)
     for warning in cache.warnings if cache is not None else []:
         sys.stderr.write(f"curate: {warning}\n")  # the run went on without the cache: results are complete
     if output_format == "json":

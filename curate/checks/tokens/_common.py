@@ -1,4 +1,4 @@
-"""What the tokens checks share: the run's encoding, counting that never crashes the audit."""
+"""What the tokens checks share: the run's encoding or model folder, counting that never crashes the audit."""
 
 from __future__ import annotations
 
@@ -10,10 +10,20 @@ from curate.targets import Model, encoding_for
 from curate.tokenizer import TokenizerError
 
 ENCODING_SETTING = "token_encoding"
+# run settings `curate check/cost --tokenizer` sets (see curate.checks.tokens.run_settings)
+TOKENIZER_SETTING = "tokenizer"
+DIGEST_SETTING = "tokenizer_digest"
+MAX_LENGTH_SETTING = "max_length"
+OVERFLOW_SETTING = "overflow"
+RESPONSE_TEMPLATE_SETTING = "response_template"
+TEMPLATE_ERROR_STAT = "template_error"
+
+_last: tuple[Record, str, Counts | str | None] | None = None  # one record's counts, shared by every check
 
 
 class TokenCheckMixin:
-    """Resolves the target once: its encoding (o200k_base when the target is unknown) and table entry."""
+    """Resolves the target once: its encoding (o200k_base when the target is unknown) and table entry;
+    with a model folder (`--tokenizer`), counts with its chat template and tokenizer instead."""
 
     ctx: Any
 
@@ -33,17 +43,53 @@ class TokenCheckMixin:
     def model(self) -> Model | None:
         return self._target()[1]
 
+    @property
+    def folder_path(self) -> str | None:
+        return self.ctx.settings.get(TOKENIZER_SETTING)
+
+    def max_length(self) -> int | None:
+        """The trainer's maximum sequence length: --max-length, else the target's limit."""
+        given = self.ctx.settings.get(MAX_LENGTH_SETTING)
+        if given:
+            return int(given)
+        model = self.model
+        return model.limit if model else None
+
     def counts(self, record: Record) -> Counts | str | None:
-        """The record's counts; None when it has no conversation (not an example: schema checks say why);
-        or the tokenizer's error message (which names the fix)."""
+        """The record's counts; None when it has no conversation (not an example: schema checks say why)
+        or the chat template refused it (record.stats['template_error'] says why); or the tokenizer's
+        error message (which names the fix)."""
+        global _last
         if not record.conversation.turns:
             return None
+        how = self.folder_path or self.encoding
+        if _last is not None and _last[0] is record and _last[1] == how:
+            return _last[2]
         try:
-            return measure(record, self.encoding)
+            if self.folder_path:
+                from curate.checks.tokens.folder import measure_with_folder
+
+                result: Counts | str | None = measure_with_folder(record, self.ctx.settings, self.max_length())
+            else:
+                result = measure(record, self.encoding)
         except TokenizerError as exc:
-            return str(exc)
+            result = str(exc)
+        _last = (record, how, result)
+        return result
 
     def label(self) -> str:
-        """How counts are described: the encoding, or an estimate made with it."""
+        """How counts are described: the model folder, the encoding, or an estimate made with it."""
+        if self.folder_path:
+            from curate.checks.tokens.folder import folder_label
+
+            return folder_label(self.ctx.settings)
         model = self.model
         return model.count_label() if model else self.encoding
+
+    @property
+    def exact(self) -> bool:
+        """True when counts are the model's own tokens: its folder, or an encoding that is its tokenizer."""
+        if self.folder_path:
+            return True
+        model = self.model
+        return model is not None and model.exact

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from dataclasses import replace
 from typing import Any
 
 from pydantic import Field
@@ -38,7 +39,18 @@ class CostEstimate(TokenCheckMixin, DatasetCheck):
 
     def extract(self, record: Record) -> Any:
         c = self.counts(record)
-        return None if c is None or isinstance(c, str) else (c.tokens, c.trainable)
+        if c is None or isinstance(c, str):
+            return None
+        if not c.sequences:
+            return (c.tokens, c.trainable)
+        # with a model folder, the cost is on what the trainer keeps: cut sequences at the maximum
+        # length, dropped ones not at all
+        limit = self.max_length()
+        if all(s.dropped for s in c.sequences):
+            return None
+        if limit is None or all(s.length <= limit for s in c.sequences):
+            return (c.tokens, c.trained)
+        return (sum(min(s.length, limit) for s in c.sequences if not s.dropped), c.trained)
 
     def observe(self, ref: RecordRef, extracted: Any) -> None:
         if extracted is None:
@@ -68,11 +80,13 @@ class CostEstimate(TokenCheckMixin, DatasetCheck):
         if not self.tokens:
             return {}
         est = estimate(model, self.tokens, self.params.epochs)
+        if self.folder_path:
+            est = replace(est, encoding=self.label(), exact=True)
         n = len(self.tokens)
         be = break_even(model, est.cost, self.params.shots, sum(self.tokens) / n, self.prompt / n, self.trainable / n)
         return {
             "target": model.name,
-            "counted_as": model.count_label(),
+            "counted_as": self.label(),
             "estimates": [est.to_json()],
             "break_even": be.to_json(),
         }

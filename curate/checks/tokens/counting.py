@@ -38,6 +38,15 @@ class Counts:
     trainable: int
     messages: int
     prompt: int  # tokens of the non-trainable part (what a request would send)
+    # with a model folder (--tokenizer): the sequences the trainer builds (trainer.Sequence), else ()
+    sequences: tuple[Any, ...] = ()
+
+    @property
+    def trained(self) -> int:
+        """Tokens with labels the trainer keeps after its length cut (all trainable ones without a cut)."""
+        if not self.sequences:
+            return self.trainable
+        return sum(s.kept_trainable for s in self.sequences)
 
 
 class Counter:

@@ -26,12 +26,14 @@ class OverLimit(TokenCheckMixin, RecordCheck):
     )
 
     def check(self, record: Record) -> Iterable[Hit]:
+        if self.folder_path:
+            return  # with a model folder the trainer's cut is checked exactly (assistant-truncated, ...)
         limit = self.params.limit or (self.model.limit if self.model else None)
         counts = self.counts(record)
         if limit is None or counts is None or isinstance(counts, str) or counts.tokens <= limit:
             return
         whose = f" of {self.model.name}" if self.model and not self.params.limit else ""
-        estimate = "" if self.model is None or self.model.exact else f" ({self.label()})"
+        estimate = "" if self.model is None or self.exact else f" ({self.label()})"
         yield Hit(
             f"{counts.tokens:,} tokens{estimate}, over the {limit:,}-token limit{whose}: "
             f"the last {counts.tokens - limit:,} tokens will be truncated",
@@ -39,7 +41,7 @@ class OverLimit(TokenCheckMixin, RecordCheck):
                 "tokens": counts.tokens,
                 "limit": limit,
                 "encoding": self.encoding,
-                "estimate": not (self.model and self.model.exact),
+                "estimate": not self.exact,
             },
             fix="Shorten or split the conversation, or drop it; truncation usually cuts off the assistant answer.",
         )
