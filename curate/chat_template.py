@@ -15,6 +15,7 @@ has a deadline (a SIGALRM timer where rendering runs on the main thread, as in c
 from __future__ import annotations
 
 import json
+import re
 import signal
 import threading
 import time
@@ -27,7 +28,11 @@ from typing import Any
 MAX_CHARS = 16_000_000  # longest rendered text, and longest string any template operation may build
 MAX_ITEMS = 100_000  # longest list a template may build by repetition (as jinja's MAX_RANGE)
 DEADLINE_S = 5.0  # wall time for one render
-_GROWING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format", "replace", "join"})
+_WIDE_SPEC = re.compile(r"%[^a-zA-Z%]*?\d{8,}")  # a printf width or precision of 8+ digits
+_WIDE_FIELD = re.compile(r"\{[^{}]*:[^{}]*?\d{8,}[^{}]*\}")  # a str.format field with an 8+ digit width
+_GROWING_METHODS = frozenset(
+    {"center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map", "replace", "join"}
+)
 
 
 class RenderError(Exception):
@@ -129,11 +134,10 @@ def _environment() -> Any:
                         if n * len(seq) > limit:
                             raise _too_big("a repeated value")
             if operator == "%" and isinstance(left, str):
-                # "%09999999d" % 1: the width decides the size, so check the result before returning it
-                out = self.binop_table[operator](left, right)
-                if len(out) > MAX_CHARS:
+                # "%09999999d" % 1: the width decides the size, so refuse wide specs before formatting
+                args = right if isinstance(right, tuple) else (right,)
+                if _WIDE_SPEC.search(left) or any(isinstance(a, int) and a > MAX_CHARS for a in args):
                     raise _too_big("a formatted string")
-                return out
             out = self.binop_table[operator](left, right)
             if _size(out) > MAX_CHARS:
                 raise _too_big("a string")
@@ -141,12 +145,15 @@ def _environment() -> Any:
 
         def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
             name = getattr(__obj, "__name__", "")
-            if name in _GROWING_METHODS and isinstance(getattr(__obj, "__self__", None), str):
+            owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)  # the sandbox wraps str.format
+            if name in _GROWING_METHODS and isinstance(owner, str):
                 if any(isinstance(a, int) and a > MAX_CHARS for a in (*args, *kwargs.values())):
                     raise _too_big("a padded string")
-                grows = len(args) >= 2 and isinstance(args[1], str) and len(__obj.__self__) * len(args[1]) > MAX_CHARS
+                grows = len(args) >= 2 and isinstance(args[1], str) and len(owner) * len(args[1]) > MAX_CHARS
                 if name == "replace" and grows:
                     raise _too_big("a replaced string")
+                if name in ("format", "format_map") and _WIDE_FIELD.search(owner):
+                    raise _too_big("a formatted string")
             out = super().call(__context, __obj, *args, **kwargs)
             if _size(out) > MAX_CHARS:
                 raise _too_big("a string")
@@ -155,18 +162,20 @@ def _environment() -> Any:
     env = BoundedSandbox(trim_blocks=True, lstrip_blocks=True, extensions=[AssistantTracker, jinja2.ext.loopcontrols])
     env.bounded_join = _bounded_join  # type: ignore[attr-defined]
     for name in ("center", "indent", "wordwrap", "format", "truncate"):
-        env.filters[name] = _bounded_filter(env.filters[name])
+        env.filters[name] = _bounded_filter(env.filters[name], check_spec=name == "format")
     env.filters["tojson"] = _tojson
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now
     return env
 
 
-def _bounded_filter(fn: Any) -> Any:
+def _bounded_filter(fn: Any, check_spec: bool = False) -> Any:
     import functools
 
     @functools.wraps(fn)
     def bounded(*args: Any, **kwargs: Any) -> Any:
+        if check_spec and args and isinstance(args[0], str) and _WIDE_SPEC.search(args[0]):
+            raise _too_big("a formatted string")
         if any(isinstance(a, int) and not isinstance(a, bool) and a > MAX_CHARS for a in (*args, *kwargs.values())):
             raise _too_big("a padded string")
         out = fn(*args, **kwargs)

@@ -208,6 +208,9 @@ def test_preference_pairs_are_two_sequences(folder: Path, tmp_path: Path) -> Non
         ("{{ 'a'.center(999999999) }}", "larger than"),
         ("{{ 'a' | center(999999999) }}", "larger than"),
         ("{{ '%0999999999d' % 1 }}", "larger than"),
+        ("{{ '%0999999999d' | format(1) }}", "larger than"),
+        ("{{ '{:0999999999}'.format(1) }}", "larger than"),
+        ("{{ 'ab'.replace('a', 'x' * 9000) * 3000 }}", "larger than"),
         ("{{ messages.__class__.__mro__ }}", "was stopped"),  # the sandbox refuses unsafe attributes
         ("{{ raise_exception('no system role allowed') }}", "rejects this conversation: no system role allowed"),
     ],
