@@ -63,6 +63,13 @@ class Check:
     def family(cls) -> str:
         return cls.id.split(".", 1)[0]
 
+    def notices(self) -> list[str]:
+        """What this check could not do on this run (a model not installed, a target unknown).
+
+        Run notices, not findings: the engine adds them to `Report.notices` (shown in every output,
+        never in the exit code, SARIF results, baselines or the review queue)."""
+        return []
+
 
 class RecordCheck(Check, abc.ABC):
     scope: ClassVar[str] = "record"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from curate.check import Check, DatasetCheck, RecordRef, RunContext, RunState
 from curate.config import Rule
+from curate.display import shown, shown_pointer, shown_tree
 from curate.io.reader import BLOCK_BYTES, Block, FileStats, RawItem, ReadOptions, block_items, iter_units, to_record
 from curate.model import Finding, Hit, Record, fingerprint
 from curate.registry import Registry, load_registry
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from curate.cache import ResultCache
 
 MAX_CHECK_ERRORS = 20
+MAX_MESSAGE = 2000  # characters of a finding message or fix; a check quoting a huge value is cut here
 
 
 class _Skip:
@@ -201,6 +203,9 @@ def describe_failure(rule: Rule, exc: BaseException, where: str) -> str:
 
 
 def make_finding(rule: Rule, hit: Hit, path: str | None, line: int | None, key: str | None) -> Finding:
+    """A hit stamped with its rule; its message, fix, field and data pass `curate.display` here, so
+    no check (built-in or plugin) can put a raw value or a terminal escape into any output. The
+    fingerprint is computed from the raw field, so it is the same whatever the masking shows."""
     path = hit.path or path
     line = hit.line if hit.line is not None else line
     key = hit.key or key
@@ -210,12 +215,12 @@ def make_finding(rule: Rule, hit: Hit, path: str | None, line: int | None, key: 
         severity=rule.severity,
         path=path,
         line=line,
-        field=hit.field,
-        message=hit.message,
+        field=shown_pointer(hit.field),
+        message=shown(hit.message, MAX_MESSAGE),
         fingerprint=fingerprint(rule.id, key or (path or ""), hit.field, hit.identity),
         key=key,
-        fix=hit.fix,
-        data=dict(hit.data),
+        fix=shown(hit.fix, MAX_MESSAGE) if hit.fix is not None else None,
+        data=shown_tree(dict(hit.data)),
     )
 
 
@@ -271,7 +276,7 @@ class Engine:
         self.rules = rules
         self.ruleset_name = ruleset_name
         self.errors: list[str] = [f"plugin {e.source}: {e.message}" for e in self.registry.errors]
-        _, self.dataset_checks = _bind(rules, self.registry, self.ctx)
+        self.record_checks, self.dataset_checks = _bind(rules, self.registry, self.ctx)
         self._inline: _Processor | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._replay_blocks = True  # off for the rest of a file once one of its stored blocks could not be replayed
@@ -333,6 +338,7 @@ class Engine:
                 for key in check.top_level_stats:  # type: ignore[attr-defined]
                     if key in summary:
                         report.stats[key] = summary[key]
+        report.stats = shown_tree(report.stats)  # category values, prompts, openings: masked and escaped
         # stable: within a line and rule, findings keep the order their check yielded them (span order)
         findings.sort(key=lambda f: (f.path or "", f.line if f.line is not None else 1 << 60, -f.severity, f.rule))
         if cache is not None and not self.errors:  # a failed check is run again next time, so its error shows
@@ -346,8 +352,17 @@ class Engine:
         report.suppressed = len(findings) - len(kept)
         report.findings = kept
         report.errors = self.errors
+        report.notices = [*report.notices, *self._notices()]
         report.state = state
         return report
+
+    def _notices(self) -> list[str]:
+        """Every bound check's run notices, `rule-id: text`, each once (masked and escaped)."""
+        out: dict[str, None] = {}
+        for rule, check in (*self.record_checks, *self.dataset_checks):
+            for text in self._safe(rule, check.notices, default=[]):
+                out[shown(f"{rule.id}: {text}", MAX_MESSAGE)] = None
+        return list(out)
 
     def _replay_run(self, stored: Any, report: Report) -> Report:
         """An unchanged set of files: the stored run, with today's suppressions (decisions, baseline)."""

@@ -17,7 +17,7 @@ import os
 import re
 import secrets
 
-__all__ = ["mask", "mask_text", "value_hash", "normalise_value", "pii_key", "KEY_ENV"]
+__all__ = ["mask", "mask_text", "find_values", "value_hash", "normalise_value", "pii_key", "KEY_ENV"]
 
 KEY_ENV = "CURATE_PII_KEY"
 _STAR = "***"
@@ -219,3 +219,81 @@ def value_hash(value: str, entity_type: str = "", key: bytes | None = None) -> s
     """A keyed hash of the normalised value: correlates repeats without revealing them."""
     norm = normalise_value(value, entity_type)
     return hmac.new(key or pii_key(), f"{entity_type.upper()}\x1f{norm}".encode(), hashlib.blake2b).hexdigest()[:16]
+
+
+# --- values in text shown outside the record view -------------------------------------------
+# `curate.display.shown()` masks what these find in any user-derived string (a category value, an
+# object key, a role, a file name). The screen is the detector's own cheap pre-filter and secret
+# patterns; unlike the detector it asks for no context word (a 16-digit run in a category label is
+# masked even without "card" before it): showing a stretch of digits masked costs little, showing
+# a value raw cannot be undone.
+_EMAIL_LIKE = re.compile(r"[\w.+%-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
+_DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d[\d \t().\-/]*\d(?![\w])")
+_DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_SSN_LIKE = re.compile(r"\d{3}[- ]?\d{2}[- ]?\d{4}")
+_IBAN_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])")
+_MIN_DIGITS = 7  # a phone number without its area code; shorter runs are counts, years, ports
+_MIN_BARE = 9  # without separators: an SSN or a phone with its area code (a line number or a count is shorter)
+
+
+def _iban_checksum_ok(value: str) -> bool:
+    v = value.replace(" ", "").upper()
+    moved = v[4:] + v[:4]
+    try:
+        return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+    except ValueError:
+        return False
+
+
+def _iban_end(value: str) -> int:
+    """How much of an IBAN-shaped match is an IBAN: all capitals, or a valid checksum (a lowercased
+    or spaced IBAN, with words of the sentence after it cut off); 0 when it is none."""
+    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", value):
+        return len(value)
+    cut = len(value)
+    while cut >= 15:
+        if _iban_checksum_ok(value[:cut]):
+            return cut
+        cut = value.rfind(" ", 0, cut)
+    return 0
+
+
+def _digit_kind(run: str) -> str | None:
+    digits = "".join(_DIGIT.findall(run))
+    if len(digits) < (_MIN_DIGITS if len(digits) != len(run) else _MIN_BARE) or _DATE_LIKE.fullmatch(run.strip()):
+        return None
+    if _IPV4.fullmatch(run):
+        return "IP_ADDRESS"
+    if len(digits) == 9 and _SSN_LIKE.fullmatch(run):
+        return "US_SSN"
+    if 13 <= len(digits) <= 19:
+        from curate.checks.pii.patterns import luhn_ok
+
+        if luhn_ok(digits):
+            return "CREDIT_CARD"
+    return "PHONE_NUMBER" if len(digits) <= 15 else "NUMBER"
+
+
+def find_values(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, entity) of every value in `text` that must not be shown raw; never overlapping.
+
+    Secrets and personal URLs come from the detector's own patterns; emails, IBANs and runs of
+    seven or more digits (cards dotted or spaced, phones, SSNs) from the screens above.
+    """
+    from curate.checks.pii.patterns import RawSpan, drop_overlaps, find_personal_urls, find_secrets
+
+    spans: list[RawSpan] = list(find_secrets(text))
+    spans += find_personal_urls(text)
+    if "@" in text or "%40" in text:
+        spans += [RawSpan(m.start(), m.end(), "EMAIL_ADDRESS", 1.0) for m in _EMAIL_LIKE.finditer(text)]
+    for m in _DIGIT_RUN.finditer(text):
+        run = m.group().rstrip(" \t(-/.")
+        kind = _digit_kind(run)
+        if kind:
+            spans.append(RawSpan(m.start(), m.start() + len(run), kind, 1.0))
+    for m in _IBAN_LIKE.finditer(text):
+        end = _iban_end(m.group())
+        if end:
+            spans.append(RawSpan(m.start(), m.start() + end, "IBAN_CODE", 1.0))
+    return [(s.start, s.end, s.entity) for s in drop_overlaps(spans)]

@@ -77,18 +77,34 @@ class Report:
         }
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON report; every string derived from the data (file names, messages, stats) passes
+        `curate.display` (findings' and stats' text did so in the engine; paths and notices here)."""
+        from curate.display import shown
+
+        def finding(f: Finding) -> dict[str, Any]:
+            out = f.to_json()
+            out["path"] = shown(f.path, None) if f.path else f.path
+            out["key"] = shown(f.key, None) if f.key else f.key  # `id:<value>` quotes the record's id field
+            return out
+
         return {
             "version": REPORT_VERSION,
             "tool": {"name": "curate", "version": __version__},
             "ruleset": self.ruleset,
             "target": self.target,
             "datasets": [
-                {"path": d.path, "records": d.records, "format": d.format, "formats": d.formats, "layout": d.layout}
+                {
+                    "path": shown(d.path, None),
+                    "records": d.records,
+                    "format": d.format,
+                    "formats": d.formats,
+                    "layout": d.layout,
+                }
                 for d in self.datasets
             ],
             "summary": self.summary(),
-            "findings": [f.to_json() for f in self.findings],
+            "findings": [finding(f) for f in self.findings],
             "stats": self.stats,
-            "errors": self.errors,
-            "notices": self.notices,
+            "errors": [shown(e, None) for e in self.errors],
+            "notices": [shown(n, None) for n in self.notices],
         }

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_paths, fail, prepare_rules
+from curate.cli.common import expand_paths, fail, prepare_rules, say
 
 
 @app.command()
@@ -48,7 +48,7 @@ def baseline(
     except ConfigError as exc:
         fail(str(exc))
     for path, why in inputs.skipped:
-        sys.stderr.write(f"curate: {path}: skipped, {why}\n")
+        say(f"{path}: skipped, {why}")
     if "-" in inputs.files:
         fail("baseline: stdin cannot be baselined (findings are recorded per file)")
     ruleset, chosen, ctx, _ = prepare_rules(rules, select, ignore, None)

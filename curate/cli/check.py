@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_paths, fail, prepare_rules
+from curate.cli.common import expand_paths, fail, prepare_rules, say
 from curate.cli.trainer_options import MaxLengthOpt, OverflowOpt, ResponseTemplateOpt, TokenizerOpt, trainer_settings
 
 FORMATS_OUT = ("text", "json", "sarif", "junit")
@@ -85,7 +85,7 @@ def check(
     except ConfigError as exc:
         fail(str(exc))
     for path, why in inputs.skipped:
-        sys.stderr.write(f"curate: {path}: skipped, {why}\n")
+        say(f"{path}: skipped, {why}")
     if not inputs.files:
         raise typer.Exit(0)
     files = inputs.files
@@ -120,7 +120,7 @@ def check(
         )
     report.notices.extend(notices)
     for warning in cache.warnings if cache is not None else []:
-        sys.stderr.write(f"curate: {warning}\n")  # the run went on without the cache: results are complete
+        say(warning)  # the run went on without the cache: results are complete
     if output_format == "json":
         from curate.reporters.json_report import render_json
 

@@ -15,12 +15,17 @@ EXIT_USAGE = 2
 DATA_SUFFIXES = (".jsonl", ".json", ".ndjson")
 
 
+def say(message: str) -> None:
+    """One line on stderr, through `curate.display.shown`: error text often quotes a path or a value."""
+    from curate.display import shown
+
+    sys.stderr.write(f"curate: {shown(message, None)}\n")
+
+
 def fail(message: str) -> NoReturn:
     """Print `message` (each of its lines, for several problems at once) and exit with code 2."""
-    from curate.display import escape_controls
-
-    for line in message.splitlines() or [""]:  # messages quote repository files: no control characters
-        sys.stderr.write(f"curate: {escape_controls(line)}\n")
+    for line in message.splitlines() or [""]:
+        say(line)
     raise SystemExit(EXIT_USAGE)
 
 

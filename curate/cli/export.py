@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
 
 from curate.cli import app
-from curate.cli.common import fail, prepare_rules
+from curate.cli.common import fail, prepare_rules, say
 
 PII_MODES = ("mask", "placeholder", "fake")
 
@@ -35,7 +34,7 @@ def load_scrubber(mode: str):  # noqa: ANN201 - curate.checks.pii.scrub.Scrubber
     scrubber = Scrubber(mode=mode)
     note = scrubber.coverage_note()
     if note:  # never silent about what is left in (e.g. names without the NER model)
-        sys.stderr.write(f"curate: {note}\n")
+        say(note)
     return scrubber
 
 
@@ -82,7 +81,7 @@ def export(
         fail(f"{path}: no such file")
     if pii_mode is not None and not scrub_pii:  # a mode asks for scrubbing: never a silent no-op
         scrub_pii = True
-        sys.stderr.write("curate: --pii-mode implies --scrub-pii\n")
+        say("--pii-mode implies --scrub-pii")
     scrubber = load_scrubber(pii_mode or "placeholder") if scrub_pii else None
     try:
         log = load_decisions(path)

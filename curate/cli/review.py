@@ -67,12 +67,17 @@ def review(
         fail(str(exc))
     ruleset, chosen, ctx, _ = prepare_rules(rules, select, ignore, None)
     read = read_options(ruleset)
+    from rich.text import Text
+
+    from curate.display import shown
+
     console = Console(stderr=True, highlight=False)
+    name = shown(path, None)  # a file name can hold PII, markup or escapes
     try:
-        with console.status(f"checking {path} …") as status:
+        with console.status(Text(f"checking {name} …")) as status:
 
             def progress(p) -> None:  # noqa: ANN001
-                status.update(f"checking {path}: {p.records:,} records ({p.stage}) …")
+                status.update(Text(f"checking {name}: {p.records:,} records ({p.stage}) …"))
 
             session = ReviewSession.open(
                 path, chosen, ctx, read, input_format, ruleset_name=ruleset.name, on_progress=progress
@@ -88,7 +93,7 @@ def review(
     done = sum(n for s, n in counts.items() if s != "pending")
     console.print(
         f"{done:,} of {len(session.items):,} flagged records decided, {counts.get('pending', 0):,} pending; "
-        f"decisions in {decisions_path(path)}",
+        f"decisions in {shown(decisions_path(path), None)}",
         markup=False,
     )
 

@@ -300,8 +300,15 @@ def render_html(report: Report) -> str:
     if data["errors"]:
         items = "".join(f"<li>{escape(e)}</li>" for e in data["errors"][:50])
         errors = _section("Check failures", f"<ul>{items}</ul>", "These checks failed to run on some records.")
+    notes = ""
+    if data["notices"]:  # what the run could not do: shown, never counted as findings
+        items = "".join(f"<li>{escape(n)}</li>" for n in data["notices"])
+        notes = _section(
+            "Notes", f"<ul>{items}</ul>", "About this run, not the data: they never fail a check.", "notes"
+        )
     body = [
         _cards(data),
+        notes,
         _rules(data),
         f'<div class="grid">{_tokens(data)}{_cost(data)}</div><br>',
         f'<div class="grid">{_mix("Languages", data["languages"], "languages")}'

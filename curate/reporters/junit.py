@@ -11,6 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
+from curate.display import shown
 from curate.model import Finding, Severity
 from curate.report import Report
 
@@ -20,13 +21,15 @@ MAX_LISTED = 1000  # per rule: a million findings would make an unreadable (and 
 
 
 def _clean(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    """Escaped (its user-derived parts are masked already), then what XML 1.0 cannot carry replaced."""
+    return _INVALID_XML.sub("\ufffd", shown(text, None, masked=False))
 
 
 def _line(f: Finding) -> str:
-    where = f"{f.path}:{f.line}" if f.line is not None else (f.path or "<dataset>")
+    path = shown(f.path, None) if f.path else "<dataset>"
+    where = f"{path}:{f.line}" if f.line is not None else path
     field = f" [{f.field}]" if f.field else ""
-    return _clean(f"{where}: {f.severity} {f.rule} {f.message}{field}")
+    return _clean(f"{where}: {f.severity} {f.rule} {shown(f.message, None)}{field}")
 
 
 def _listing(findings: list[Finding]) -> str:
@@ -44,6 +47,10 @@ def to_junit(report: Report, fail_on: str = "error") -> ET.Element:
     rules = sorted(report.rules, key=lambda r: r.id)
     known = {r.id for r in rules}
     suite = ET.Element("testsuite", name="curate")
+    if report.notices:  # run notices: about the run, never a failing test case
+        props = ET.SubElement(suite, "properties")
+        for note in report.notices:
+            ET.SubElement(props, "property", name="curate.notice", value=_clean(shown(note, None)))
     failures = 0
     for rule in rules:
         case = ET.SubElement(suite, "testcase", classname=f"curate.{rule.check.split('.', 1)[0]}", name=rule.id)
@@ -55,7 +62,7 @@ def to_junit(report: Report, fail_on: str = "error") -> ET.Element:
             fail = ET.SubElement(
                 case,
                 "failure",
-                message=_clean(f"{len(failing):,} finding(s) of {rule.id}: {rule.description}"),
+                message=_clean(f"{len(failing):,} finding(s) of {rule.id}: {shown(rule.description, None)}"),
                 type=str(max(f.severity for f in failing)),
             )
             fail.text = _listing(failing)
@@ -67,8 +74,10 @@ def to_junit(report: Report, fail_on: str = "error") -> ET.Element:
         case = ET.SubElement(suite, "testcase", classname="curate", name="other-rules")
         ET.SubElement(case, "failure", message="findings of unlisted rules", type="error").text = _listing(orphans)
     errors = len(report.errors)
+    if report.notices:
+        ET.SubElement(suite, "system-out").text = "\n".join(f"note: {_clean(shown(n, None))}" for n in report.notices)
     if report.errors:
-        ET.SubElement(suite, "system-err").text = _clean("\n".join(report.errors))
+        ET.SubElement(suite, "system-err").text = "\n".join(_clean(shown(e, None)) for e in report.errors)
     tests = len(suite.findall("testcase"))
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))

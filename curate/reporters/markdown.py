@@ -87,6 +87,8 @@ def render_markdown(report: Report) -> str:
         + (f"; {s['suppressed']:,} accepted findings hidden" if s["suppressed"] else ""),
         "",
     ]
+    if d["notices"]:  # about the run, not the data: never findings
+        out += ["### Notes", "", *[f"- {esc(n)}" for n in d["notices"]], ""]
     ests = (d["cost"] or {}).get("estimates") or []
     per = d["tokens"].get("per_example") or {}
     if per.get("total") or ests:

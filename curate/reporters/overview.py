@@ -1,7 +1,8 @@
 """What the HTML and Markdown reports show, computed once from a Report (pure, no I/O).
 
-Everything here is counts, distributions and finding references: never record text. Finding
-messages are shown as the checks wrote them (PII checks mask values with curate.privacy).
+Everything here is counts, distributions and finding references: never record text. Every string
+derived from the data (file names, messages, fields, labels, samples) passes `curate.display.shown`
+here, so both renderers only format what is already masked and escaped.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from curate.display import shown, shown_tree
 from curate.model import Finding, Severity
 from curate.report import Report
 
@@ -57,6 +59,10 @@ def _score(f: Finding, per_record: Counter[tuple[str | None, int | None]]) -> tu
     return (-int(f.severity), -per_record[(f.path, f.line)], -numeric, f.path or "", f.line or 0)
 
 
+def _path(path: str | None) -> str | None:
+    return shown(path, None) if path else path
+
+
 def findings_by_rule(report: Report) -> list[dict[str, Any]]:
     """One row per rule with findings: counts, what it means, and its worst findings."""
     descriptions = {r.id: r.description for r in report.rules}
@@ -83,14 +89,14 @@ def findings_by_rule(report: Report) -> list[dict[str, Any]]:
                 "severity": str(items[0].severity),
                 "findings": len(items),
                 "records": len({(f.path, f.line) for f in items if f.line is not None}),
-                "description": descriptions.get(rule, ""),
+                "description": shown(descriptions.get(rule, ""), None),
                 "worst": [
                     {
-                        "path": f.path,
+                        "path": _path(f.path),
                         "line": f.line,
-                        "field": f.field,
-                        "message": f.message,
-                        "fix": f.fix,
+                        "field": shown(f.field, None) if f.field else f.field,
+                        "message": shown(f.message, None),
+                        "fix": shown(f.fix, None) if f.fix else f.fix,
                         "fingerprint": f.fingerprint,
                     }
                     for f in worst
@@ -111,8 +117,8 @@ def duplicate_clusters(report: Report) -> list[dict[str, Any]]:
         c = clusters.setdefault(cid, {"cluster": cid, "kind": f.check, "kept": None, "members": [], "similarity": []})
         kept_line = f.data.get("duplicate_of")
         if kept_line is not None and c["kept"] is None:
-            c["kept"] = f"{f.data.get('duplicate_of_path') or f.path}:{kept_line}"
-        c["members"].append(f"{f.path}:{f.line}")
+            c["kept"] = f"{_path(f.data.get('duplicate_of_path') or f.path)}:{kept_line}"
+        c["members"].append(f"{_path(f.path)}:{f.line}")
         if isinstance(f.data.get("similarity"), (int, float)):
             c["similarity"].append(float(f.data["similarity"]))
     out = []
@@ -143,7 +149,7 @@ def _mix(counts: dict[str, int], targets: dict[str, float]) -> list[dict[str, An
 
 def build(report: Report) -> dict[str, Any]:
     """Every section of the report as plain data (also written to report.json under `report`)."""
-    stats = report.stats
+    stats = shown_tree(report.stats)  # done by the engine already; a Report made elsewhere gets it here
     balance = stats.get("balance") or {}
     tokens = stats.get("tokens") or {}
     token_values = _column(report, "tokens")
@@ -158,9 +164,9 @@ def build(report: Report) -> dict[str, Any]:
     length = balance.get("length") or {}
     return {
         "summary": report.summary(),
-        "datasets": [{"path": d.path, "records": d.records, "format": d.format} for d in report.datasets],
-        "target": report.target,
-        "ruleset": report.ruleset,
+        "datasets": [{"path": _path(d.path), "records": d.records, "format": d.format} for d in report.datasets],
+        "target": shown(report.target, None) if report.target else report.target,
+        "ruleset": shown(report.ruleset, None),
         "rules": findings_by_rule(report),
         "tokens": {
             "available": token_values is not None,
@@ -200,5 +206,6 @@ def build(report: Report) -> dict[str, Any]:
             "records_with_secrets": pii.get("records_with_secrets"),
             "secrets_by_type": pii.get("secrets_by_type") or {},
         },
-        "errors": list(report.errors),
+        "errors": [shown(e, None) for e in report.errors],
+        "notices": [shown(n, None) for n in report.notices],
     }

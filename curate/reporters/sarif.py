@@ -15,6 +15,7 @@ from urllib.parse import quote
 import orjson
 
 from curate import __version__
+from curate.display import shown
 from curate.model import Finding, Severity
 from curate.report import Report
 
@@ -27,7 +28,7 @@ def artifact_uri(path: str | None) -> str:
     """A relative, percent-encoded POSIX URI: code scanning resolves it against the repository root."""
     if not path or path == "-":
         return "stdin"
-    p = Path(path)
+    p = Path(shown(path, None))  # a file name can hold PII or escapes too
     if p.is_absolute():
         try:
             p = p.relative_to(Path.cwd())
@@ -41,8 +42,8 @@ def _rule_descriptor(rule: Any) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": "".join(part.capitalize() for part in rule.id.split("-")),
-        "shortDescription": {"text": rule.description or rule.check},
-        "fullDescription": {"text": f"{rule.description} (check {rule.check})"},
+        "shortDescription": {"text": shown(rule.description or rule.check, None)},
+        "fullDescription": {"text": shown(f"{rule.description} (check {rule.check})", None)},
         "help": {"text": f"curate rules explain {rule.id}"},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {"check": rule.check, "tags": ["curate", family]},
@@ -56,9 +57,10 @@ def _result(f: Finding, index: dict[str, int], fallback_path: str | None) -> dic
     }
     if f.field:
         location["logicalLocations"] = [{"fullyQualifiedName": f.field, "kind": "member"}]
-    text = f.message if f.message.endswith(".") else f.message + "."
+    message = shown(f.message, None)
+    text = message if message.endswith(".") else message + "."
     if f.fix:
-        text += f" Fix: {f.fix}"
+        text += f" Fix: {shown(f.fix, None)}"
     result: dict[str, Any] = {
         "ruleId": f.rule,
         "level": LEVELS[f.severity],
@@ -70,7 +72,7 @@ def _result(f: Finding, index: dict[str, int], fallback_path: str | None) -> dic
     if f.rule in index:
         result["ruleIndex"] = index[f.rule]
     if f.key:
-        result["properties"]["recordKey"] = f.key
+        result["properties"]["recordKey"] = shown(f.key, None)
     return result
 
 
@@ -78,7 +80,10 @@ def to_sarif(report: Report) -> dict[str, Any]:
     rules = sorted(report.rules, key=lambda r: r.id)
     index = {r.id: i for i, r in enumerate(rules)}
     fallback = report.datasets[0].path if report.datasets else None
-    notifications = [{"level": "error", "message": {"text": err}} for err in report.errors]
+    # check failures are errors; run notices (a model missing, a target unknown) are notes about the
+    # run, never results: code scanning shows them with the tool's run, not on any file's line
+    notifications = [{"level": "error", "message": {"text": shown(err, None)}} for err in report.errors]
+    notifications += [{"level": "note", "message": {"text": shown(note, None)}} for note in report.notices]
     invocation: dict[str, Any] = {
         "executionSuccessful": not report.errors,
         "workingDirectory": {"uri": Path.cwd().as_uri()},

@@ -12,21 +12,27 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from curate.display import shown
 from curate.model import Finding, Severity
 from curate.report import Report
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def _safe(s: str, limit: int = 300) -> str:
-    s = "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" if ord(ch) < 256 else "?" for ch in s)
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+def _safe(s: str, limit: int | None = 300) -> str:
+    """Every string printed passes the one door (`curate.display.shown`): masked, escaped, bounded."""
+    return shown(s, limit)
+
+
+def where(f: Finding) -> str:
+    """`path:line` (or the path alone) with the file name shown safely: a name can hold PII or escapes."""
+    path = shown(f.path, None) if f.path else "<dataset>"
+    return f"{path}:{f.line}" if f.line is not None else path
 
 
 def finding_line(f: Finding) -> Text:
-    where = f"{f.path}:{f.line}" if f.line is not None else f"{f.path or '<dataset>'}"
     text = Text()
-    text.append(where, style="bold")
+    text.append(where(f), style="bold")
     text.append(": ")
     text.append(str(f.severity), style=STYLES[f.severity])
     text.append(" ")
@@ -43,13 +49,13 @@ def render_terminal(
 ) -> None:
     """Findings, then (unless `compact`, the pre-commit hook's mode) the summary table and the stats
     sections, then one summary line."""
-    shown: Counter[str] = Counter()
+    listed: Counter[str] = Counter()
     hidden: Counter[str] = Counter()
     for f in report.findings:
-        if max_per_rule is not None and shown[f.rule] >= max_per_rule:
+        if max_per_rule is not None and listed[f.rule] >= max_per_rule:
             hidden[f.rule] += 1
             continue
-        shown[f.rule] += 1
+        listed[f.rule] += 1
         console.print(finding_line(f), soft_wrap=True)
         if verbose and f.fix:
             console.print(Text("    fix: " + _safe(f.fix), style="green"), soft_wrap=True)
@@ -59,13 +65,23 @@ def render_terminal(
             Text(f"… {sum(hidden.values()):,} more not shown ({more}); use --all or --format json", style="dim")
         )
     for err in report.errors:
-        console.print(Text(f"curate: {err}", style="red"))
+        console.print(Text(f"curate: {_safe(err, None)}", style="red"), soft_wrap=True)
+    render_notes(report, console)
     if report.findings and not compact:
         console.print()
         console.print(summary_table(report, console.width))
     if not compact:
         render_stat_sections(report, console)
     console.print(summary_line(report))
+
+
+def render_notes(report: Report, console: Console) -> None:
+    """Run notices (what the run could not do), one section, after the findings: never findings."""
+    if not report.notices:
+        return
+    console.print(Text("notes:", style="bold yellow"))
+    for note in report.notices:
+        console.print(Text(f"  - {_safe(note, None)}", style="yellow"), soft_wrap=True)
 
 
 def render_stat_sections(report: Report, console: Console) -> None:

@@ -14,6 +14,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
+from curate.display import shown
 from curate.review import STATUSES, EditRefused, ReviewFilter, ReviewSession, SaveFailed
 from curate.tui.keys import BINDINGS, bindings
 from curate.tui.screens.confirm import ConfirmScreen, diff_text
@@ -107,7 +108,7 @@ class ReviewApp(App[None]):
             self.query_one("#findings", Static).update(Text(""))
             return
         record = s.record(item)
-        title.append(f"{Path(item.path).name}:{item.label}", style="bold")
+        title.append(f"{shown(Path(item.path).name, None)}:{item.label}", style="bold")  # a name can hold PII
         status = s.status(item)
         title.append(f"  {status}", style="yellow" if status == "pending" else "green")
         if record is not None and record.data is not None:

@@ -12,6 +12,7 @@ from pydantic import Field
 from curate.check import DatasetCheck, RecordRef, RunState
 from curate.checks.balance._mix import MixParams, counts_json, mix_hits
 from curate.checks.balance._paths import get_path, is_missing, parse_path
+from curate.display import shown
 from curate.model import Hit, Record, Severity
 
 NONE = "unknown"
@@ -29,8 +30,9 @@ class CategoryParams(MixParams):
 
 
 def _label(text: str) -> str:
-    text = _SPACE.sub(" ", text).strip()
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+    """A category as it is counted, stored and shown: masked and escaped (`curate.display`), so a
+    category field holding an email or a terminal escape never reaches a report or the cache."""
+    return shown(_SPACE.sub(" ", text).strip(), MAX_LABEL)
 
 
 def derive(record: Record, p: CategoryParams, steps: tuple[str | int, ...]) -> str:
@@ -48,12 +50,12 @@ def derive(record: Record, p: CategoryParams, steps: tuple[str | int, ...]) -> s
         return _label(system) if system and system.strip() else "(no system prompt)"
     if p.by == "tools":
         names = sorted({c.name for t in conv.turns for c in t.tool_calls if c.name})
-        return "+".join(names) if names else "(no tool call)"
+        return _label("+".join(names)) if names else "(no tool call)"
     first = next((t.text for t in conv.turns if t.role == "user" and t.text.strip()), "")
     words = _WORD.findall(first[:400].lower())[: p.words]
     if words and _CJK.match(words[0]):
-        return words[0][: 2 * p.words]  # no spaces between words: two characters per word
-    return " ".join(words) if words else NONE
+        return _label(words[0][: 2 * p.words])  # no spaces between words: two characters per word
+    return _label(" ".join(words)) if words else NONE
 
 
 class Category(DatasetCheck):

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from curate.check import DatasetCheck, Params, RecordRef, RunState
 from curate.checks.balance._numbers import describe, log2_histogram
+from curate.display import shown
 from curate.model import Hit, Record, Severity
 
 MAX_KEPT = 100_000  # out-of-bound records remembered for findings
@@ -145,8 +146,8 @@ class Turns(_Bounded):
 
 
 def _short(text: str, limit: int = 100) -> str:
-    text = _SPACE.sub(" ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A system prompt or opening as kept and shown: masked, escaped, bounded (`curate.display`)."""
+    return shown(_SPACE.sub(" ", text).strip(), limit)
 
 
 class SystemPromptParams(Params):
@@ -256,7 +257,7 @@ class Openings(DatasetCheck):
             if t.role == "assistant" and t.text.strip():
                 words = _WORD.findall(t.text[:300].lower())[:n]
                 if words:
-                    out.append(" ".join(words))
+                    out.append(_short(" ".join(words)))
         return out
 
     def observe(self, ref: RecordRef, extracted: Any) -> None:

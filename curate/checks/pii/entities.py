@@ -171,18 +171,19 @@ class _SpanCheck(DatasetCheck, abc.ABC):
         self._records += other._records
         self._scanned += other._scanned
 
-    def finalize(self, run: RunState) -> Iterable[Hit]:
+    def notices(self) -> list[str]:
+        """Entity types this machine cannot check (no NER model): said once per run, never silent,
+        and not a finding (nothing is wrong with the data)."""
         unavailable = sorted(self.detector.unavailable)
-        if unavailable and run.records:  # never degrade silently
-            from curate.checks.pii.analyzer import NER_EXTRA, ner_status
+        if not unavailable:
+            return []
+        from curate.checks.pii.analyzer import NER_EXTRA, ner_status
 
-            why = ner_status()[1]
-            yield Hit(
-                f"{', '.join(unavailable)} not checked: {why}",
-                data={"entities": unavailable, "reason": why},
-                fix=f"Install the NER model with {NER_EXTRA}, or drop {', '.join(unavailable)} from this rule.",
-                identity="not-checked",
-            )
+        names, why = ", ".join(unavailable), ner_status()[1]
+        how = "" if NER_EXTRA in why else f"; {NER_EXTRA} installs the model"
+        return [f"{names} not checked: {why}{how}; or drop {names} from this rule"]
+
+    def finalize(self, run: RunState) -> Iterable[Hit]:
         limit = self.params.max_per_record  # type: ignore[attr-defined]
         for path, line, key, found in self._found:
             seen: Counter[tuple[str, str]] = Counter()

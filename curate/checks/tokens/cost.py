@@ -37,6 +37,17 @@ class CostEstimate(TokenCheckMixin, DatasetCheck):
         self.prompt = 0
         self.trainable = 0
 
+    def notices(self) -> list[str]:
+        """A target the price table does not know: no cost estimate, which is about the run, not the data."""
+        from curate.targets import encoding_for
+
+        if self.ctx.target and encoding_for(self.ctx.target)[1] is None:
+            return [
+                f"target {self.ctx.target!r} is not in the model table: no training cost estimate "
+                f"(tokens counted with {self.encoding}; see `curate cost --model` for prices)"
+            ]
+        return []
+
     def extract(self, record: Record) -> Any:
         c = self.counts(record)
         if c is None or isinstance(c, str):
@@ -71,12 +82,11 @@ class CostEstimate(TokenCheckMixin, DatasetCheck):
 
         model = self.model
         if model is None:
-            why = f"target {self.ctx.target!r} is not in the model table" if self.ctx.target else "no target model"
-            return (
-                {"target": self.ctx.target, "note": f"{why}; see `curate cost --model` for prices"}
-                if self.tokens
-                else {}
-            )
+            if not self.tokens:
+                return {}
+            if self.ctx.target:  # said once, as a run notice (`notices`)
+                return {"target": self.ctx.target}
+            return {"target": None, "note": "no target model; see `curate cost --model` for prices"}
         if not self.tokens:
             return {}
         est = estimate(model, self.tokens, self.params.epochs)

@@ -100,10 +100,12 @@ def _turn(out: Text, turn: Any, findings: list[Finding], selected: Finding | Non
     """Append one turn; return where the selected finding's span starts in `out`, if drawn."""
     at = None
     marks = [f for f in findings if _touches(f, turn.field)]
-    out.append(f" {(turn.role or '?').upper()} ", style=ROLE_STYLES.get(turn.role, "bold") + " reverse")
+    # the role and the field's keys come from the data: literal (escapes shown, never obeyed)
+    role_style = ROLE_STYLES.get(turn.role, "bold") + " reverse"
+    out.append_text(literal(f" {(turn.role or '?').upper()} ", style=role_style, escape_style=role_style + " dim"))
     if turn.name:
         out.append_text(literal(f" {turn.name}", style="dim"))
-    out.append(f"  {turn.field}", style="dim")
+    out.append_text(literal(f"  {turn.field}", style="dim"))
     if marks:
         here = selected in marks
         out.append("  ◀ " + ", ".join(dict.fromkeys(f.rule for f in marks)), style="bold yellow" if here else "yellow")
