@@ -14,7 +14,7 @@ from curate.checks.pii import analyzer
 from curate.cli import app
 
 NAMES = ("--select", "personal-names")
-COST = ("--select", "cost-estimate", "--target", "nobody/unknown-model")
+COST = ("--select", "cost-estimate")
 
 
 def _clean(n: int = 12) -> str:
@@ -102,7 +102,13 @@ def test_notice_never_enters_the_review_queue(tmp_path: Path) -> None:
     assert session.items == []
 
 
-def test_unknown_target_is_a_notice_not_a_cost_note() -> None:
+def _project_target(tmp_path: Path, target: str) -> None:
+    """A target from the repository's settings (an unknown `--target` is a usage error instead)."""
+    (tmp_path / "pyproject.toml").write_text(f"[tool.curate]\ntarget = {json.dumps(target)}\n", encoding="utf-8")
+
+
+def test_unknown_target_is_a_notice_not_a_cost_note(tmp_path: Path) -> None:
+    _project_target(tmp_path, "nobody/unknown-model")
     code, out, _ = run("check", "clean.jsonl", *COST, "--fail-on", "info", "--format", "json")
     doc = json.loads(out)
     assert code == 0 and doc["findings"] == []
@@ -118,8 +124,8 @@ def test_a_known_target_gives_no_notice() -> None:
     assert code == 0 and json.loads(out)["notices"] == []
 
 
-def test_notices_are_shown_through_the_door() -> None:
-    hostile = "evil\x1b]0;owned\x07/jane.roe@gmail.com"
-    code, out, _ = run("check", "clean.jsonl", "--select", "cost-estimate", "--target", hostile)
+def test_notices_are_shown_through_the_door(tmp_path: Path) -> None:
+    _project_target(tmp_path, "evil\x1b]0;owned\x07/jane.roe@gmail.com")
+    code, out, _ = run("check", "clean.jsonl", *COST)
     assert code == 0 and "\x1b" not in out and "jane.roe@gmail.com" not in out
     assert "\\x1b]0;owned" in out
