@@ -50,7 +50,6 @@ class BoundedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         try:
             return super().construct_yaml_int(node)

@@ -12,11 +12,8 @@ from typer.testing import CliRunner
 from curate.cli import app
 
 RECORD = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n'
-ALIAS_BOMB = (
-    b'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    + b"".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n".encode() for i in range(8)
-    )
+ALIAS_BOMB = b'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + b"".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n".encode() for i in range(8)
 )  # 1 KB that would expand to 9^9 strings
 DEEP_YAML = b"decisions: " + b"[" * 100_000 + b"]" * 100_000 + b"\n"
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
@@ -75,7 +72,9 @@ def _here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(("name", "content", "words", "line"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
-def test_hostile_file_exits_2_naming_file_and_line(tmp_path: Path, name: str, content: bytes, words: str, line: int | None) -> None:
+def test_hostile_file_exits_2_naming_file_and_line(
+    tmp_path: Path, name: str, content: bytes, words: str, line: int | None
+) -> None:
     (tmp_path / name).write_bytes(content)
     code, err, exc = run("check", "data.jsonl", "--select", "schema", "--no-cache")
     assert code == 2, err

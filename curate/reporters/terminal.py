@@ -66,7 +66,7 @@ def render_terminal(
         )
     for err in report.errors:
         console.print(Text(f"curate: {_safe(err, None)}", style="red"), soft_wrap=True)
-    render_notes(report, console)
+    render_notes(report, console, compact)
     if report.findings and not compact:
         console.print()
         console.print(summary_table(report, console.width))
@@ -75,9 +75,15 @@ def render_terminal(
     console.print(summary_line(report))
 
 
-def render_notes(report: Report, console: Console) -> None:
-    """Run notices (what the run could not do), one section, after the findings: never findings."""
+def render_notes(report: Report, console: Console, compact: bool = False) -> None:
+    """Run notices (what the run could not do), one section, after the findings: never findings.
+    `compact` (the pre-commit hook) puts them on one line."""
     if not report.notices:
+        return
+    if compact:
+        console.print(
+            Text("notes: " + "; ".join(_safe(n, None) for n in report.notices), style="yellow"), soft_wrap=True
+        )
         return
     console.print(Text("notes:", style="bold yellow"))
     for note in report.notices:
