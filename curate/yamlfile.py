@@ -146,6 +146,8 @@ def parse_yaml(text: str, path: str | Path, loader: type[BoundedLoader] = Bounde
         ) from None
     except RecursionError:  # pragma: no cover - the depth limit comes first
         raise ConfigError(f"nested deeper than {MAX_DEPTH} levels", path) from None
+    except Exception as exc:  # PyYAML's constructors raise plain errors on odd tags (`!!timestamp x`)
+        raise ConfigError(f"invalid YAML value: {type(exc).__name__}", path) from None
 
 
 def line_of(doc: Any, loc: tuple[Any, ...]) -> int | None:

@@ -142,3 +142,25 @@ def test_literals_with_whole_words_still_work_beside_patterns(tmp_path: Path) ->
     spans = [text[m.start() : m.end()] for m in check.regex.finditer(text)]
     assert spans == ["art", "Globex", "ü-bahn"]
     assert check.regex.sub(lambda m: "X", text) == "start X X ü-bahnhof X"
+
+
+def test_every_regex_parameter_compiles_with_re2() -> None:
+    """A parameter whose description says it is a regex must be validated (and so compiled) by RE2."""
+    from curate.registry import load_registry
+    from curate.userregex import check_user
+
+    def validators(annotation: object) -> list[object]:
+        found = [m.func for m in getattr(annotation, "__metadata__", ()) if hasattr(m, "func")]
+        for arg in getattr(annotation, "__args__", ()):
+            found += validators(arg)
+        return found
+
+    checked = []
+    for check_id, cls in load_registry().checks.items():
+        for name, info in cls.Params.model_fields.items():
+            if "regex" not in (info.description or "").lower() and "regular expression" not in (info.description or ""):
+                continue
+            found = [m.func for m in info.metadata if hasattr(m, "func")] + validators(info.annotation)
+            assert check_user in found, f"{check_id}.{name} takes a regex from a rules file: type it UserRegex"
+            checked.append(f"{check_id}.{name}")
+    assert {"quality.pattern.patterns", "quality.field.match", "schema.function_name.pattern"} <= set(checked)

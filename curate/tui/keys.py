@@ -51,17 +51,18 @@ def default_keymap_path() -> Path:
 
 def load_keymap(path: str | None) -> dict[str, str]:
     """`{action id: "key1,key2"}` from YAML (e.g. `accept: "a,enter"`) as Textual keymap entries."""
-    import yaml
 
     file = Path(path) if path else default_keymap_path()
     if not file.is_file():
         if path:
             raise KeymapError(f"{path}: no such keymap file")
         return {}
+    from curate.yamlfile import ConfigError, load_yaml
+
     try:
-        doc = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise KeymapError(f"{file}: {exc}") from None
+        doc = load_yaml(file) or {}  # bounded: size, nesting, no aliases
+    except ConfigError as exc:
+        raise KeymapError(str(exc)) from None
     known = {b[0] for b in BINDINGS}
     if not isinstance(doc, dict):
         raise KeymapError(f"{file}: a keymap is a mapping of action to keys, e.g. accept: a")
