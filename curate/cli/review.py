@@ -32,6 +32,11 @@ def review(
         Optional[str],
         typer.Option("--keys", help="YAML file remapping keys (action: keys); default ~/.config/curate/keys.yaml."),
     ] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the same review UI to a web browser instead of this terminal.")
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="With --serve: the address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="With --serve: the port to listen on.", min=1, max=65535)] = 8000,
 ) -> None:
     """Review flagged records: accept, fix, edit or drop them; decisions are saved as you go."""
     import sys
@@ -53,7 +58,14 @@ def review(
         fail(f"{shown(path)}: is a directory; review one dataset at a time, e.g. curate review {shown(found[0])}{more}")
     if not Path(path).is_file():
         fail(f"{shown(path)}: no such file")
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if serve:
+        forwarded = [("--rules", rules), ("--output", output), ("--input-format", input_format), ("--keys", keys)]
+        forwarded += [("--select", v) for v in select or []] + [("--ignore", v) for v in ignore or []]
+        from curate.tui.serve import serve_review
+
+        serve_review(path, [arg for name, value in forwarded if value for arg in (name, value)], host, port)
+        return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not _served():
         fail(
             "review is interactive and needs a terminal (stdin or stdout is not one); "
             "in CI or a pipe use `curate check`, and `curate export` to apply saved decisions"
@@ -107,3 +119,10 @@ def _writable(p) -> bool:  # noqa: ANN001
         return os.access(p, os.W_OK) and bool(p.stat().st_mode & stat.S_IWUSR)
     except OSError:
         return False
+
+
+def _served() -> bool:
+    """Run by `--serve` (textual-serve's web driver talks through pipes, not a terminal)."""
+    import os
+
+    return os.environ.get("TEXTUAL_DRIVER", "").endswith("web_driver:WebDriver")
