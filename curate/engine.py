@@ -145,7 +145,7 @@ class _Processor:
         if self.cache is not None:
             failures = sum(self._error_counts.values())
             self.cache.process(self, path, items, batch)  # replays cached records, runs and keeps the rest
-            if isinstance(unit, Block) and sum(self._error_counts.values()) == failures:
+            if isinstance(unit, Block) and unit.rereadable and sum(self._error_counts.values()) == failures:
                 batch.block_entry = self.cache.pack_block(path, unit, batch, [c for _, c in self.dataset_checks])
         else:
             for item in items:
@@ -321,6 +321,8 @@ class Engine:
                         Progress(path, fstats.records, "checking", fstats.bytes_read, total, index, len(paths))
                     )
                 report.datasets.append(_dataset_info(path, fstats, formats))
+                if fstats.skipped:
+                    report.notices.append(f"{shown(path)}: skipped, {fstats.skipped}")
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
@@ -383,7 +385,7 @@ class Engine:
         queue: deque[list[Any]] = deque()  # in file order: ["hit", _CachedBlock] | ["held", unit] | ["future", Future]
         computing = 0
         self._replay_blocks = True
-        for unit in iter_units(path, fstats, self.options.block_bytes):
+        for unit in iter_units(path, fstats, self.options.block_bytes, self.options.read.max_line_bytes):
             hit = self._cached_block(path, unit, fstats)
             if hit is not None:
                 queue.append(["hit", hit])
@@ -437,6 +439,8 @@ class Engine:
     def _cached_block(self, path: str, unit: Block | list[RawItem], fstats: FileStats) -> _CachedBlock | None:
         cache = self.options.cache
         if cache is None or path == "-" or not isinstance(unit, Block) or not self._replay_blocks:
+            return None
+        if not unit.rereadable:  # out of a decompressor: no file offset to read it again from
             return None
         keys = cache.find_block(unit)
         if keys is None:
@@ -533,4 +537,14 @@ def _dataset_info(path: str, fstats: FileStats, formats: Counter[str]) -> Datase
     else:
         top, count = formats.most_common(1)[0]
         fmt = top if count / records >= 0.99 else "mixed"
-    return DatasetInfo(path, records, fmt, dict(formats.most_common()), fstats.layout, fstats.lines)
+    return DatasetInfo(
+        path,
+        records,
+        fmt,
+        dict(formats.most_common()),
+        fstats.layout,
+        fstats.lines,
+        fstats.container,
+        fstats.skipped,
+        fstats.records,
+    )

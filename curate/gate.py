@@ -9,46 +9,12 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 from curate.baseline import DEFAULT_BASELINE, load_baseline
+from curate.io.listing import Inputs
 from curate.loading import within
 from curate.yamlfile import ConfigError
-
-# A pretty-printed JSON object (package.json, tsconfig.json, .vscode/settings.json) is not a
-# dataset; a JSON array, JSONL, or a single-line object (a one-record JSONL) is.
-_SNIFF_LIMIT = 64 << 20  # never parse more than this to decide: larger files are datasets
-
-
-def not_a_dataset(path: str) -> str | None:
-    """Why a `.json` file is not a dataset (a multi-line JSON object, not records), or None."""
-    if path == "-" or not path.endswith(".json"):
-        return None
-    try:
-        if os.path.getsize(path) > _SNIFF_LIMIT:
-            return None
-        data = Path(path).read_bytes()
-    except OSError:
-        return None  # let the reader report it
-    body = data.removeprefix(b"\xef\xbb\xbf").strip()
-    if not body.startswith(b"{") or b"\n" not in body:
-        return None
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None  # JSONL (one object per line), or broken: the checks report it
-    if isinstance(value, dict):
-        return "a JSON object, not a dataset (curate reads JSONL or a JSON array of records)"
-    return None
-
-
-@dataclass(slots=True)
-class Inputs:
-    files: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
 
 def project_datasets(start: Path | None = None) -> list[str]:
@@ -83,24 +49,25 @@ def _relative(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def gather(paths: list[str], project: bool, expand: Callable[[list[str]], list[str]]) -> Inputs:
+def gather(paths: list[str], project: bool, expand: Callable[[list[str]], Inputs]) -> Inputs:
     """The files to check: the given paths (expanded), plus the project's datasets with --project
-    (or when no path is given). Non-dataset JSON files are skipped, and said so."""
+    (or when no path is given). Files a directory listing skipped come along, with their reasons."""
     wanted = list(paths)
     if project or not wanted:
         wanted += project_datasets()
     inputs = Inputs()
     seen: set[str] = set()
-    for path in expand(wanted):
+    expanded = expand(wanted)
+    inputs.skipped.extend(expanded.skipped)
+    for path in expanded.files:
         norm = os.path.normpath(path) if path != "-" else path
         if norm in seen:
             continue
         seen.add(norm)
-        why = not_a_dataset(path)
-        if why:
-            inputs.skipped.append((path, why))
-        else:
-            inputs.files.append(path)
+        if os.path.basename(path) == os.path.basename(DEFAULT_BASELINE):
+            inputs.skipped.append((path, "curate's baseline of accepted findings, not a dataset"))
+            continue
+        inputs.files.append(path)
     return inputs
 
 

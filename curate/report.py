@@ -10,6 +10,7 @@ from curate import __version__
 from curate.model import Finding, Severity
 
 REPORT_VERSION = "1.0"
+ROW_LAYOUTS = frozenset(("parquet", "arrow", "csv", "tsv"))  # records located by row, not line
 
 
 @dataclass(slots=True)
@@ -18,8 +19,21 @@ class DatasetInfo:
     records: int
     format: str  # the dominant format, or "mixed"
     formats: dict[str, int] = field(default_factory=dict)
-    layout: str = "jsonl"
-    lines: int = 0
+    layout: str = "jsonl"  # jsonl | json-array | json-object | json-keyed | json-wrapper:KEY | parquet | arrow | csv
+    lines: int = 0  # lines of text (decompressed), or rows of a table
+    container: str = "plain"  # plain | gzip | zstd | bzip2 | xz (from the file's magic bytes)
+    skipped: str | None = None  # why nothing was read (unsupported kind), else None
+    read: int = 0  # records read, unparsable ones included (`records` counts the parsed ones)
+
+    @property
+    def kind(self) -> str:
+        """Container and layout, as the summary names them: `gzip+jsonl`, `parquet`, `json-keyed`."""
+        return self.layout if self.container == "plain" else f"{self.container}+{self.layout}"
+
+    @property
+    def row_located(self) -> bool:
+        """Records of this file are located by row (`data.parquet:row 42`), not by line."""
+        return self.layout in ROW_LAYOUTS
 
 
 @dataclass(slots=True)
@@ -36,6 +50,11 @@ class Report:
     suppressed: int = 0
     target: str | None = None
     state: Any = None  # check.RunState: the per-record stats, as a polars table on demand
+
+    @property
+    def row_paths(self) -> frozenset[str]:
+        """Files whose records are located by row (tables), for `curate.io.location.location`."""
+        return frozenset(d.path for d in self.datasets if d.row_located)
 
     @property
     def table(self) -> Any:
@@ -99,6 +118,10 @@ class Report:
                     "format": d.format,
                     "formats": d.formats,
                     "layout": d.layout,
+                    "container": d.container,
+                    "kind": d.kind,
+                    "read": d.read,
+                    "skipped": d.skipped,
                 }
                 for d in self.datasets
             ],

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from curate.decisions import Decision, DecisionLog, load_decisions
 from curate.fixes import diff_lines, suggest
 from curate.io.lines import RecordStore
+from curate.io.location import place
 from curate.io.reader import ReadOptions
 from curate.model import Finding, Record, Severity
 
@@ -66,7 +67,14 @@ class Item:
 
     @property
     def label(self) -> str:
-        return f"{self.line}" if self.line is not None else "file"
+        """Where the record is inside its file: `12`, or `row 42` in a table."""
+        return place(self.line, self.path) if self.line is not None else "file"
+
+    @property
+    def named(self) -> str:
+        """`line 12`, `row 42`, or `file`, for messages."""
+        label = self.label
+        return label if not label[:1].isdigit() else f"line {label}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,7 +388,7 @@ class ReviewSession:
             self.finding_index = self._first_pending_finding()
         else:
             self._advance()
-        return f"accepted {f.rule} at line {item.label}"
+        return f"accepted {f.rule} at {item.named}"
 
     def drop(self) -> str:
         item = self.current
@@ -392,7 +400,7 @@ class ReviewSession:
             return "already dropped"
         self._record_decisions([self._decision(item, "drop", reason=_reason(item.findings))])
         self._advance()
-        return f"dropped line {item.label}"
+        return f"dropped {item.named}"
 
     def fix_proposal(self) -> FixProposal | None:
         item, f = self.current, self.current_finding
@@ -414,7 +422,7 @@ class ReviewSession:
             self._advance()
         else:
             self.finding_index = self._first_pending_finding()
-        return f"fixed {proposal.finding.rule} at line {item.label}"
+        return f"fixed {proposal.finding.rule} at {item.named}"
 
     def edit_text(self) -> str:
         """The text the editor starts from: the current record as indented JSON, or the raw line."""
@@ -442,7 +450,7 @@ class ReviewSession:
         self._refresh(item)
         if not self.pending_findings(item):
             self._advance()
-        return f"edited line {item.label}"
+        return f"edited {item.named}"
 
     def undo(self) -> str:
         if not self._undo:

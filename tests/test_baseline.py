@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from curate.baseline import Baseline, Entry, load_baseline
 from curate.cli import app
 from curate.decisions import Decision, load_decisions
-from curate.gate import not_a_dataset
 from curate.yamlfile import ConfigError
 
 SECRET = "Contact jane.roe@example.com"
@@ -127,30 +126,21 @@ def test_entry_paths_are_relative_to_the_baseline(tmp_path: Path) -> None:
     assert [e.fingerprint for e in sorted(load_baseline(base.path).entries)] == ["1", "2"]
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "dataset"),
-    [
-        ("package.json", '{\n  "name": "x",\n  "version": "1.0.0"\n}\n', False),
-        ("tsconfig.json", '\ufeff{\n  "compilerOptions": {}\n}', False),
-        ("array.json", '[\n  {"messages": []}\n]\n', True),
-        ("lines.json", '{"messages": []}\n{"messages": []}\n', True),
-        ("one.json", '{"messages": []}\n', True),
-        ("broken.json", '{\n  "a": \n', True),
-        ("data.jsonl", '{\n  "a": 1\n}\n', True),
-    ],
-)
-def test_which_json_files_are_datasets(tmp_path: Path, name: str, content: str, dataset: bool) -> None:
-    (tmp_path / name).write_text(content, encoding="utf-8")
-    assert (not_a_dataset(name) is None) is dataset
+def test_check_reads_a_json_object_as_a_record(tmp_path: Path) -> None:
+    """A file holding one JSON object is a record, not skipped: a gate that checked nothing never passes."""
+    (tmp_path / "one.json").write_text(json.dumps(NO_ANSWER, indent=2), encoding="utf-8")
+    code, out, _ = run("check", "one.json", *SCHEMA, "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["datasets"][0]["layout"] == "json-object"
+    assert "missing-assistant" in {f["rule"] for f in report["findings"]}
 
 
-def test_check_skips_non_dataset_json(tmp_path: Path) -> None:
-    (tmp_path / "package.json").write_text('{\n  "name": "x"\n}\n', encoding="utf-8")
-    code, _, err = run("check", "package.json")
-    assert code == 0 and "package.json: skipped" in err
-    write(tmp_path / "d.jsonl", [good(i) for i in range(10)] + [NO_ANSWER])
-    code, out, _ = run("check", "package.json", "d.jsonl", *SCHEMA, "--format", "json")
-    assert code == 1 and [d["path"] for d in json.loads(out)["datasets"]] == ["d.jsonl"]
+def test_check_of_nothing_readable_exits_2_naming_each_input(tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "blank.jsonl").write_bytes(b"\n\n")
+    code, _, err = run("check", "empty.jsonl", "blank.jsonl", *SCHEMA)
+    assert code == 2
+    assert "empty.jsonl (jsonl): empty file" in err and "blank.jsonl (jsonl): no records" in err
 
 
 def test_project_checks_configured_datasets(tmp_path: Path) -> None:

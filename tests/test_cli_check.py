@@ -122,7 +122,7 @@ USAGE = [
     ("unknown --select token", ["check", "data.jsonl", "--select", "shema"], "matches no rule"),
     ("unknown rule set", ["check", "data.jsonl", "--rules", "lenient"], "unknown rule set"),
     ("bad rules file names file and line", ["check", "data.jsonl", "--rules", "bad.yaml"], "bad.yaml:2:"),
-    ("directory without datasets", ["check", "empty"], "no .jsonl or .json files"),
+    ("directory without datasets", ["check", "empty"], "no dataset files in this directory"),
     ("unknown option", ["check", "data.jsonl", "--frobnicate"], "frobnicate"),
 ]
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_paths, fail, prepare_rules, say
+from curate.cli.common import expand_inputs, fail, prepare_rules, say_skipped
 
 
 @app.command()
@@ -42,13 +42,12 @@ def baseline(
     from curate.yamlfile import ConfigError
 
     try:
-        inputs = gather(paths or [], project, expand_paths)
+        inputs = gather(paths or [], project, expand_inputs)
         base = load_baseline(output or DEFAULT_BASELINE)
         suppress = accepted(inputs.files, None)  # accepted in review already: no need to baseline
     except ConfigError as exc:
         fail(str(exc))
-    for path, why in inputs.skipped:
-        say(f"{path}: skipped, {why}")
+    say_skipped(inputs.skipped)
     if "-" in inputs.files:
         fail("baseline: stdin cannot be baselined (findings are recorded per file)")
     ruleset, chosen, ctx, _ = prepare_rules(rules, select, ignore, None)

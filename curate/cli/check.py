@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_paths, fail, prepare_rules, say
+from curate.cli.common import expand_inputs, expand_paths, fail, prepare_rules, require_records, say, skipped_notices
 from curate.cli.trainer_options import MaxLengthOpt, OverflowOpt, ResponseTemplateOpt, TokenizerOpt, trainer_settings
 
 FORMATS_OUT = ("text", "json", "sarif", "junit")
@@ -80,14 +80,10 @@ def check(
     from curate.yamlfile import ConfigError
 
     try:
-        inputs = gather(paths or [], project, expand_paths)
+        inputs = gather(paths or [], project, expand_inputs)
         suppress = accepted(inputs.files, find_baseline(baseline))
     except ConfigError as exc:
         fail(str(exc))
-    for path, why in inputs.skipped:
-        say(f"{path}: skipped, {why}")
-    if not inputs.files:
-        raise typer.Exit(0)
     files = inputs.files
     ruleset, chosen, ctx, default_fail_on = prepare_rules(rules, select, ignore, target, fail_on)
     if against:
@@ -110,6 +106,8 @@ def check(
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot read input: {exc.strerror or exc}")
+    require_records(report.datasets, inputs.skipped)
+    report.notices[:0] = skipped_notices(inputs.skipped)
     from curate.display import shown
     from curate.gate import pending_export
 

@@ -8,11 +8,12 @@ from typing import NoReturn
 
 from curate.check import RunContext
 from curate.config import RuleSet, check_tokens, load_ruleset, select_rules
+from curate.io.listing import Inputs
 from curate.pyproject import load_project_settings, project_notices
+from curate.report import DatasetInfo
 from curate.yamlfile import ConfigError
 
 EXIT_USAGE = 2
-DATA_SUFFIXES = (".jsonl", ".json", ".ndjson")
 
 
 def say(message: str) -> None:
@@ -29,28 +30,70 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_USAGE)
 
 
-def expand_paths(paths: list[str]) -> list[str]:
-    """Files as given; directories become their dataset files (recursively, sorted)."""
-    out: list[str] = []
+def expand_inputs(paths: list[str]) -> Inputs:
+    """Files as given; directories become their dataset files (recursively, sorted), and the other
+    files of a directory are listed as skipped with the reason (never silently)."""
+    from curate.display import shown
+    from curate.io.listing import list_directory
+
+    out = Inputs()
     for p in paths:
         if p == "-":
-            out.append(p)
+            out.files.append(p)
             continue
         path = Path(p)
         if path.is_dir():
-            found = sorted(
-                str(f)
-                for f in path.rglob("*")
-                if f.is_file() and f.suffix in DATA_SUFFIXES and not f.name.startswith(".")
-            )
-            if not found:
-                fail(f"{p}: no .jsonl or .json files in this directory")
-            out.extend(found)
+            found = list_directory(path)
+            if not found.files:
+                reasons = "".join(f"\n  {shown(f, None)}: {why}" for f, why in found.skipped[:20])
+                kinds = "JSONL, JSON, Parquet, Arrow, CSV"
+                fail(f"{shown(p, None)}: no dataset files in this directory ({kinds}){reasons}")
+            out.files.extend(found.files)
+            out.skipped.extend(found.skipped)
         elif not path.exists():
-            fail(f"{p}: no such file or directory")
+            fail(f"{shown(p, None)}: no such file or directory")
         else:
-            out.append(p)
+            out.files.append(p)
     return out
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """The files of `expand_inputs`, the skipped ones said on stderr (for inputs that are not the run's own)."""
+    inputs = expand_inputs(paths)
+    say_skipped(inputs.skipped)
+    return inputs.files
+
+
+def say_skipped(skipped: list[tuple[str, str]]) -> None:
+    from curate.display import shown
+
+    for path, why in skipped:
+        sys.stderr.write(f"curate: {shown(path, None)}: skipped, {why}\n")
+
+
+def skipped_notices(skipped: list[tuple[str, str]]) -> list[str]:
+    """The run notices for files a directory listing skipped."""
+    from curate.display import shown
+
+    return [f"{shown(path, None)}: skipped, {why}" for path, why in skipped]
+
+
+def require_records(datasets: list[DatasetInfo], skipped: list[tuple[str, str]], what: str = "checked") -> None:
+    """A run that read no record never passes: exit 2 naming every input and why nothing came of it."""
+    if any(d.read for d in datasets):
+        return
+    from curate.display import shown
+
+    reasons = [f"{shown(path, None)}: skipped, {why}" for path, why in skipped]
+    for d in datasets:
+        if d.skipped:
+            why = f"skipped, {d.skipped}"
+        elif d.lines:
+            why = f"no records ({d.lines:,} blank lines or an empty document)"
+        else:
+            why = "empty file"
+        reasons.append(f"{shown(d.path, None)} ({d.kind}): {why}")
+    fail(f"nothing was {what}: no record was read\n  " + "\n  ".join(reasons or ["no input"]))
 
 
 def split_tokens(values: list[str] | None) -> list[str]:

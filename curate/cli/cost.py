@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_paths, fail
+from curate.cli.common import expand_inputs, fail, require_records, say_skipped
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,14 +57,16 @@ def cost(
         fail(f"--epochs must be auto or a positive integer, not {epochs!r}")
     if mfu is not None and not 0 < mfu <= 1:
         fail("--mfu must be between 0 and 1")
-    files = expand_paths(paths)
+    inputs = expand_inputs(paths)
+    say_skipped(inputs.skipped)
+    files = inputs.files
     try:
         table = load_table(tuple(models_file or ()) or _project_tables())
     except ConfigError as exc:
         fail(str(exc))
     chosen = _choose(table, model or [])
     try:
-        counts = _count(files, sorted({m.encoding for m in chosen}), input_format, jobs)
+        counts = _count(files, sorted({m.encoding for m in chosen}), input_format, jobs, inputs.skipped)
     except TokenizerError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -107,7 +109,9 @@ class _EncodingCounts:
         self.prompt = sum(tokens) - trainable
 
 
-def _count(files: list[str], encodings: list[str], input_format: str | None, jobs: int) -> dict[str, _EncodingCounts]:
+def _count(
+    files: list[str], encodings: list[str], input_format: str | None, jobs: int, skipped: list[tuple[str, str]]
+) -> dict[str, _EncodingCounts]:
     """One audit per encoding with only `tokens.stats`: worker processes for large files, same counts
     as `curate check`. Records that are not examples (unparsable, no conversation) are left out."""
     from curate.check import RunContext
@@ -122,6 +126,7 @@ def _count(files: list[str], encodings: list[str], input_format: str | None, job
     for enc in encodings:
         ctx = RunContext(settings={ENCODING_SETTING: enc})
         report = Engine([rule], ctx, EngineOptions(input_format=input_format, jobs=jobs)).run(files)
+        require_records(report.datasets, skipped, "priced")
         error = report.stats.get("tokens", {}).get("error")
         if error:
             from curate.tokenizer import TokenizerError

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import fail, prepare_rules, say
+from curate.cli.common import fail, prepare_rules, require_records, say
 
 PII_MODES = ("mask", "placeholder", "fake")
 
@@ -79,6 +79,7 @@ def export(
 
     if not Path(path).is_file():
         fail(f"{path}: no such file")
+    _require_records(path)
     if pii_mode is not None and not scrub_pii:  # a mode asks for scrubbing: never a silent no-op
         scrub_pii = True
         say("--pii-mode implies --scrub-pii")
@@ -134,3 +135,16 @@ def print_result(result, console, verbose: bool = False) -> None:  # noqa: ANN00
         console.print(Text(f"  line {line}: {shown(what, 200)}", style="dim"), soft_wrap=True)
     if limit is not None and len(result.changes) > limit:
         console.print(Text(f"  … {len(result.changes) - limit:,} more (use --verbose)", style="dim"))
+
+
+def _require_records(path: str) -> None:
+    """Exporting a file with no record would write an empty dataset and pass: exit 2 instead."""
+    from curate.io.reader import DatasetReadError, probe
+    from curate.report import DatasetInfo
+
+    try:
+        stats = probe(path)
+    except (DatasetReadError, OSError) as exc:
+        fail(str(exc))
+    info = DatasetInfo(path, 0, "empty", {}, stats.layout, stats.lines, stats.container, stats.skipped, stats.records)
+    require_records([info], [], "exported")

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_paths, fail, prepare_rules
+from curate.cli.common import expand_inputs, fail, prepare_rules, require_records, skipped_notices
 
 
 @app.command()
@@ -32,7 +32,8 @@ def report(
     from curate.reporters.html import render_html
     from curate.reporters.markdown import render_markdown
 
-    files = expand_paths(paths)
+    inputs = expand_inputs(paths)
+    files = inputs.files
     ruleset, chosen, ctx, _ = prepare_rules(rules, select, ignore, target)
     read = ReadOptions(id_field=ruleset.settings.id_field)
     if ruleset.settings.max_line_bytes:
@@ -44,6 +45,8 @@ def report(
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot read input: {exc.strerror or exc}")
+    require_records(result.datasets, inputs.skipped)
+    result.notices[:0] = skipped_notices(inputs.skipped)
     outdir = Path(out)
     try:
         write_bytes_atomic(outdir / "report.json", _json(result))

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_paths, fail, prepare_rules
+from curate.cli.common import expand_inputs, fail, prepare_rules, require_records, say_skipped
 
 
 @app.command()
@@ -37,7 +37,9 @@ def split(
         fail("--stratify must be language or category")
     if not 0 < val < 1:
         fail("--val must be a fraction between 0 and 1, e.g. 0.1")
-    files = expand_paths(paths)
+    inputs = expand_inputs(paths)
+    say_skipped(inputs.skipped)
+    files = inputs.files
     if "-" in files:
         fail("split reads its input twice: give a file, not stdin")
     ruleset, _, ctx, _ = prepare_rules(rules, None, None, None)
@@ -54,6 +56,7 @@ def split(
             report = Engine(chosen, ctx, EngineOptions(read=read, jobs=jobs), ruleset_name=ruleset.name).run(files)
         except (DatasetReadError, OSError) as exc:
             fail(f"cannot read input: {exc}")
+        require_records(report.datasets, inputs.skipped, "split")
         findings = report.findings
         table = report.table
         if stratify and table is not None and stratify in table.columns:

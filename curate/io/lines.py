@@ -1,8 +1,11 @@
-"""Random access to the records of one dataset file by line number, without loading it.
+"""Random access to the records of one dataset file by line (or row) number, without parsing it all.
 
-Review shows one record at a time out of files of any size: a JSONL file is indexed by the
-byte offset of each line (8 bytes a line, toolong-style) and a line is read when asked for.
-A JSON array is small in practice and kept as raw items.
+Review shows one record at a time out of files of any size. A plain JSONL file is indexed by the byte
+offset of each line (8 bytes a line, toolong-style) and a line is read when asked for. Every other
+source (a compressed file, a JSON document, a table) is read once through the same reader the audit
+uses and kept as raw items (each record's bytes, decompressed): seeking inside a gzip/zstd stream or
+re-reading a Parquet row group per record would be far slower, and review is for files a person
+reads through, so this holds their records in memory.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 from array import array
 from pathlib import Path
 
+from curate.io import containers
 from curate.io.reader import Block, FileStats, RawItem, ReadOptions, block_items, iter_raw, to_record
+from curate.io.tables import sniff as sniff_table
 from curate.model import Record
 
 _CHUNK = 1 << 20
@@ -24,13 +29,23 @@ class RecordStore:
         self._items: dict[int, RawItem] | None = None
         self._offsets = array("q")
         with open(self.path, "rb") as f:
-            head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head.startswith(b"["):
-            self.layout = "json-array"
-            self._items = {item.line: item for item in iter_raw(self.path, self.options, FileStats())}
-        else:
+            first = f.read(4096)
+        head = first.lstrip(b"\xef\xbb\xbf \t\r\n")
+        plain_lines = (
+            containers.sniff(first) == containers.PLAIN
+            and sniff_table(first, self.path) is None
+            and not head.startswith((b"[", b"{"))
+        )
+        if plain_lines:
             self.layout = "jsonl"
             self._index()
+        else:
+            stats = FileStats()
+            self._items = {item.line: item for item in iter_raw(self.path, self.options, stats)}
+            self.layout = stats.kind
+            if stats.layout == "jsonl" and stats.container == containers.PLAIN:
+                self._items = None  # JSON Lines after all (a first line that is a whole object)
+                self._index()
 
     def _index(self) -> None:
         offsets = self._offsets

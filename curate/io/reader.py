@@ -1,8 +1,11 @@
-"""Stream records out of JSONL files and JSON arrays with their 1-based line numbers.
+"""Stream records out of dataset files with their 1-based line (or row) numbers.
 
-Every defect of the raw bytes becomes a ReadProblem on the record at its line, and reading
-goes on: one broken line never stops an audit. JSONL is streamed line by line, so memory does
-not grow with the file; a JSON array is read whole (they are small in practice).
+A source turns bytes into raw records with a location: the container (plain, gzip, zstd, bzip2, xz)
+is recognised by its magic bytes, then the layout: JSON Lines (streamed in blocks of whole lines),
+one JSON document (array, single record, id-keyed object, wrapper: `jsondoc`), or a table
+(Parquet, Arrow, CSV: `tables`, streamed by batch, located by row). Every defect of the raw bytes
+becomes a ReadProblem on the record at its line, and reading goes on: one broken line never stops
+an audit. Memory does not grow with the file.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from curate.io import containers
+from curate.io.jsondoc import DOCUMENT_LIMIT, NotADocument, iter_document
 from curate.model import ReadProblem, Record
 
 BOM = b"\xef\xbb\xbf"
@@ -35,12 +40,14 @@ class ReadOptions:
 class FileStats:
     """What the reader saw of a whole file; CRLF is reported once per file, not per line."""
 
-    lines: int = 0
+    lines: int = 0  # lines of text (decompressed), or rows of a table
     records: int = 0
     crlf_lines: int = 0
     first_crlf_line: int | None = None
-    layout: str = "jsonl"  # jsonl | json-array
-    bytes_read: int = 0
+    layout: str = "jsonl"  # jsonl | json-array | json-object | json-keyed | json-wrapper:KEY | parquet | arrow | csv
+    bytes_read: int = 0  # bytes of the file itself consumed so far (compressed bytes for a container)
+    container: str = containers.PLAIN  # plain | gzip | zstd | bzip2 | xz
+    skipped: str | None = None  # why nothing was read from this file (unsupported kind), else None
 
     def merge(self, other: FileStats) -> None:
         """Fold in what a worker saw of one block (lines, records, CRLF)."""
@@ -51,6 +58,11 @@ class FileStats:
             self.first_crlf_line is None or other.first_crlf_line < self.first_crlf_line
         ):
             self.first_crlf_line = other.first_crlf_line
+
+    @property
+    def kind(self) -> str:
+        """Container and layout in one word, as the summary shows it: `gzip+jsonl`, `parquet`."""
+        return self.layout if self.container == containers.PLAIN else f"{self.container}+{self.layout}"
 
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -66,7 +78,7 @@ class RawItem:
     line: int
     raw: bytes | None  # None: nothing to parse (a blank line, an unclosed array)
     problems: list[ReadProblem]
-    key: str | None = None
+    key: str | None = None  # a key the source gives (an id-keyed JSON object); else from content
     invalid: str | None = None  # the array splitter already knows this element is broken
 
 
@@ -84,6 +96,8 @@ def to_record(path: str, item: RawItem, options: ReadOptions) -> Record:
     if item.invalid and record.ok:
         problems = (*record.problems, ReadProblem("schema.invalid_json", item.invalid))
         return Record(path, item.line, None, problems, record.raw_size, key=record.key)
+    if item.key is not None and record.ok and not (options.id_field and options.id_field in record.data):
+        return Record(path, item.line, record.data, record.problems, record.raw_size, key=item.key)
     return record
 
 
@@ -94,43 +108,114 @@ class Block:
     first_line: int
     data: bytes
     at_file_start: bool
+    # lines longer than this are not parsed (decompressed input: a bomb must not reach the parser);
+    # None for a plain file, whose long lines are parsed and flagged
+    line_limit: int | None = None
+    rereadable: bool = True  # False when the block came out of a decompressor: no file offset to seek to
 
 
 BLOCK_BYTES = 1 << 21
+TABLE_ROWS = 2000  # rows of a table per unit of work
 
 
 def iter_raw(path: str, options: ReadOptions | None = None, stats: FileStats | None = None) -> Iterator[RawItem]:
     """Split a file into raw records with line numbers; parsing is left to `to_record`."""
+    options = options or ReadOptions()
     stats = stats if stats is not None else FileStats()
-    for unit in iter_units(path, stats):
+    for unit in iter_units(path, stats, line_limit=options.max_line_bytes):
         if isinstance(unit, Block):
             yield from block_items(unit, stats)
         else:
             yield from unit
 
 
-def iter_units(path: str, stats: FileStats, block_bytes: int = BLOCK_BYTES) -> Iterator[Block | list[RawItem]]:
-    """JSONL as blocks of whole lines (cheap for the reading process); a JSON array as raw items."""
-    stream = _open(path)
+def probe(path: str, options: ReadOptions | None = None) -> FileStats:
+    """What a file turns out to be, reading only until its first record (for commands that must know
+    before they write anything whether there is anything to read); `records` is 0 or 1."""
+    stats = FileStats()
+    for item in iter_raw(path, options, stats):
+        if stats.records:
+            del item
+            break
+    return stats
+
+
+def iter_units(
+    path: str, stats: FileStats, block_bytes: int = BLOCK_BYTES, line_limit: int = DEFAULT_MAX_LINE_BYTES
+) -> Iterator[Block | list[RawItem]]:
+    """The units of work of one file: JSONL as blocks of whole lines (cheap for the reading process);
+    a JSON document or a table as lists of raw items. `stats` says what the file turned out to be."""
+    from curate.io import tables
+
+    stream = _open(path, stats)
     try:
-        head = _peek_first_significant(stream)
-        if head == b"[" and not _first_line_is_record(stream):
-            stats.layout = "json-array"
-            items = list(_iter_array(stream.read(), stats, path))
+        head = stream.peek(4096)
+        layout = tables.sniff(head, path)
+        if layout is not None:
+            stats.layout = layout
+            stats.skipped = tables.unreadable(layout, stats.container, path)
+            if stats.skipped is None:
+                stream.close()
+                yield from tables.iter_units(path, layout, stats, TABLE_ROWS)
+            return
+        why = _unsupported(head)
+        if why is not None:
+            stats.skipped = why
+            return
+        first = _peek_first_significant(stream)
+        if first in (b"[", b"{") and not _first_line_is_record(stream):
+            blob = stream.read_limited(DOCUMENT_LIMIT)
+            if len(blob) > DOCUMENT_LIMIT:
+                problem = ReadProblem(
+                    "schema.long_line",
+                    f"one JSON document over {DOCUMENT_LIMIT:,} bytes: not read; convert it to JSON Lines",
+                    {"limit": DOCUMENT_LIMIT},
+                )
+                stats.layout = "json-array" if first == b"[" else "json-object"
+                yield [RawItem(1, None, [problem], key=f"huge:{path}")]
+                return
+            stats.bytes_read = stream.consumed()
+            try:
+                items = list(iter_document(blob, stats, path))
+            except NotADocument:
+                stats.layout = "jsonl"
+                plain = stats.container == containers.PLAIN
+                yield Block(1, blob, True, None if plain else line_limit, plain)
+                return
+            if stream.error is not None:
+                problem = ReadProblem("schema.invalid_json", containers.corrupt_message(stats.container, stream.error))
+                items.append(RawItem(max(stats.lines, 1), None, [problem], key=f"corrupt:{path}"))
             for i in range(0, len(items), 2000):
                 yield items[i : i + 2000]
             return
         line = 1
+        plain = stats.container == containers.PLAIN
+        limit = None if plain else line_limit
         while True:
-            data = stream.read_block(block_bytes)
+            data = stream.read_block(block_bytes, limit)
             if not data:
+                if stream.error is not None:
+                    problem = ReadProblem(
+                        "schema.invalid_json", containers.corrupt_message(stats.container, stream.error)
+                    )
+                    yield [RawItem(line, None, [problem], key=f"corrupt:{path}")]
                 return
-            stats.bytes_read += len(data)
-            yield Block(line, data, line == 1)
+            stats.bytes_read = stream.consumed()
+            yield Block(line, data, line == 1, limit, plain)
             line += data.count(b"\n")
     finally:
         if path != "-":
             stream.close()
+
+
+def _unsupported(head: bytes) -> str | None:
+    """Why bytes that are no known container or table cannot be records (they would be thousands of
+    invalid-JSON lines); None for text."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "unsupported kind: UTF-16 text (re-encode the file as UTF-8)"
+    if b"\x00" in head:
+        return "unsupported kind: binary data (not text, not gzip/zstd/bzip2/xz, not Parquet/Arrow)"
+    return None
 
 
 def block_items(block: Block, stats: FileStats) -> Iterator[RawItem]:
@@ -172,62 +257,151 @@ def block_items(block: Block, stats: FileStats) -> Iterator[RawItem]:
             yield RawItem(lineno, None, problems, key=f"blank:{lineno}")
             continue
         stats.records += 1
+        if block.line_limit is not None and len(raw) > block.line_limit:
+            problems.append(_not_read(block.line_limit))
+            yield RawItem(lineno, None, problems, key=f"long:{lineno}")
+            continue
         yield RawItem(lineno, raw, problems)
 
 
-def _open(path: str) -> _PeekableFile:
+def _not_read(limit: int) -> ReadProblem:
+    return ReadProblem(
+        "schema.long_line",
+        f"line is over {limit:,} bytes decompressed (the limit): not read",
+        {"limit": limit, "read": False},
+    )
+
+
+def _open(path: str, stats: FileStats) -> _PeekableFile:
+    """The file's decompressed bytes; `stats.container` says which container it was in."""
     if path == "-":
-        return _PeekableFile(sys.stdin.buffer)
-    p = Path(path)
-    if p.is_dir():
-        raise DatasetReadError(f"{path}: is a directory")
-    try:
-        return _PeekableFile(open(p, "rb"))  # noqa: SIM115 - closed by the caller
-    except FileNotFoundError:
-        raise DatasetReadError(f"{path}: no such file") from None
-    except PermissionError:
-        raise DatasetReadError(f"{path}: permission denied") from None
+        raw: Any = sys.stdin.buffer
+    else:
+        p = Path(path)
+        if p.is_dir():
+            raise DatasetReadError(f"{path}: is a directory")
+        try:
+            raw = open(p, "rb")  # noqa: SIM115 - closed by the caller
+        except FileNotFoundError:
+            raise DatasetReadError(f"{path}: no such file") from None
+        except PermissionError:
+            raise DatasetReadError(f"{path}: permission denied") from None
+    stats.container = containers.sniff(raw.peek(8)[:8])
+    if stats.container == containers.PLAIN:
+        return _PeekableFile(raw, raw)
+    return _PeekableFile(containers.decompressed(raw, stats.container), raw)
 
 
 class _PeekableFile:
-    """A binary file we can peek into without losing the bytes we looked at."""
+    """A binary stream we can peek into without losing the bytes we looked at."""
 
-    def __init__(self, f: BinaryIO) -> None:
+    def __init__(self, f: BinaryIO, underlying: Any) -> None:
         self._f = f
+        self._raw = underlying  # the file on disk: how far into it we are
         self._buf = b""
+        self.error: BaseException | None = None  # a corrupt or truncated container: the stream ends here
+
+    def _read(self, n: int = -1) -> bytes:
+        """Like read(n); out of a decompressor piece by piece, so a corrupt stream keeps what came before."""
+        if self.error is not None:
+            return b""
+        if self._f is self._raw:
+            return self._f.read(n)
+        parts: list[bytes] = []
+        got = 0
+        try:
+            while n < 0 or got < n:
+                chunk = self._f.read1(1 << 16 if n < 0 else min(n - got, 1 << 16))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                got += len(chunk)
+        except containers.CORRUPT_ERRORS as exc:
+            self.error = exc
+        return b"".join(parts)
+
+    def _readline(self, limit: int = -1) -> bytes:
+        if self.error is not None:
+            return b""
+        try:
+            return self._f.readline(limit)
+        except containers.CORRUPT_ERRORS as exc:
+            self.error = exc
+            return b""
+
+    def consumed(self) -> int:
+        """Bytes of the file on disk read so far (for progress)."""
+        try:
+            return int(self._raw.tell())
+        except (OSError, ValueError):
+            return 0
+
+    def peek(self, n: int) -> bytes:
+        """At least the first `n` bytes (fewer at the end of the stream), kept for later reads."""
+        while len(self._buf) < n:
+            chunk = self._read(n - len(self._buf))
+            if not chunk:
+                break
+            self._buf += chunk
+        return self._buf[:n]
 
     def peek_more(self, n: int) -> bytes:
-        chunk = self._f.read(n)
+        chunk = self._read(n)
         self._buf += chunk
         return chunk
 
-    def read(self) -> bytes:
-        data, self._buf = self._buf + self._f.read(), b""
+    def read(self, n: int = -1) -> bytes:
+        """Up to `n` bytes (all that is left when n < 0), peeked ones first."""
+        if n is None or n < 0:
+            data, self._buf = self._buf + self._read(), b""
+            return data
+        if self._buf:
+            data, self._buf = self._buf[:n], self._buf[n:]
+            return data
+        return self._read(n)
+
+    def read_limited(self, limit: int) -> bytes:
+        """The rest of the stream, but never more than `limit` + 1 bytes (more means too long)."""
+        data, self._buf = self._buf + self._read(max(0, limit + 1 - len(self._buf))), b""
         return data
 
-    def read_block(self, n: int) -> bytes:
-        """About n bytes ending at a line boundary (or at the end of the file)."""
-        data, self._buf = self._buf + self._f.read(max(0, n - len(self._buf))), b""
-        if data and not data.endswith(b"\n"):
-            data += self._f.readline()
-        return data
+    def read_block(self, n: int, line_limit: int | None = None) -> bytes:
+        """About n bytes ending at a line boundary (or at the end of the file).
+
+        With `line_limit`, the line cut by the block's end is read up to the limit only: the rest of an
+        over-long line is skipped unread (its first bytes stay, so the line is still there to report).
+        """
+        data, self._buf = self._buf + self._read(max(0, n - len(self._buf))), b""
+        if not data or data.endswith(b"\n"):
+            return data
+        if line_limit is None:
+            return data + self._readline()
+        rest = self._readline(line_limit + 1)
+        if rest.endswith(b"\n") or len(rest) <= line_limit:
+            return data + rest
+        while (more := self._readline(1 << 20)) and not more.endswith(b"\n"):
+            pass  # drain the over-long line in bounded pieces
+        return data + rest + b"\n"
 
     def close(self) -> None:
         self._f.close()
+        if self._raw is not self._f:
+            self._raw.close()
 
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 
 
 def _first_line_is_record(stream: _PeekableFile) -> bool:
-    """A file starting with `[` is still JSONL when its first line is a complete value and more follows
-    (a JSONL file whose first record is an array, or 100,000 nested brackets)."""
+    """A file starting with `[` or `{` is JSONL when its first line is a complete value and more
+    follows: a JSONL file whose first record is an array, 100,000 nested brackets, JSON Lines
+    in a `.json` file. Never looks further than a document may be long."""
     buf = stream._buf
     start = len(buf) - len(buf.removeprefix(BOM).lstrip())
     nl = buf.find(b"\n", start)
     while nl == -1:
         scanned = len(buf)
-        if not stream.peek_more(max(1 << 16, scanned)):  # doubling keeps a huge one-line array linear
+        if scanned > DOCUMENT_LIMIT or not stream.peek_more(max(1 << 16, scanned)):  # doubling: linear
             return False
         buf = stream._buf
         nl = buf.find(b"\n", scanned)
@@ -244,16 +418,15 @@ def _first_line_is_record(stream: _PeekableFile) -> bool:
 
 
 def _peek_first_significant(stream: _PeekableFile) -> bytes:
-    seen = b""
-    while True:
+    seen = stream._buf
+    stripped = seen.removeprefix(BOM).lstrip()
+    while not stripped:
         chunk = stream.peek_more(4096)
         if not chunk:
-            break
+            return b""
         seen += chunk
         stripped = seen.removeprefix(BOM).lstrip()
-        if stripped:
-            return stripped[:1]
-    return b""
+    return stripped[:1]
 
 
 def parse_record(
@@ -349,6 +522,16 @@ def _diagnose(raw: bytes, problems: list[ReadProblem]) -> Any:
             )
         )
         return _UNPARSED
+    except ValueError:  # an integer longer than Python's digit limit (sys.get_int_max_str_digits)
+        digits = sys.get_int_max_str_digits()
+        problems.append(
+            ReadProblem(
+                "schema.invalid_json",
+                f"a number with over {digits:,} digits: Python's json (and loaders built on it) refuse it",
+                {"max_digits": digits},
+            )
+        )
+        return _UNPARSED
     if constants:
         names = ", ".join(sorted(set(constants)))
         problems.append(
@@ -399,62 +582,3 @@ def _check_pairs(pairs: list[tuple[str, Any]], problems: list[ReadProblem]) -> d
 def _find_duplicate_keys(raw: bytes, problems: list[ReadProblem]) -> None:
     with contextlib.suppress(ValueError, RecursionError):
         json.loads(raw, object_pairs_hook=lambda pairs: _check_pairs(pairs, problems))
-
-
-_ARRAY_SKIP = re.compile(r"[\s,]*")
-_NEXT_OBJECT = re.compile(r"\n\s*\{")
-
-
-def _iter_array(blob: bytes, stats: FileStats, path: str) -> Iterator[RawItem]:
-    """Split a top-level JSON array into elements, each with the line where it starts."""
-    problems: list[ReadProblem] = []
-    stats.bytes_read = len(blob)
-    if blob.startswith(BOM):
-        blob = blob[len(BOM) :]
-        problems.append(ReadProblem("schema.bom", "file starts with a UTF-8 byte-order mark; many loaders reject it"))
-    if b"\r\n" in blob:
-        stats.crlf_lines = blob.count(b"\r\n")
-        stats.first_crlf_line = blob.count(b"\n", 0, blob.index(b"\r\n")) + 1
-        problems.append(
-            ReadProblem(
-                "schema.crlf",
-                f"Windows (CRLF) line endings ({stats.crlf_lines:,} lines, from line {stats.first_crlf_line})",
-            )
-        )
-    stats.lines = blob.count(b"\n") + (0 if blob.endswith(b"\n") else 1)
-    text = blob.decode("utf-8", "replace")
-    start = text.index("[") + 1
-    decoder = json.JSONDecoder()
-    pos, line, counted_to = start, 1 + text.count("\n", 0, start), start
-    while True:
-        m = _ARRAY_SKIP.match(text, pos)
-        pos = m.end() if m else pos
-        if pos >= len(text):
-            problems.append(ReadProblem("schema.invalid_json", "JSON array is not closed with ]"))
-            yield RawItem(line, None, problems, key=f"array-end:{path}")
-            return
-        if text[pos] == "]":
-            if text[pos + 1 :].strip():
-                extra_line = line + text.count("\n", counted_to, pos)
-                problem = ReadProblem("schema.invalid_json", "content after the closing ] of the JSON array")
-                yield RawItem(extra_line, None, [problem], key=f"array-tail:{path}")
-            return
-        line += text.count("\n", counted_to, pos)
-        counted_to = pos
-        try:
-            _, end = decoder.raw_decode(text, pos)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            # diagnose this element alone, then resynchronise at the next line opening an object
-            nxt = _NEXT_OBJECT.search(text, pos + 1)
-            end = nxt.start() if nxt else len(text)
-            chunk = text[pos:end].rstrip().rstrip(",").encode()
-            invalid = exc.msg if isinstance(exc, json.JSONDecodeError) else None
-            stats.records += 1
-            yield RawItem(line, chunk, problems, invalid=invalid)
-            problems = []
-            pos = end
-            continue
-        stats.records += 1
-        yield RawItem(line, text[pos:end].encode(), problems)
-        problems = []
-        pos = end

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from curate.display import shown
+from curate.io.location import location
 from curate.model import Finding, Severity
 from curate.report import Report
 
@@ -26,8 +27,7 @@ def _clean(text: str) -> str:
 
 
 def _line(f: Finding) -> str:
-    path = shown(f.path, None) if f.path else "<dataset>"
-    where = f"{path}:{f.line}" if f.line is not None else path
+    where = location(f.path, f.line)
     field = f" [{f.field}]" if f.field else ""
     return _clean(f"{where}: {f.severity} {f.rule} {shown(f.message, None)}{field}")
 

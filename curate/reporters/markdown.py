@@ -209,7 +209,7 @@ def render_markdown(report: Report) -> str:
         for r in d["rules"]:
             rows = [
                 [
-                    code(f"{w['path']}:{w['line'] if w['line'] is not None else '–'}"),
+                    code(w.get("location") or f"{w['path']}:{w['line'] if w['line'] is not None else '–'}"),
                     code(w["field"] or ""),
                     esc(w["message"]),
                 ]

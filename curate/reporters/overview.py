@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from curate.display import shown, shown_tree
+from curate.io.location import location
 from curate.model import Finding, Severity
 from curate.report import Report
 
@@ -67,6 +68,7 @@ def findings_by_rule(report: Report) -> list[dict[str, Any]]:
     """One row per rule with findings: counts, what it means, and its worst findings."""
     descriptions = {r.id: r.description for r in report.rules}
     per_record = Counter((f.path, f.line) for f in report.findings if f.line is not None)
+    row_paths = report.row_paths
     grouped: dict[str, list[Finding]] = defaultdict(list)
     for f in report.findings:
         grouped[f.rule].append(f)
@@ -94,6 +96,7 @@ def findings_by_rule(report: Report) -> list[dict[str, Any]]:
                     {
                         "path": _path(f.path),
                         "line": f.line,
+                        "location": location(f.path, f.line, row_paths) if f.line is not None else None,
                         "field": shown(f.field, None) if f.field else f.field,
                         "message": shown(f.message, None),
                         "fix": shown(f.fix, None) if f.fix else f.fix,
@@ -110,6 +113,7 @@ def findings_by_rule(report: Report) -> list[dict[str, Any]]:
 def duplicate_clusters(report: Report) -> list[dict[str, Any]]:
     """Clusters named by dedup findings (`data.cluster`), biggest first."""
     clusters: dict[str, dict[str, Any]] = {}
+    rows = report.row_paths
     for f in report.findings:
         cid = f.data.get("cluster")
         if not f.check.startswith("dedup.") or not isinstance(cid, str):
@@ -117,8 +121,8 @@ def duplicate_clusters(report: Report) -> list[dict[str, Any]]:
         c = clusters.setdefault(cid, {"cluster": cid, "kind": f.check, "kept": None, "members": [], "similarity": []})
         kept_line = f.data.get("duplicate_of")
         if kept_line is not None and c["kept"] is None:
-            c["kept"] = f"{_path(f.data.get('duplicate_of_path') or f.path)}:{kept_line}"
-        c["members"].append(f"{_path(f.path)}:{f.line}")
+            c["kept"] = location(f.data.get("duplicate_of_path") or f.path, kept_line, rows)
+        c["members"].append(location(f.path, f.line, rows))
         if isinstance(f.data.get("similarity"), (int, float)):
             c["similarity"].append(float(f.data["similarity"]))
     out = []

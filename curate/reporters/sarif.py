@@ -16,6 +16,7 @@ import orjson
 
 from curate import __version__
 from curate.display import shown
+from curate.io.location import is_table_path
 from curate.model import Finding, Severity
 from curate.report import Report
 
@@ -50,15 +51,20 @@ def _rule_descriptor(rule: Any) -> dict[str, Any]:
     }
 
 
-def _result(f: Finding, index: dict[str, int], fallback_path: str | None) -> dict[str, Any]:
-    region = {"startLine": f.line if f.line is not None and f.line >= 1 else 1}
-    location: dict[str, Any] = {
-        "physicalLocation": {"artifactLocation": {"uri": artifact_uri(f.path or fallback_path)}, "region": region}
-    }
+def _result(
+    f: Finding, index: dict[str, int], fallback_path: str | None, row_paths: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(f.path or fallback_path)}}
+    by_row = f.line is not None and is_table_path(f.path, row_paths)
+    if not by_row:  # a table's row is no line of the file: the row goes in the message and properties
+        physical["region"] = {"startLine": f.line if f.line is not None and f.line >= 1 else 1}
+    location: dict[str, Any] = {"physicalLocation": physical}
     if f.field:
         location["logicalLocations"] = [{"fullyQualifiedName": f.field, "kind": "member"}]
     message = shown(f.message, None)
     text = message if message.endswith(".") else message + "."
+    if by_row:
+        text = f"Row {f.line}: {text}"
     if f.fix:
         text += f" Fix: {shown(f.fix, None)}"
     result: dict[str, Any] = {
@@ -73,6 +79,8 @@ def _result(f: Finding, index: dict[str, int], fallback_path: str | None) -> dic
         result["ruleIndex"] = index[f.rule]
     if f.key:
         result["properties"]["recordKey"] = shown(f.key, None)
+    if by_row:
+        result["properties"]["row"] = f.line
     return result
 
 
@@ -108,7 +116,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
                     {"location": {"uri": artifact_uri(d.path)}, "roles": ["analysisTarget"], "mimeType": _mime(d.path)}
                     for d in report.datasets
                 ],
-                "results": [_result(f, index, fallback) for f in report.findings],
+                "results": [_result(f, index, fallback, report.row_paths) for f in report.findings],
                 "columnKind": "unicodeCodePoints",
                 "properties": {"ruleset": report.ruleset, "target": report.target, "suppressed": report.suppressed},
             }

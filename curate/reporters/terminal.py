@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from curate.display import shown
+from curate.io.location import location
 from curate.model import Finding, Severity
 from curate.report import Report
 
@@ -24,15 +25,14 @@ def _safe(s: str, limit: int | None = 300) -> str:
     return shown(s, limit)
 
 
-def where(f: Finding) -> str:
-    """`path:line` (or the path alone) with the file name shown safely: a name can hold PII or escapes."""
-    path = shown(f.path, None) if f.path else "<dataset>"
-    return f"{path}:{f.line}" if f.line is not None else path
+def where(f: Finding, row_paths: frozenset[str] = frozenset()) -> str:
+    """`path:line`, `path:row N` or the path alone, the file name shown safely (it can hold PII or escapes)."""
+    return location(f.path, f.line, row_paths)
 
 
-def finding_line(f: Finding) -> Text:
+def finding_line(f: Finding, row_paths: frozenset[str] = frozenset()) -> Text:
     text = Text()
-    text.append(where(f), style="bold")
+    text.append(where(f, row_paths), style="bold")
     text.append(": ")
     text.append(str(f.severity), style=STYLES[f.severity])
     text.append(" ")
@@ -51,12 +51,13 @@ def render_terminal(
     sections, then one summary line."""
     listed: Counter[str] = Counter()
     hidden: Counter[str] = Counter()
+    rows = report.row_paths
     for f in report.findings:
         if max_per_rule is not None and listed[f.rule] >= max_per_rule:
             hidden[f.rule] += 1
             continue
         listed[f.rule] += 1
-        console.print(finding_line(f), soft_wrap=True)
+        console.print(finding_line(f, rows), soft_wrap=True)
         if verbose and f.fix:
             console.print(Text("    fix: " + _safe(f.fix), style="green"), soft_wrap=True)
     if hidden:

@@ -215,7 +215,7 @@ class ReviewApp(App[None]):
         def done(saved: bool | None) -> None:
             self.redraw()
 
-        self.push_screen(EditScreen(self.session.edit_text(), save, f"edit line {item.label}"), done)
+        self.push_screen(EditScreen(self.session.edit_text(), save, f"edit {item.named}"), done)
 
     @_guarded
     def action_undo(self) -> None:

@@ -1,0 +1,266 @@
+"""Records out of tables: Parquet, Arrow IPC (file, stream, Feather; what Hugging Face `datasets`
+writes with `save_to_disk`), CSV and TSV, streamed batch by batch with pyarrow.
+
+A record's location is its 1-based row (`data.parquet:row 42`). Each row becomes the JSON object
+its JSONL equivalent would hold, so every check reads it the same way:
+- Arrow gives every row every field of its schema; a null there (a missing key in the data the table
+  was built from) is left out, at any depth, so `{"role": "user", "content": "hi", "name": null}`
+  reads as `{"role": "user", "content": "hi"}`.
+- CSV has no types: every cell is a string, except a cell holding a JSON array or object, or a Python
+  list/dict literal (what pandas writes for a list column), which is decoded to that value. An unnamed
+  first column (pandas' index) is left out.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from curate.io import containers
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from curate.io.reader import FileStats, RawItem
+
+TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
+TEXT_TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv"}
+_RANDOM_ACCESS = ("parquet", "arrow")
+CELL_LIMIT = 1_000_000  # a CSV cell larger than this is never decoded as a list (it stays a string)
+
+
+def sniff(head: bytes, path: str) -> str | None:
+    """The table layout of a file from its first (decompressed) bytes, else its name; None: not a table."""
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith((b"ARROW1", b"\xff\xff\xff\xff", b"FEA1")):
+        return "arrow"
+    return TEXT_TABLE_SUFFIXES.get(inner_suffix(path))
+
+
+def inner_suffix(path: str) -> str:
+    """The suffix that names the layout, under any container suffix (`d.csv.gz` -> `.csv`)."""
+    name = os.path.basename(path).lower()
+    stem, suffix = os.path.splitext(name)
+    if suffix in containers.SUFFIXES:
+        suffix = os.path.splitext(stem)[1]
+    return suffix
+
+
+def unreadable(layout: str, container: str, path: str) -> str | None:
+    """Why a table cannot be read as it is stored (Parquet and Arrow need random access), else None."""
+    if layout in _RANDOM_ACCESS and container != containers.PLAIN:
+        return f"unsupported kind: {layout} inside {container} (decompress it first)"
+    if path == "-":
+        return f"unsupported kind: {layout} on stdin (give the file)"
+    return None
+
+
+def iter_units(path: str, layout: str, stats: FileStats, rows: int) -> Iterator[list[RawItem]]:
+    """Lists of about `rows` raw records, in row order; `stats.lines` counts rows."""
+    import pyarrow as pa
+
+    batches = _batches(path, layout, stats, rows)
+    row = 0
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, *containers.CORRUPT_ERRORS) as exc:
+            yield [_broken(path, layout, row + 1, exc)]
+            return
+        items = _items(batch, row, layout)
+        row += batch.num_rows
+        stats.records += len(items)
+        stats.lines = row
+        stats.bytes_read = _tell(stats)
+        yield items
+
+
+def _tell(stats: FileStats) -> int:
+    return int(stats.extra.get("tell", lambda: 0)())
+
+
+def _broken(path: str, layout: str, row: int, exc: BaseException) -> RawItem:
+    from curate.io.reader import RawItem
+    from curate.model import ReadProblem
+
+    # pyarrow's message names columns and positions, not cell contents
+    detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    problem = ReadProblem("schema.invalid_json", f"the {layout} data cannot be read from here on: {detail}")
+    return RawItem(row, None, [problem], key=f"table-broken:{path}:{row}")
+
+
+def _batches(path: str, layout: str, stats: FileStats, rows: int) -> Iterator[pa.RecordBatch]:
+    import pyarrow as pa
+
+    if layout == "parquet":
+        import pyarrow.parquet as pq
+
+        with open(path, "rb") as f:
+            stats.extra["tell"] = f.tell
+            yield from pq.ParquetFile(f).iter_batches(batch_size=rows)
+        return
+    if layout == "arrow":
+        with pa.memory_map(path) as source:
+            head = source.read(8)
+            source.seek(0)
+            if head.startswith(b"FEA1"):
+                import pyarrow.feather as feather
+
+                yield from feather.read_table(source).to_batches(rows)
+                return
+            reader = pa.ipc.open_file(source) if head.startswith(b"ARROW1") else pa.ipc.open_stream(source)
+            stats.extra["tell"] = source.tell
+            if isinstance(reader, pa.ipc.RecordBatchFileReader):
+                for i in range(reader.num_record_batches):
+                    yield from _slices(reader.get_batch(i), rows)
+            else:
+                for batch in reader:
+                    yield from _slices(batch, rows)
+        return
+    yield from _csv_batches(path, layout, stats)
+
+
+def _slices(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
+    for start in range(0, batch.num_rows, rows):
+        yield batch.slice(start, rows)
+
+
+def _csv_batches(path: str, layout: str, stats: FileStats) -> Iterator[pa.RecordBatch]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from curate.io.reader import _open
+
+    stream = _open(path, type(stats)())  # a fresh handle on the decompressed bytes
+    try:
+        stats.extra["tell"] = stream.consumed
+        delimiter = "\t" if layout == "tsv" else ","
+        names = _header(stream.peek(1 << 20), delimiter)
+        reader = pacsv.open_csv(
+            _Readable(stream),
+            read_options=pacsv.ReadOptions(block_size=1 << 20, column_names=names, skip_rows=1 if names else 0),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names or []}),
+        )
+        yield from reader
+        if stream.error is not None:
+            raise stream.error
+    finally:
+        stream.close()
+
+
+def _header(head: bytes, delimiter: str) -> list[str] | None:
+    """Column names from the first line (the stdlib csv module knows quoting); unnamed ones get a name."""
+    import csv
+    import io
+
+    text = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+    row = next(csv.reader(io.StringIO(text), delimiter=delimiter), None)
+    if not row:
+        return None
+    return [name if name else f"__unnamed_{i}" for i, name in enumerate(row)]
+
+
+class _Readable:
+    """What pyarrow needs of a Python stream: `read(n)` and `closed`."""
+
+    def __init__(self, stream: Any) -> None:
+        self._s = stream
+        self.closed = False
+
+    def read(self, n: int = -1) -> bytes:
+        return self._s.read(n)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _items(batch: pa.RecordBatch, row: int, layout: str) -> list[RawItem]:
+    from curate.io.reader import RawItem
+
+    if layout in ("csv", "tsv"):
+        rows = [_csv_row(r) for r in batch.to_pylist()]
+    else:
+        rows = batch.to_pylist()
+        if _has_nulls(batch):
+            rows = [_without_nulls(r) for r in rows]
+    return [RawItem(row + i + 1, orjson.dumps(r, default=_json_default), []) for i, r in enumerate(rows)]
+
+
+def _has_nulls(batch: pa.RecordBatch) -> bool:
+    return any(_array_has_nulls(col) for col in batch.columns)
+
+
+def _array_has_nulls(arr: Any) -> bool:
+    """Any null anywhere in a (nested) Arrow array: only then do rows need cleaning (the fast path skips it)."""
+    import pyarrow as pa
+
+    if arr.null_count:
+        return True
+    t = arr.type
+    if pa.types.is_struct(t):
+        return any(_array_has_nulls(arr.field(i)) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _array_has_nulls(arr.flatten())
+    if pa.types.is_map(t):
+        return _array_has_nulls(arr.items)
+    return False
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i, (name, cell) in enumerate(row.items()):
+        if i == 0 and name == "__unnamed_0":
+            continue  # pandas' index column
+        out[name] = _cell(cell) if isinstance(cell, str) else cell
+    return out
+
+
+def _cell(text: str) -> Any:
+    """A cell holding a JSON array/object or a Python list/dict literal, decoded; anything else as is."""
+    s = text.strip()
+    if len(s) < 2 or len(s) > CELL_LIMIT or (s[0], s[-1]) not in (("[", "]"), ("{", "}")):
+        return text
+    try:
+        return orjson.loads(s)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        value = ast.literal_eval(s)  # literals only: never runs code
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return text
+    try:
+        orjson.dumps(value)  # only plain JSON-like values (no sets, bytes, complex numbers)
+    except (TypeError, orjson.JSONEncodeError):
+        return text
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    """Arrow values orjson does not know: binary as text, decimals as numbers' text, the rest as str."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value)
