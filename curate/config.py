@@ -16,11 +16,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from curate.check import Params
 from curate.model import Severity
 from curate.registry import Registry, load_registry
-from curate.yamlfile import ConfigError, LineDict, did_you_mean, line_of, load_yaml, raise_all
+from curate.yamlfile import MAX_REPORTED, ConfigError, LineDict, did_you_mean, line_of, load_yaml, raise_all
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 ROLES = ("system", "user", "assistant", "tool")
 FAIL_LEVELS = ("error", "warning", "info", "never")
+MAX_RULE_FILES = 64  # files one rule set may read through `extends`, repeats included
+MAX_TOKENS = 1000  # --select/--ignore tokens (from the command line or [tool.curate])
 
 
 def builtin_rules_dir() -> Path:
@@ -86,6 +88,7 @@ class _Merged:
     settings: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     description: str = ""
+    loads: int = 0  # files read so far, counting repeats
 
 
 def resolve_rules_path(name: str, base: Path | None = None) -> Path:
@@ -116,6 +119,11 @@ def _load_file(path: Path, merged: _Merged, stack: tuple[Path, ...], errors: lis
     path = path.resolve()
     if path in stack:
         errors.append(ConfigError("rule files extend each other in a cycle", path))
+        return
+    merged.loads += 1
+    if merged.loads > MAX_RULE_FILES:  # `extends: [b, b, b]` in every file would grow exponentially
+        if merged.loads == MAX_RULE_FILES + 1:
+            errors.append(ConfigError(f"rule files extend more than {MAX_RULE_FILES} files in all", path))
         return
     try:
         doc = load_yaml(path)
@@ -187,7 +195,8 @@ def _validated(
         bad = set()
         for err in exc.errors():
             line = line_of(node, tuple(err["loc"])) if node is not None else None
-            errors.append(ConfigError(prefix + _explain(err, model), path, line or fallback_line))
+            hinted = len(errors) < MAX_REPORTED  # only what will be printed gets a did-you-mean
+            errors.append(ConfigError(prefix + _explain(err, model if hinted else None), path, line or fallback_line))
             if err["loc"]:
                 bad.add(err["loc"][0])
     if not isinstance(value, dict) or not bad:
@@ -248,12 +257,12 @@ def load_ruleset(name: str = "default", registry: Registry | None = None) -> Rul
             continue
         check_id = spec.get("check")
         if not check_id:
-            hint = _closest(rule_id, known_ids)
+            hint = _closest(rule_id, known_ids) if len(errors) < MAX_REPORTED else ""
             errors.append(ConfigError(f"rule {rule_id} has no 'check'{hint}", where_file, where_line))
             continue
         cls = registry.get(check_id)
         if cls is None:
-            hint = _closest(check_id, registry.checks)
+            hint = _closest(check_id, registry.checks) if len(errors) < MAX_REPORTED else ""
             errors.append(ConfigError(f"rule {rule_id}: unknown check {check_id!r}{hint}", where_file, where_line))
             continue
         pfile, pline, pnode = spec.get("__params_where__", (where_file, where_line, None))
@@ -285,7 +294,11 @@ def load_ruleset(name: str = "default", registry: Registry | None = None) -> Rul
     )
 
 
-_closest = did_you_mean
+def _closest(name: str, known: Any) -> str:
+    """A did-you-mean, while it is affordable: difflib against thousands of names, for thousands
+    of errors, would take hours on a hostile file."""
+    names = list(known)
+    return did_you_mean(name, names) if len(names) <= 5000 else ""
 
 
 def _matches(token: str, rule: Rule) -> int:
@@ -315,9 +328,11 @@ def select_rules(rules: list[Rule], select: list[str] | None, ignore: list[str] 
 
 def check_tokens(tokens: list[str], rules: list[Rule], registry: Registry) -> None:
     """Reject --select/--ignore tokens that match nothing, so a typo is not a silent no-op."""
+    if len(tokens) > MAX_TOKENS:
+        raise ConfigError(f"--select/--ignore: more than {MAX_TOKENS} rule ids, checks or families")
     families = {c.split(".")[0] for c in registry.checks}
     errors = []
-    for t in tokens:
+    for t in dict.fromkeys(tokens):
         if t in families or t in registry.checks or any(_matches(t, r) for r in rules):
             continue
         hint = _closest(t, [*families, *registry.checks, *(r.id for r in rules)])

@@ -20,10 +20,11 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from curate.io.atomic import write_bytes_atomic
 from curate.loading import DECISIONS_LIMIT, read_text_bounded
-from curate.yamlfile import BoundedLoader, LineDict, did_you_mean, line_of, parse_yaml, raise_all
+from curate.yamlfile import BoundedLoader, did_you_mean, line_of, parse_yaml, raise_all
 
 Action = Literal["accept", "drop", "fix", "edit"]
 DECISIONS_VERSION = 1
+HAND_EDITED_LIMIT = 4 << 20  # a decisions file not in `save`'s layout is parsed by PyYAML only up to this size
 
 
 def decisions_path(dataset: str | Path) -> Path:
@@ -134,13 +135,12 @@ def _read_own(text: str) -> tuple[dict[str, Any], list[int]] | None:
     doc: dict[str, Any] = {}
     decisions: list[dict[str, Any]] = []
     starts: list[int] = []
-    current: LineDict | None = None
+    current: dict[str, Any] | None = None
     for number, line in enumerate(text.split("\n"), 1):
         if not line:
             continue
         if line.startswith("- "):
-            current = LineDict()
-            current.line, current.key_lines = number, {}
+            current = {}
             decisions.append(current)
             starts.append(number)
             target, body = current, line[2:]
@@ -156,8 +156,6 @@ def _read_own(text: str) -> tuple[dict[str, Any], list[int]] | None:
         name, sep, raw = body.partition(": ")
         if not sep or not name.isidentifier() or name in target:
             return None
-        if target is current:
-            current.key_lines[name] = number
         if _PLAIN.fullmatch(raw) and raw.lower() not in _YAML_WORDS:
             target[name] = raw
             continue
@@ -192,6 +190,19 @@ def _scalar(value: Any) -> str:
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def _key_line(text: str, start: int | None, loc: tuple[Any, ...]) -> int | None:
+    """The line of key `loc[0]` in the decision that starts at line `start` (curate's own layout)."""
+    if start is None or not loc:
+        return start
+    lines = text.split("\n", start + 64)[start - 1 : start + 63]
+    for offset, line in enumerate(lines):
+        if offset and not line.startswith("  "):
+            break
+        if line[2:].startswith(f"{loc[0]}: "):
+            return start + offset
+    return start
+
+
 class _File(BaseModel):
     """The top level of a decisions file; each entry is validated against `Decision` itself."""
 
@@ -216,7 +227,13 @@ def load_decisions(dataset: str | Path) -> DecisionLog:
     own = _read_own(text)
     if own is not None:
         doc, starts = own
-    else:  # edited by hand: read it as YAML
+    else:  # edited by hand: read it as YAML, which costs ~4 s of CPU per MB, so only a small file
+        if len(text) > HAND_EDITED_LIMIT:
+            raise ConfigError(
+                f"decisions file is not in the layout curate writes and larger than {HAND_EDITED_LIMIT >> 20} MB;"
+                " refusing to parse it as YAML (re-create it with `curate review`)",
+                path,
+            )
         doc = parse_yaml(text, path, _Loader) or {}
         items = doc.get("decisions") if isinstance(doc, dict) else None
         starts = [getattr(item, "line", None) for item in items] if isinstance(items, list) else []
@@ -245,7 +262,8 @@ def load_decisions(dataset: str | Path) -> DecisionLog:
                 what = f"unknown key {name!r}{did_you_mean(name, Decision.__dataclass_fields__)}"
             else:
                 what = f"{name}: {err['msg']}"
-            errors.append(ConfigError(f"decision {i + 1}: {what}", path, line_of(item, err["loc"][:1]) or line))
+            where = line_of(item, err["loc"][:1]) or _key_line(text, line, err["loc"][:1])
+            errors.append(ConfigError(f"decision {i + 1}: {what}", path, where or line))
             continue
         if decision.occurrence is not None and decision.occurrence < 1:
             errors.append(ConfigError(f"decision {i + 1}: occurrence must be 1 or more", path, line))

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from curate.loading import RULES_LIMIT, InsideFolder, read_text_bounded
+from curate.loading import PYPROJECT_LIMIT, InsideFolder, read_text_bounded
 from curate.yamlfile import ConfigError, did_you_mean, raise_all
 
 SECTION = "[tool.curate]"
@@ -57,7 +57,7 @@ def _read(py: Path) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
-    text = read_text_bounded(py, RULES_LIMIT, "pyproject.toml")
+    text = read_text_bounded(py, PYPROJECT_LIMIT, "pyproject.toml")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -73,7 +73,7 @@ def _read(py: Path) -> dict[str, Any]:
 def key_line(py: Path, key: str, header: bool = True) -> int | None:
     """The line of `key = ...` inside `[tool.curate]` (for messages; TOML parsers give no lines)."""
     try:
-        lines = read_text_bounded(py, RULES_LIMIT).splitlines()
+        lines = read_text_bounded(py, PYPROJECT_LIMIT).splitlines()
     except ConfigError:
         return None
     inside = not header

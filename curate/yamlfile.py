@@ -22,6 +22,7 @@ class LineDict(dict):  # type: ignore[type-arg]
 
 
 MAX_DEPTH = 64  # nesting of a loaded document (a rules file needs about 5)
+MAX_REPORTED = 50  # problems printed at once; the rest are counted
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
@@ -100,7 +101,10 @@ class ConfigErrors(ConfigError):
         self.errors = errors
         first = errors[0]
         super().__init__(first.detail, first.path, first.line)
-        self.args = ("\n".join(str(e) for e in errors),)
+        lines = [str(e) for e in errors[:MAX_REPORTED]]
+        if len(errors) > MAX_REPORTED:
+            lines.append(f"... and {len(errors) - MAX_REPORTED} more problems")
+        self.args = ("\n".join(lines),)
 
     def __str__(self) -> str:
         return str(self.args[0])

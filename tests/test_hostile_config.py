@@ -126,3 +126,33 @@ def test_hostile_rule_file_exits_2(tmp_path: Path, content: bytes, words: str, l
     assert code == 2 and isinstance(exc, SystemExit), (err, exc)
     assert words in err
     assert f"bad.yaml:{line}: " in err, err
+
+
+def test_a_large_decisions_file_not_in_curates_layout_is_not_parsed_as_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("curate.decisions.HAND_EDITED_LIMIT", 100)
+    (tmp_path / "data.decisions.yaml").write_bytes(b"decisions:\n  - {key: x, action: drop}\n" + b"# pad\n" * 40)
+    code, err, _ = run("check", "data.jsonl", "--select", "schema", "--no-cache")
+    assert code == 2 and "not in the layout curate writes" in err
+
+
+def test_extends_cannot_grow_exponentially(tmp_path: Path) -> None:
+    for name, parent in (("a", "b"), ("b", "c"), ("c", "d"), ("d", "default")):
+        (tmp_path / f"{name}.yaml").write_text(f"extends: [{', '.join([parent] * 8)}]\n", encoding="utf-8")
+    code, err, _ = run("rules", "--rules", "a.yaml")  # 8^4 = 4096 loads without a bound
+    assert code == 2 and "extend more than 64 files" in err
+
+
+def test_thousands_of_mistakes_print_fifty_and_a_count(tmp_path: Path) -> None:
+    rules = "".join(f"  r-{i}: {{severity: warning}}\n" for i in range(3000))
+    (tmp_path / "many.yaml").write_text("extends: default\nrules:\n" + rules, encoding="utf-8")
+    code, err, _ = run("rules", "--rules", "many.yaml")
+    assert code == 2
+    assert len(err.splitlines()) == 51 and err.splitlines()[-1] == "curate: ... and 2950 more problems"
+
+
+def test_too_many_select_tokens_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.curate]\nselect = {['x'] * 5000!r}\n".replace("'", '"'))
+    code, err, _ = run("check", "data.jsonl", "--no-cache")
+    assert code == 2 and "more than 1000" in err
