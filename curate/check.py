@@ -90,6 +90,10 @@ class DatasetCheck(Check):
     # keys of summary() also published at the top of `stats` (e.g. stats.languages), not only under the family
     top_level_stats: ClassVar[tuple[str, ...]] = ()
     runs_on_invalid: ClassVar[bool] = False
+    # True for checks that compare conversation text across records (duplicates, conflicts, cost):
+    # records with no text (unknown format, no recognised role) are not observed, or they would
+    # all look alike
+    needs_text: ClassVar[bool] = False
 
     def extract(self, record: Record) -> Any:
         """Per-record work that can run in a worker; returns something small and picklable."""

@@ -170,10 +170,17 @@ class _Processor:
                 self.failed(rule, exc, f"{record.path}:{record.line}")
         if self.dataset_checks:
             extracted: list[Any] = []
+            readable: bool | None = None
             for rule, check in self.dataset_checks:
                 if not ok and not check.runs_on_invalid:  # type: ignore[attr-defined]
                     extracted.append(_SKIP)
                     continue
+                if check.needs_text:  # type: ignore[attr-defined]
+                    if readable is None:
+                        readable = ok and record.conversation.readable
+                    if not readable:
+                        extracted.append(_SKIP)
+                        continue
                 try:
                     extracted.append(check.extract(record))  # type: ignore[attr-defined]
                 except Exception as exc:  # noqa: BLE001

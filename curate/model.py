@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 
+CANONICAL_ROLES = frozenset({"system", "user", "assistant", "tool"})
+
 
 class Severity(enum.IntEnum):
     """Ordered so that `severity >= fail_level` decides the exit code."""
@@ -57,6 +59,12 @@ class Turn:
     weight: float | None = None
     name: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
+    raw_role: str | None = None  # the role as the record spells it, when that is an alias (Chatbot, prompter)
+
+    @property
+    def has_content(self) -> bool:
+        """Text or a tool call under a role checks understand (an unknown speaker is not content)."""
+        return self.role in CANONICAL_ROLES and bool(self.tool_calls or self.text.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,22 @@ class Conversation:
     @property
     def is_preference(self) -> bool:
         return bool(self.rejected)
+
+    @property
+    def readable(self) -> bool:
+        """Whether there is any conversation text at all. Records without it (unknown format, no
+        recognised role) stay out of duplicate, prompt-conflict and cost computations: they would
+        all look alike."""
+        return any(t.has_content for t in self.turns) or any(t.has_content for t in self.rejected)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether a model learns anything from it: an assistant turn with text or a tool call and a
+        weight that is absent or > 0, i.e. trainable tokens (what `curate cost` prices)."""
+        return any(
+            t.role == "assistant" and (t.weight is None or t.weight > 0) and (t.tool_calls or t.text)
+            for t in self.turns
+        )
 
 
 class Record:

@@ -47,7 +47,10 @@ class UnionFind:
 
 
 def text_hash(record: Record) -> str:
-    """Exact-duplicate identity: every turn's role and text, case and whitespace folded."""
+    """Exact-duplicate identity: every turn's role and text, case and whitespace folded. A record
+    without conversation text is its own group (records of an unknown format are not copies)."""
+    if not record.conversation.readable:
+        return f"record:{record.key}"
     parts = [f"{t.role}\x1f{_SPACE.sub(' ', t.text).strip().casefold()}" for t in record.conversation.turns]
     return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=12).hexdigest()
 
@@ -122,10 +125,13 @@ class SplitSummary:
         }
 
 
-def _records(paths: Iterable[str], read: ReadOptions) -> Iterator[tuple[Record, bytes | None]]:
+def _records(paths: Iterable[str], read: ReadOptions, hint: Any = None) -> Iterator[tuple[Record, bytes | None]]:
     for path in paths:
         for item in iter_raw(path, read):
-            yield to_record(path, item, read), item.raw
+            record = to_record(path, item, read)
+            if hint:
+                record.format_hint = hint
+            yield record, item.raw
 
 
 def dedup_links(findings: Iterable[Finding]) -> Iterator[tuple[tuple[str, int], tuple[str, int]]]:
@@ -148,11 +154,12 @@ def split_dataset(
     findings: Iterable[Finding] = (),
     grouping: Iterable[str] = (),
     read: ReadOptions | None = None,
+    hint: Any = None,
 ) -> SplitSummary:
     """Write train.jsonl, val.jsonl and split.json into `out_dir`; inputs are only read.
 
     `labels_by_line` gives each record's stratum (from an engine run), `findings` the dedup
-    findings whose clusters must stay on one side.
+    findings whose clusters must stay on one side; `hint` is --input-format / --role-map.
     """
     if not 0 < val < 1:
         raise ValueError("--val must be between 0 and 1 (a fraction, e.g. 0.1)")
@@ -170,7 +177,7 @@ def split_dataset(
     labels: list[str] = []
     summary = SplitSummary(stratify=stratify, seed=seed, val_fraction=val, grouping=["exact text", *grouping])
     uf_links: list[tuple[int, int]] = []
-    for record, _ in _records(paths, read):
+    for record, _ in _records(paths, read, hint):
         if not record.ok:
             summary.skipped += 1
             continue

@@ -2,7 +2,7 @@
 
 A case gives the dataset as `record` (one object), `records` (a list) or `text` (the raw file,
 for defects of the bytes; `latin1: true` encodes it as Latin-1; `deep: N` turns
-<DEEP> into N nested brackets). `expect` lists the hits in
+<DEEP> into N nested brackets); `input_format` and `role_map` are the CLI options. `expect` lists the hits in
 file order: each may pin `line`, `field`, `message` (a substring) and `data` (a subset).
 """
 
@@ -58,7 +58,13 @@ def run_case(check_id: str, case: dict[str, Any], tmp: Path) -> list[Finding]:
     path = tmp / ("data" + case.get("suffix", ".jsonl"))
     path.write_bytes(dataset_bytes(case))
     read = ReadOptions(max_line_bytes=case.get("max_line_bytes", ReadOptions().max_line_bytes))
-    options = EngineOptions(jobs=1, read=read, input_format=case.get("input_format"))
+    hint = None
+    if case.get("input_format") or case.get("role_map"):
+        from curate.formats import FormatHint
+        from curate.formats.roles import parse_role_map
+
+        hint = FormatHint(case.get("input_format"), parse_role_map(case.get("role_map") or ()))
+    options = EngineOptions(jobs=1, read=read, input_format=hint)
     engine = Engine([rule], RunContext(target=case.get("target", "openai/gpt-4o-mini")), options)
     report = engine.run([str(path)])
     assert report.errors == [], report.errors

@@ -17,7 +17,7 @@ from curate.yamlfile import ConfigError
 SECRET = "Contact jane.roe@example.com"
 GOOD = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello, how can I help?"}]}
 NO_ANSWER = {"messages": [{"role": "user", "content": SECRET}]}
-BAD_ROLE = {"messages": [{"role": "human", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+BAD_ROLE = {"messages": [{"role": "narrator", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
 SCHEMA = ["--select", "schema"]
 
 
@@ -78,7 +78,7 @@ def test_baseline_file_is_sorted_and_holds_no_text_or_lines(tmp_path: Path) -> N
     assert [e["path"] for e in entries] == ["a.jsonl", "b.jsonl", "b.jsonl"]
     assert entries == sorted(entries, key=lambda e: (e["path"], e["rule"], e["key"], e["fingerprint"]))
     assert set(entries[0]) == {"path", "rule", "key", "fingerprint"}
-    assert "jane" not in text and "human" not in text and '"line"' not in text
+    assert "jane" not in text and "narrator" not in text and '"line"' not in text
     assert run("check", "a.jsonl", "b.jsonl", *SCHEMA, "--baseline", "accepted.json")[0] == 0
     assert run("check", "a.jsonl", "b.jsonl", *SCHEMA)[0] == 1  # not the default name: not found by itself
 

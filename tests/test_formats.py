@@ -179,8 +179,8 @@ def test_llamafactory_parts_reasoning_and_tool_call_are_read():
 
 @pytest.mark.parametrize(
     "record",
-    [{"question": "q", "answer": "a"}, {}, {"messages_": []}, {"conversations": "nope"}],
-    ids=["question-answer", "empty", "typo", "conversations-not-list"],
+    [{"task": "q", "result": "a"}, {}, {"messages_": []}, {"conversations": "nope"}],
+    ids=["unknown-keys", "empty", "typo", "conversations-not-list"],
 )
 def test_unknown_records(record):
     assert detect(record) == "unknown"

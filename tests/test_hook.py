@@ -138,7 +138,7 @@ def test_baselined_finding_is_not_reraised(project: tuple[Path, dict[str, str]])
     moved = commit(work, env, "more data above", "data/legacy.jsonl")
     assert moved.returncode == 0, moved.stdout + moved.stderr
     # a new problem in the same file is refused, and only it is reported
-    new_problem = {"messages": [{"role": "human", "content": "x"}, {"role": "assistant", "content": "y"}]}
+    new_problem = {"messages": [{"role": "narrator", "content": "x"}, {"role": "assistant", "content": "y"}]}
     write(work / "data" / "legacy.jsonl", [*GOOD, accepted_record, new_problem])
     refused = commit(work, env, "new problem", "data/legacy.jsonl")
     out = refused.stdout + refused.stderr

@@ -63,9 +63,12 @@ def test_findings_stats_table_and_report_sections(dataset):
     assert tokens["tokens_per_example"]["max"] == int(table["tokens"].max())
     assert tokens["no_trainable"] == 1 and tokens["over_limit"] == 0 and tokens["limit"] == 65536
 
-    est = report.stats["cost"]["estimates"][0]
-    total = int(table["tokens"].sum())
-    assert est["epochs"] == 3  # 42 examples x 3 = 126 example-epochs, inside 100..25,000
+    cost = report.stats["cost"]
+    est = cost["estimates"][0]
+    # priced: the 41 examples with trainable tokens (line 41 teaches nothing: counted, not priced)
+    total = int(table.filter(table["trainable_tokens"] > 0)["tokens"].sum())
+    assert est["examples"] == 41 and cost["left_out"] == {"no trainable tokens": 1}
+    assert est["epochs"] == 3  # 41 examples x 3 = 123 example-epochs, inside 100..25,000
     assert est["trained_tokens"] == 3 * total
     assert est["cost"] == pytest.approx(3 * total / 1e6 * 3.00)
 

@@ -280,10 +280,10 @@ async def test_narrow_list_keeps_the_rule_and_the_more_marker(tmp_path: Path) ->
 async def test_after_an_edit_the_list_letter_matches_the_findings_shown(session: ReviewSession) -> None:
     app = ReviewApp(session)
     async with app.run_test(size=SIZE):
-        goto_line(app, 2)  # invalid role 'human': an error
+        goto_line(app, 6)  # no assistant turn: an error
         item = session.current
         assert any(f.severity.name == "ERROR" for f in item.findings)
-        fixed = {"messages": [{"role": "user", "content": "Where is my order?"}, {"role": "assistant", "content": ""}]}
+        fixed = {"messages": [{"role": "user", "content": "Only a question"}, {"role": "assistant", "content": ""}]}
         session.edit(json.dumps(fixed))
         app.redraw()
         lst = app.query_one(FlaggedList)

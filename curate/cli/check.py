@@ -8,7 +8,18 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_inputs, expand_paths, fail, prepare_rules, require_records, say, skipped_notices
+from curate.cli.common import (
+    INPUT_FORMAT_HELP,
+    ROLE_MAP_HELP,
+    expand_inputs,
+    expand_paths,
+    fail,
+    format_hint,
+    prepare_rules,
+    require_records,
+    say,
+    skipped_notices,
+)
 from curate.cli.trainer_options import MaxLengthOpt, OverflowOpt, ResponseTemplateOpt, TokenizerOpt, trainer_settings
 
 FORMATS_OUT = ("text", "json", "sarif", "junit")
@@ -32,9 +43,8 @@ def check(
     ] = None,
     fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="error | warning | info | never.")] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="text | json | sarif | junit.")] = "text",
-    input_format: Annotated[
-        Optional[str], typer.Option("--input-format", help="Treat every record as this format instead of detecting it.")
-    ] = None,
+    input_format: Annotated[Optional[str], typer.Option("--input-format", help=INPUT_FORMAT_HELP)] = None,
+    role_map: Annotated[Optional[list[str]], typer.Option("--role-map", help=ROLE_MAP_HELP)] = None,
     target: Annotated[
         Optional[str], typer.Option("--target", help="Target model, e.g. openai/gpt-4o-mini (overrides the rule set).")
     ] = None,
@@ -66,15 +76,13 @@ def check(
     """Check datasets and report every problem with file and line."""
     from curate.cli.progress import progress_display, wanted
     from curate.engine import Engine, EngineOptions
-    from curate.formats import FORMATS
     from curate.io.reader import DatasetReadError, ReadOptions
 
     if output_format not in FORMATS_OUT:
         fail(f"--format must be one of {', '.join(FORMATS_OUT)}")
     if fail_on is not None and fail_on not in ("error", "warning", "info", "never"):
         fail("--fail-on must be error, warning, info or never")
-    if input_format is not None and input_format not in FORMATS:
-        fail(f"--input-format must be one of {', '.join(FORMATS)}")
+    hint = format_hint(input_format, role_map)
     trainer, notices = trainer_settings(tokenizer, max_length, overflow, response_template)
     from curate.gate import accepted, find_baseline, gather
     from curate.yamlfile import ConfigError
@@ -96,7 +104,7 @@ def check(
     from curate.cache import ResultCache
 
     cache = None if no_cache else ResultCache()
-    options = EngineOptions(input_format=input_format, read=read, jobs=jobs, suppress=suppress, cache=cache)
+    options = EngineOptions(input_format=hint, read=read, jobs=jobs, suppress=suppress, cache=cache)
     engine = Engine(chosen, ctx, options, ruleset_name=ruleset.name)
     try:
         with progress_display(wanted(output_format != "text")) as on_progress:

@@ -96,6 +96,29 @@ def require_records(datasets: list[DatasetInfo], skipped: list[tuple[str, str]],
     fail(f"nothing was {what}: no record was read\n  " + "\n  ".join(reasons or ["no input"]))
 
 
+INPUT_FORMAT_HELP = (
+    "Read every record as this format instead of detecting it: openai_chat, openai_preference, "
+    "prompt_completion, preference, anthropic_hh, alpaca, sharegpt, question_answer, oasst_tree, prompt_only, "
+    "chatml, llama2, llama3, alpaca_text, text."
+)
+ROLE_MAP_HELP = "Read role spellings as roles, e.g. user=User,assistant=Chatbot (repeatable)."
+
+
+def format_hint(input_format: str | None, role_map: list[str] | None):  # noqa: ANN201 - FormatHint | None
+    """--input-format and --role-map as one value for the engine; exit 2 naming what is wrong."""
+    from curate.formats import FORMATS, FormatHint
+    from curate.formats.roles import RoleMapError, parse_role_map
+
+    if input_format is not None and input_format not in FORMATS:
+        fail(f"--input-format must be one of {', '.join(FORMATS)}")
+    try:
+        roles = parse_role_map(role_map or ())
+    except RoleMapError as exc:
+        fail(f"--role-map: {exc}")
+    hint = FormatHint(input_format, roles)
+    return hint or None
+
+
 def split_tokens(values: list[str] | None) -> list[str]:
     return [t.strip() for v in values or [] for t in v.split(",") if t.strip()]
 

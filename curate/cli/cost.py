@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_inputs, fail, require_records, say_skipped
+from curate.cli.common import (
+    INPUT_FORMAT_HELP,
+    ROLE_MAP_HELP,
+    expand_inputs,
+    fail,
+    format_hint,
+    require_records,
+    say_skipped,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -38,9 +46,8 @@ def cost(
         Optional[float], typer.Option("--gpu-price", help="Self-hosted: price of one GPU-hour.")
     ] = None,
     mfu: Annotated[Optional[float], typer.Option("--mfu", help="Self-hosted: model FLOPs utilisation (0-1).")] = None,
-    input_format: Annotated[
-        Optional[str], typer.Option("--input-format", help="Treat every record as this format.")
-    ] = None,
+    input_format: Annotated[Optional[str], typer.Option("--input-format", help=INPUT_FORMAT_HELP)] = None,
+    role_map: Annotated[Optional[list[str]], typer.Option("--role-map", help=ROLE_MAP_HELP)] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per CPU core).", min=0)] = 0,
 ) -> None:
     """Estimate training cost per model: epochs, billed tokens, price, truncated examples, break-even."""
@@ -57,6 +64,7 @@ def cost(
         fail(f"--epochs must be auto or a positive integer, not {epochs!r}")
     if mfu is not None and not 0 < mfu <= 1:
         fail("--mfu must be between 0 and 1")
+    hint = format_hint(input_format, role_map)
     inputs = expand_inputs(paths)
     say_skipped(inputs.skipped)
     files = inputs.files
@@ -66,7 +74,7 @@ def cost(
         fail(str(exc))
     chosen = _choose(table, model or [])
     try:
-        counts = _count(files, sorted({m.encoding for m in chosen}), input_format, jobs, inputs.skipped)
+        counts = _count(files, sorted({m.encoding for m in chosen}), hint, jobs, inputs.skipped)
     except TokenizerError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -101,19 +109,49 @@ def _choose(table: ModelTable, wanted: list[str]) -> list[Model]:
 
 
 class _EncodingCounts:
-    """Per-example counts for one encoding, and the sums the break-even needs."""
+    """Per-example counts for one encoding, the sums the break-even needs, and what was left out."""
 
-    def __init__(self, tokens: list[int], trainable: int) -> None:
+    def __init__(self, tokens: list[int], trainable: int, left_out: dict[str, int] | None = None) -> None:
         self.tokens = tokens
         self.trainable = trainable
         self.prompt = sum(tokens) - trainable
+        self.left_out = left_out or {}
+
+
+LEFT_OUT_REASONS = {
+    "invalid": "not a JSON object (schema errors say why)",
+    "unknown": "unknown record format (see --input-format)",
+    "unreadable": "no conversation text (no recognised role; see --role-map)",
+    "untrainable": "no assistant text to train on (no assistant turn, empty, or weight 0)",
+}
+
+
+def _priced(table: Any) -> tuple[Any, dict[str, int]]:
+    """The rows `curate cost` prices: exactly the examples with trainable tokens, the ones `check`
+    does not flag as missing an assistant turn or having nothing to learn; and why the rest is out."""
+    import polars as pl
+
+    if table is None or "format" not in table.columns:
+        return None, {}
+    if "tokens" not in table.columns:  # no record was counted
+        table = table.with_columns(tokens=pl.lit(None, pl.Int64), trainable_tokens=pl.lit(None, pl.Int64))
+    fmt = pl.col("format")
+    reasons = {
+        "invalid": fmt == "invalid",
+        "unknown": fmt == "unknown",
+        "unreadable": pl.col("tokens").is_null() & ~fmt.is_in(["invalid", "unknown"]),
+        "untrainable": pl.col("tokens").is_not_null() & (pl.col("trainable_tokens") <= 0),
+    }
+    counts = table.select(**{k: v.sum() for k, v in reasons.items()}).row(0, named=True)
+    left_out = {LEFT_OUT_REASONS[k]: int(n) for k, n in counts.items() if n}
+    return table.filter(pl.col("trainable_tokens") > 0).select("tokens", "trainable_tokens"), left_out
 
 
 def _count(
-    files: list[str], encodings: list[str], input_format: str | None, jobs: int, skipped: list[tuple[str, str]]
+    files: list[str], encodings: list[str], hint: Any, jobs: int, skipped: list[tuple[str, str]]
 ) -> dict[str, _EncodingCounts]:
     """One audit per encoding with only `tokens.stats`: worker processes for large files, same counts
-    as `curate check`. Records that are not examples (unparsable, no conversation) are left out."""
+    as `curate check`. Only trainable examples are priced; the rest is counted by reason."""
     from curate.check import RunContext
     from curate.checks.tokens._common import ENCODING_SETTING
     from curate.checks.tokens.stats import TokenStats
@@ -125,19 +163,18 @@ def _count(
     out = {}
     for enc in encodings:
         ctx = RunContext(settings={ENCODING_SETTING: enc})
-        report = Engine([rule], ctx, EngineOptions(input_format=input_format, jobs=jobs)).run(files)
+        report = Engine([rule], ctx, EngineOptions(input_format=hint, jobs=jobs)).run(files)
         require_records(report.datasets, skipped, "priced")
         error = report.stats.get("tokens", {}).get("error")
         if error:
             from curate.tokenizer import TokenizerError
 
             raise TokenizerError(error)
-        table = report.table
-        if table is None or "tokens" not in getattr(table, "columns", ()):
-            out[enc] = _EncodingCounts([], 0)
+        rows, left_out = _priced(report.table)
+        if rows is None:
+            out[enc] = _EncodingCounts([], 0, left_out)
             continue
-        rows = table.select("tokens", "trainable_tokens").drop_nulls()
-        out[enc] = _EncodingCounts(rows["tokens"].to_list(), int(rows["trainable_tokens"].sum()))
+        out[enc] = _EncodingCounts(rows["tokens"].to_list(), int(rows["trainable_tokens"].sum()), left_out)
     return out
 
 
@@ -184,6 +221,7 @@ def _compute(
     return {
         "files": files,
         "examples": max((len(c.tokens) for c in counts.values()), default=0),
+        "left_out": next((c.left_out for c in counts.values() if c.left_out), {}),
         "epochs": "auto" if epochs is None else epochs,
         "token_stats": {enc: costmath.describe(c.tokens) for enc, c in counts.items()},
         "estimates": estimates,
@@ -200,6 +238,12 @@ def _render(result: dict[str, Any], console: Console) -> None:
 
     n = result["examples"]
     console.print(Text(f"{n:,} examples in {len(result['files'])} file(s); epochs: {result['epochs']}", style="bold"))
+    if result["left_out"]:
+        out = result["left_out"]
+        why = "; ".join(f"{k} {v:,}" for k, v in out.items())
+        console.print(
+            Text(f"  left out {sum(out.values()):,} records not priced: {why}", style="yellow"), soft_wrap=True
+        )
     for enc, d in result["token_stats"].items():
         if d.get("count"):
             console.print(

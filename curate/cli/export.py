@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import fail, prepare_rules, require_records, say
+from curate.cli.common import INPUT_FORMAT_HELP, ROLE_MAP_HELP, fail, format_hint, prepare_rules, require_records, say
 
 PII_MODES = ("mask", "placeholder", "fake")
 
@@ -67,6 +67,8 @@ def export(
         typer.Option("--pii-mode", help="mask | placeholder | fake (default placeholder); implies --scrub-pii."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every changed and dropped line.")] = False,
+    input_format: Annotated[Optional[str], typer.Option("--input-format", help=INPUT_FORMAT_HELP)] = None,
+    role_map: Annotated[Optional[list[str]], typer.Option("--role-map", help=ROLE_MAP_HELP)] = None,
 ) -> None:
     """Write the dataset with review decisions applied: fixes and edits in, dropped records out."""
     from pathlib import Path
@@ -79,6 +81,7 @@ def export(
 
     if not Path(path).is_file():
         fail(f"{path}: no such file")
+    hint = format_hint(input_format, role_map)
     _require_records(path)
     if pii_mode is not None and not scrub_pii:  # a mode asks for scrubbing: never a silent no-op
         scrub_pii = True
@@ -97,7 +100,8 @@ def export(
         dedup = [r for r in chosen if r.check in DUPLICATE_CHECKS]
         if not dedup:
             fail("--drop-duplicates: the rule set has no dedup.exact or dedup.near rule")
-        report = Engine(dedup, ctx, EngineOptions(read=read), ruleset_name=ruleset.name).run([path])
+        options = EngineOptions(read=read, input_format=hint)
+        report = Engine(dedup, ctx, options, ruleset_name=ruleset.name).run([path])
         drop_lines = duplicate_drops(report.findings)
     try:
         result = export_dataset(

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import fail, prepare_rules
+from curate.cli.common import INPUT_FORMAT_HELP, ROLE_MAP_HELP, fail, format_hint, prepare_rules
 
 
 @app.command()
@@ -25,9 +25,8 @@ def review(
     output: Annotated[
         Optional[str], typer.Option("--output", "-o", help="Where x exports to (default <name>.curated.jsonl).")
     ] = None,
-    input_format: Annotated[
-        Optional[str], typer.Option("--input-format", help="Treat every record as this format.")
-    ] = None,
+    input_format: Annotated[Optional[str], typer.Option("--input-format", help=INPUT_FORMAT_HELP)] = None,
+    role_map: Annotated[Optional[list[str]], typer.Option("--role-map", help=ROLE_MAP_HELP)] = None,
     keys: Annotated[
         Optional[str],
         typer.Option("--keys", help="YAML file remapping keys (action: keys); default ~/.config/curate/keys.yaml."),
@@ -58,9 +57,11 @@ def review(
         fail(f"{shown(path)}: is a directory; review one dataset at a time, e.g. curate review {shown(found[0])}{more}")
     if not Path(path).is_file():
         fail(f"{shown(path)}: no such file")
+    hint = format_hint(input_format, role_map)  # usage errors before serving or "needs a terminal"
     if serve:
         forwarded = [("--rules", rules), ("--output", output), ("--input-format", input_format), ("--keys", keys)]
         forwarded += [("--select", v) for v in select or []] + [("--ignore", v) for v in ignore or []]
+        forwarded += [("--role-map", v) for v in role_map or []]
         from curate.tui.serve import serve_review
 
         serve_review(path, [arg for name, value in forwarded if value for arg in (name, value)], host, port)
@@ -91,9 +92,7 @@ def review(
             def progress(p) -> None:  # noqa: ANN001
                 status.update(Text(f"checking {name}: {p.records:,} records ({p.stage}) …"))
 
-            session = ReviewSession.open(
-                path, chosen, ctx, read, input_format, ruleset_name=ruleset.name, on_progress=progress
-            )
+            session = ReviewSession.open(path, chosen, ctx, read, hint, ruleset_name=ruleset.name, on_progress=progress)
     except ConfigError as exc:
         fail(str(exc))
     except OSError as exc:

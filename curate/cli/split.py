@@ -7,7 +7,16 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_inputs, fail, prepare_rules, require_records, say_skipped
+from curate.cli.common import (
+    INPUT_FORMAT_HELP,
+    ROLE_MAP_HELP,
+    expand_inputs,
+    fail,
+    format_hint,
+    prepare_rules,
+    require_records,
+    say_skipped,
+)
 
 
 @app.command()
@@ -24,6 +33,8 @@ def split(
         Optional[str], typer.Option("--category-field", help="JSON path of the category, e.g. metadata.category.")
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).")] = 0,
+    input_format: Annotated[Optional[str], typer.Option("--input-format", help=INPUT_FORMAT_HELP)] = None,
+    role_map: Annotated[Optional[list[str]], typer.Option("--role-map", help=ROLE_MAP_HELP)] = None,
 ) -> None:
     """Split datasets into train and validation: same language or category mix, no duplicate across."""
     from rich.console import Console
@@ -37,6 +48,7 @@ def split(
         fail("--stratify must be language or category")
     if not 0 < val < 1:
         fail("--val must be a fraction between 0 and 1, e.g. 0.1")
+    hint = format_hint(input_format, role_map)
     inputs = expand_inputs(paths)
     say_skipped(inputs.skipped)
     files = inputs.files
@@ -53,7 +65,8 @@ def split(
     findings = []
     if chosen:
         try:
-            report = Engine(chosen, ctx, EngineOptions(read=read, jobs=jobs), ruleset_name=ruleset.name).run(files)
+            options = EngineOptions(read=read, jobs=jobs, input_format=hint)
+            report = Engine(chosen, ctx, options, ruleset_name=ruleset.name).run(files)
         except (DatasetReadError, OSError) as exc:
             fail(f"cannot read input: {exc}")
         require_records(report.datasets, inputs.skipped, "split")
@@ -65,7 +78,7 @@ def split(
                     labels[(path, line)] = str(label)
     dedup_rules = [f"{r.id} ({r.check})" for r in chosen if r.check.startswith("dedup.")]
     try:
-        summary = split_dataset(files, out, val, stratify, seed, labels, findings, dedup_rules, read)
+        summary = split_dataset(files, out, val, stratify, seed, labels, findings, dedup_rules, read, hint)
     except ValueError as exc:
         fail(str(exc))
     except OSError as exc:

@@ -44,6 +44,7 @@ class _Index:
 
 class Contamination(DatasetCheck):
     id = "dedup.contamination"
+    needs_text = True  # records without conversation text are never duplicates of each other
     description = "Training records that duplicate a record of the evaluation files (--against): validation loss lies."
     default_severity = Severity.ERROR
     Params = NearParams
@@ -74,7 +75,7 @@ class Contamination(DatasetCheck):
                 if path != "-" and str(Path(path).resolve()) in train:
                     continue  # the same file on both sides would match itself
                 for record in iter_records(path):
-                    if record.ok:
+                    if record.ok and record.conversation.readable:
                         ref = RecordRef(record.path, record.line, record.key, record.format, {})
                         store.add(ref, sketch_record(record, self.params, self.roles, self.cache))  # type: ignore[arg-type]
             self._index = _Index(store)

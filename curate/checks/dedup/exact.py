@@ -18,6 +18,7 @@ class ExactParams(ExactNormParams):
 
 class ExactDuplicate(DatasetCheck):
     id = "dedup.exact"
+    needs_text = True  # records without conversation text are never duplicates of each other
     description = (
         "Records identical after normalising Unicode, case and whitespace (any format): the model memorises them."
     )

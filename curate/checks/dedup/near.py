@@ -60,6 +60,7 @@ def write_caches(
 
 class NearDuplicate(DatasetCheck):
     id = "dedup.near"
+    needs_text = True  # records without conversation text are never duplicates of each other
     # Not in the result cache: a sketch is ~1.4 KB (mostly shingle hashes), and inserting 100k of
     # them into its SQLite file cost the main process ~20 s at 100k records, more than the whole
     # check. The signature cache (cache.py here) keeps the same sketches in one memory-mapped

@@ -86,6 +86,7 @@ class PromptParams(Params):
 
 class PromptAnswer(DatasetCheck):
     id = "dedup.prompt"
+    needs_text = True  # records without conversation text are never duplicates of each other
     description = "One prompt with conflicting answers, or one answer to many prompts: confusing or canned supervision."
     default_severity = Severity.WARNING
     Params = PromptParams

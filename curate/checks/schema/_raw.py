@@ -37,8 +37,9 @@ def message_lists(data: dict[str, Any], fmt: str) -> Iterator[tuple[str, list[An
 
 
 def is_chat(fmt: str) -> bool:
-    """Formats whose records are conversations (plain text is pre-training data)."""
-    return fmt not in ("text", "unknown", "invalid")
+    """Formats whose records are conversations to train on (plain text is pre-training data; a
+    prompt-only record is an RL or evaluation prompt, answered by the model itself)."""
+    return fmt not in ("text", "unknown", "invalid", "prompt_only")
 
 
 def sharegpt_turns(data: dict[str, Any], fmt: str) -> Iterator[tuple[str, dict[str, Any]]]:

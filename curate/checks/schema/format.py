@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from curate.check import DatasetCheck, Params, RecordCheck, RecordRef, RunState
+from curate.display import shown
 from curate.formats import FORMATS
 from curate.model import Hit, Record, Severity
 
@@ -22,12 +23,12 @@ class UnknownFormat(RecordCheck):
     def check(self, record: Record) -> Iterable[Hit]:
         if record.format != "unknown":
             return ()
-        keys = ", ".join(sorted(record.data)[:8]) or "none"
+        keys = ", ".join(shown(k, 30) for k in sorted(record.data)[:8]) or "none"
         return [
             Hit(
                 f"unknown record format (keys: {keys})",
-                fix="Use messages, instruction/output, conversations, chosen/rejected, prompt/completion or text; "
-                "or pass --input-format.",
+                fix="Use messages, instruction/output, conversations, chosen/rejected, prompt/completion, "
+                "question/answer or text; or pass --input-format (curate check --help lists the formats).",
             )
         ]
 

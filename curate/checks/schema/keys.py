@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pydantic import Field
 
 from curate.check import Params, RecordCheck
+from curate.display import shown
 from curate.model import Hit, Record, Severity
 
 _LLAMAFACTORY_MEDIA = ["images", "videos", "audios"]
@@ -21,8 +22,12 @@ FORMAT_KEYS: dict[str, list[str]] = {
     ],
     "alpaca": ["instruction", "input", "output", "response", "system", "history", *_LLAMAFACTORY_MEDIA],
     "sharegpt": ["conversations", "conversation", "system", "tools", *_LLAMAFACTORY_MEDIA],
+    "anthropic_hh": ["chosen", "rejected"],
+    "question_answer": ["question", "query", "prompt", "answer", "response", "input", "output", "system"],
+    "chatml": ["text"], "llama2": ["text"], "llama3": ["text"], "alpaca_text": ["text"],
     "text": ["text"],
 }  # fmt: skip
+# prompt_only and oasst_tree carry their own metadata (ground truth, tests, review fields): not checked
 
 # metadata that trainers ignore and datasets commonly carry; default rules accept it
 COMMON_METADATA = [
@@ -66,9 +71,9 @@ class UnknownKey(RecordCheck):
             if key not in allowed:
                 pointer = "/" + key.replace("~", "~0").replace("/", "~1")
                 yield Hit(
-                    f"unrecognised top-level key {key[:40]!r} for the {fmt} format",
+                    f"unrecognised top-level key '{shown(key, 40)}' for the {fmt} format",
                     field=pointer,
-                    fix=f"Remove {key[:40]!r} (or rename it; {fmt} uses {', '.join(self.params.formats[fmt])}); "
+                    fix=f"Remove '{shown(key, 40)}' (or rename it; {fmt} uses {', '.join(self.params.formats[fmt])}); "
                     "if it is metadata your trainer ignores, add it to also_allow in your rules.",
                     identity=key[:40],
                 )

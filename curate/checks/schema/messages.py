@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import Field
 
 from curate.check import Params, RecordCheck
-from curate.checks.schema._raw import OPENAI_MESSAGE_KEYS, OPENAI_ROLES
+from curate.checks.schema._raw import OPENAI_MESSAGE_KEYS, OPENAI_ROLES, message_lists
 from curate.checks.schema._scan import scan
-from curate.model import Hit, Record, Severity
+from curate.display import shown
+from curate.formats import detect, roles_of
+from curate.formats.roles import DEFAULT_ROLES
+from curate.model import Finding, Hit, Record, Severity
 
 
 class MissingMessages(RecordCheck):
@@ -111,9 +115,9 @@ class MessageUnknownKey(RecordCheck):
                     for key in msg:
                         if key not in allowed:
                             yield Hit(
-                                f"unrecognised message key {key!r}",
+                                f"unrecognised message key '{shown(key, 40)}'",
                                 field=f"{base}/{i}/{key}",
-                                fix=f"Remove {key!r} or rename it; allowed: {', '.join(sorted(allowed))}.",
+                                fix=f"Remove '{shown(key, 40)}' or rename it; allowed: {', '.join(sorted(allowed))}.",
                                 identity=key,
                             )
 
@@ -124,10 +128,13 @@ class RolesParams(Params):
 
 class InvalidRole(RecordCheck):
     id = "schema.invalid_role"
-    description = "A message role other than system, developer, user, assistant, tool or function."
+    description = (
+        "A message role that is neither system, developer, user, assistant, tool, function nor a known alias "
+        "(aliases such as Chatbot or prompter are schema.role_alias)."
+    )
     default_severity = Severity.ERROR
     Params = RolesParams
-    example = '{"messages": [{"role": "human", "content": "hi"}]}'
+    example = '{"messages": [{"role": "speaker_1", "content": "hi"}]}'
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
         super().__init__(*args, **kwargs)
@@ -142,19 +149,75 @@ class InvalidRole(RecordCheck):
         if not self.applies(record):  # when called directly, not through the engine
             return
         allowed = self._allowed
+        roles = roles_of(record.format_hint)
         s = scan(record)
         for base, msgs in s.lists:
             for i, msg in enumerate(msgs):
                 if isinstance(msg, dict) and "role" in msg and not _hashable_in(msg["role"], allowed):
                     role = msg["role"]
-                    hint = {"human": "user", "gpt": "assistant", "bot": "assistant", "model": "assistant"}.get(
-                        str(role)
-                    )
+                    if isinstance(role, str) and roles.known(role):
+                        continue  # read as a canonical role: schema.role_alias reports the spelling
                     yield Hit(
-                        f"unrecognised role {str(role)[:30]!r}",
+                        f"unrecognised role '{shown(str(role), 30)}'",
                         field=f"{base}/{i}/role",
-                        fix=f"Use {hint!r}." if hint else f"Use one of {', '.join(sorted(allowed))}.",
+                        fix=f"Use one of {', '.join(sorted(allowed))}, or map it with --role-map ROLE=SPELLING.",
                     )
+
+
+class RoleAlias(RecordCheck):
+    id = "schema.role_alias"
+    description = (
+        "Message roles spelled another tool's way (Cohere Chatbot, OpenAssistant prompter, human, USER): "
+        "read as the canonical role, but an OpenAI upload rejects them."
+    )
+    default_severity = Severity.WARNING
+    Params = RolesParams
+    example = '{"messages": [{"role": "User", "content": "hi"}, {"role": "Chatbot", "content": "hello"}]}'
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
+        super().__init__(*args, **kwargs)
+        self._allowed = frozenset(self.params.roles)
+
+    def applies(self, record: Record) -> bool:
+        allowed = self._allowed
+        s = scan(record)
+        return not (s.roles - {None} <= allowed)
+
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
+        roles = roles_of(record.format_hint)
+        found: dict[str, str] = {}
+        first: str | None = None
+        for base, msgs in scan(record).lists:
+            for i, msg in enumerate(msgs):
+                role = msg.get("role") if isinstance(msg, dict) else None
+                if not isinstance(role, str) or role in self._allowed or not roles.known(role):
+                    continue
+                found.setdefault(role, roles.canonical(role))
+                first = first or f"{base}/{i}/role"
+        if not found:
+            return
+        read = ", ".join(f"'{shown(raw, 30)}' as {canonical}" for raw, canonical in sorted(found.items()))
+        yield Hit(
+            f"role spelling read as a canonical role: {read}",
+            field=first,
+            data={"roles": {shown(raw, 30): canonical for raw, canonical in found.items()}},
+            fix="Rename the roles to system/user/assistant/tool if the trainer or upload expects OpenAI's spellings "
+            "(review offers the fix).",
+            identity=",".join(sorted(found)),
+        )
+
+    def fix(self, data: dict[str, Any], finding: Finding) -> dict[str, Any] | None:
+        """Rename every built-in alias of the record's message lists to its canonical role."""
+        changed = False
+        for _, msgs in message_lists(data, detect(data)):
+            for msg in msgs:
+                role = msg.get("role") if isinstance(msg, dict) else None
+                if isinstance(role, str) and role not in self._allowed and DEFAULT_ROLES.known(role):
+                    msg["role"] = DEFAULT_ROLES.canonical(role)
+                    changed = True
+        return data if changed else None
 
 
 def _hashable_in(value: object, allowed: frozenset[str]) -> bool:
@@ -164,4 +227,4 @@ def _hashable_in(value: object, allowed: frozenset[str]) -> bool:
         return False
 
 
-CHECKS = [MissingMessages, MessageMissingKey, MessageUnknownKey, InvalidRole]
+CHECKS = [MissingMessages, MessageMissingKey, MessageUnknownKey, InvalidRole, RoleAlias]

@@ -75,8 +75,8 @@ class PreferencePrompt(RecordCheck):
             return
         conv = record.conversation
         prompt, chosen, rejected = split_pair(conv)
-        if not prompt and not chosen:
-            return
+        if not prompt and not chosen or prompt_differs(chosen, rejected):
+            return  # different prompts: schema.preference_prompt_mismatch says so
         if not prompt:
             yield Hit(
                 "preference pair has no prompt",
@@ -91,4 +91,40 @@ class PreferencePrompt(RecordCheck):
             )
 
 
-CHECKS = [PreferenceIdentical, PreferencePrompt]
+def prompt_differs(chosen: tuple[Turn, ...], rejected: tuple[Turn, ...]) -> bool:
+    """Whether the two sides, past their common head, still hold a prompt turn: then they continue
+    different conversations (an answer is assistant and tool turns only)."""
+    return any(t.role in ("user", "system") for t in (*chosen, *rejected))
+
+
+class PreferencePromptMismatch(RecordCheck):
+    id = "schema.preference_prompt_mismatch"
+    description = (
+        "A preference pair whose chosen and rejected sides do not share the prompt (they differ before the answer): "
+        "DPO compares answers to different questions."
+    )
+    default_severity = Severity.WARNING
+    example = (
+        '{"chosen": "\\n\\nHuman: hi\\n\\nAssistant: hello", "rejected": "\\n\\nHuman: hey\\n\\nAssistant: go away"}'
+    )
+
+    def applies(self, record: Record) -> bool:
+        return bool(record.conversation.rejected)
+
+    def check(self, record: Record) -> Iterator[Hit]:
+        if not self.applies(record):  # when called directly, not through the engine
+            return
+        prompt, chosen, rejected = split_pair(record.conversation)
+        if not prompt_differs(chosen, rejected):
+            return
+        where = next((t for t in rejected if t.role in ("user", "system")), rejected[0] if rejected else chosen[0])
+        yield Hit(
+            f"chosen and rejected do not share the prompt: they differ from turn {len(prompt) + 1} "
+            f"({len(chosen)} chosen turns, {len(rejected)} rejected turns after the common part)",
+            field=where.field,
+            data={"shared_turns": len(prompt)},
+            fix="Give both sides the same prompt turns; only the final answer should differ.",
+        )
+
+
+CHECKS = [PreferenceIdentical, PreferencePrompt, PreferencePromptMismatch]

@@ -56,11 +56,11 @@ class TokenCheckMixin:
         return model.limit if model else None
 
     def counts(self, record: Record) -> Counts | str | None:
-        """The record's counts; None when it has no conversation (not an example: schema checks say why)
-        or the chat template refused it (record.stats['template_error'] says why); or the tokenizer's
-        error message (which names the fix)."""
+        """The record's counts; None when it has no conversation text (not an example: schema checks
+        say why) or the chat template refused it (record.stats['template_error'] says why); or the
+        tokenizer's error message (which names the fix)."""
         global _last
-        if not record.conversation.turns:
+        if not record.conversation.readable:
             return None
         how = self.folder_path or self.encoding
         if _last is not None and _last[0] is record and _last[1] == how:

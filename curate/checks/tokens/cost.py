@@ -36,6 +36,7 @@ class CostEstimate(TokenCheckMixin, DatasetCheck):
         self.tokens = array("q")
         self.prompt = 0
         self.trainable = 0
+        self.untrainable = 0  # examples with no trainable token: not priced, counted
 
     def notices(self) -> list[str]:
         """A target the price table does not know: no cost estimate, which is about the run, not the data."""
@@ -67,6 +68,9 @@ class CostEstimate(TokenCheckMixin, DatasetCheck):
         if extracted is None:
             return
         t, tr = extracted
+        if tr <= 0:  # nothing to learn: the same examples `curate cost` leaves out
+            self.untrainable += 1
+            return
         self.tokens.append(t)
         self.trainable += tr
         self.prompt += t - tr
@@ -76,6 +80,7 @@ class CostEstimate(TokenCheckMixin, DatasetCheck):
         self.tokens.extend(other.tokens)
         self.trainable += other.trainable
         self.prompt += other.prompt
+        self.untrainable += other.untrainable
 
     def summary(self) -> dict[str, Any]:
         from curate.cost import break_even, estimate
@@ -99,4 +104,5 @@ class CostEstimate(TokenCheckMixin, DatasetCheck):
             "counted_as": self.label(),
             "estimates": [est.to_json()],
             "break_even": be.to_json(),
+            "left_out": {"no trainable tokens": self.untrainable} if self.untrainable else {},
         }

@@ -102,6 +102,8 @@ class Counter:
                 total += a
                 trainable += b
                 messages += 1
+        if trainable and not conv.trainable:
+            trainable = 0  # a pair whose chosen side has no answer teaches nothing, whatever the rejected side says
         return Counts(total, trainable, messages, total - trainable)
 
 
