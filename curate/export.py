@@ -178,7 +178,7 @@ def _quarantine_line(record: Any, raw: bytes | None, key: str, reasons: list[str
     return dump_line(row)
 
 
-DUPLICATE_CHECKS = frozenset({"dedup.exact", "dedup.near"})  # what --drop-duplicates acts on, nothing else
+from curate.report import DUPLICATE_CHECKS  # noqa: E402  # what --drop-duplicates acts on, nothing else
 
 
 def duplicate_drops(findings: list[Any]) -> dict[int, str]:

@@ -9,7 +9,9 @@ from typing import Any
 from curate import __version__
 from curate.model import Finding, Severity
 
-REPORT_VERSION = "1.0"
+# the checks whose findings `export --drop-duplicates` acts on: one finding per record it drops
+DUPLICATE_CHECKS = ("dedup.exact", "dedup.near")
+REPORT_VERSION = "1.1"  # 1.1: summary.duplicates, notices
 ROW_LAYOUTS = frozenset(("parquet", "arrow", "csv", "tsv"))  # records located by row, not line
 
 
@@ -93,6 +95,35 @@ class Report:
             "suppressed": self.suppressed,
             "by_severity": self.by_severity(),
             "by_rule": self.by_rule(),
+            "duplicates": self.duplicate_counts(),
+        }
+
+    def duplicate_counts(self) -> dict[str, Any]:
+        """The one definition of duplicate counts, used by every output.
+
+        `would_drop`: records `curate export --drop-duplicates` removes (the non-kept members of
+        exact and near-duplicate clusters, one finding each); `clusters`: the records kept for
+        them; `members`: both together. `by_kind` splits drops and clusters by check.
+        """
+        dropped: set[tuple[str | None, int]] = set()
+        kept: set[tuple[str | None, int]] = set()
+        by_kind: dict[str, dict[str, Any]] = {}
+        for f in self.findings:
+            if f.check not in DUPLICATE_CHECKS or f.line is None:
+                continue
+            data = f.data or {}
+            kind = by_kind.setdefault(f.check.removeprefix("dedup."), {"clusters": set(), "would_drop": 0})
+            kind["clusters"].add(data.get("cluster"))
+            kind["would_drop"] += 1
+            dropped.add((f.path, f.line))
+            if isinstance(data.get("duplicate_of"), int):
+                kept.add((data.get("duplicate_of_path") or f.path, data["duplicate_of"]))
+        kept -= dropped
+        return {
+            "would_drop": len(dropped),
+            "clusters": len(kept),
+            "members": len(dropped) + len(kept),
+            "by_kind": {k: {"clusters": len(v["clusters"]), "would_drop": v["would_drop"]} for k, v in by_kind.items()},
         }
 
     def to_json(self) -> dict[str, Any]:

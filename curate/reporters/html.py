@@ -41,10 +41,8 @@ def _cards(data: dict[str, Any]) -> str:
     sev = s["by_severity"]
     cost = next(iter((data["cost"] or {}).get("estimates") or []), None)
     per = data["tokens"].get("per_example") or {}
-    dup = sum(c["size"] - 1 for c in data["duplicates"]["clusters"]) if data["duplicates"]["clusters"] else None
-    dsum = data["duplicates"]["summary"]
-    if dsum:
-        dup = sum(int(v.get("duplicates", 0)) for v in dsum.values() if isinstance(v, dict))
+    # records --drop-duplicates would remove: the same number the terminal, JSON and Markdown give
+    dup = s["duplicates"]["would_drop"] if data["duplicates"]["summary"] else None
     share = f"{100 * s['records_with_findings'] / s['records']:.1f}%" if s["records"] else "–"
     cards = [
         ("records", _n(s["records"]), ""),
@@ -236,15 +234,15 @@ def _dedup_summary(data: dict[str, Any]) -> str:
     summ = data["duplicates"]["summary"]
     if not summ:
         return _section("Duplicates", _na("Duplicate detection not available: enable the dedup rules."))
+    from curate.reporters.overview import duplicate_rows
+
     rows = "".join(
-        f"<tr><td>{escape(kind)}</td><td class='num'>{_n(v.get('clusters'))}</td>"
-        f"<td class='num'>{_n(v.get('duplicates', v.get('reported')))}</td>"
-        f"<td class='num'>{_n(v.get('largest_cluster'))}</td></tr>"
-        for kind, v in summ.items()
-        if isinstance(v, dict)
+        f"<tr><td>{escape(kind)}</td><td class='num'>{_n(clusters)}</td>"
+        f"<td class='num'>{_n(drop)}</td><td class='num'>{_n(largest) if largest is not None else '–'}</td></tr>"
+        for kind, clusters, drop, largest in duplicate_rows(data)
     )
     body = (
-        "<table><tr><th>kind</th><th class='num'>clusters</th><th class='num'>duplicates</th>"
+        "<table><tr><th>kind</th><th class='num'>clusters</th><th class='num'>duplicates to drop</th>"
         f"<th class='num'>largest</th></tr>{rows}</table>"
     )
     near = (summ.get("near") or {}).get("nearest_similarity") or {}

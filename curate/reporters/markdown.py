@@ -170,12 +170,13 @@ def render_markdown(report: Report) -> str:
     dup = d["duplicates"]
     out += ["### Duplicates", ""]
     if dup["summary"]:
+        from curate.reporters.overview import duplicate_rows
+
         rows = [
-            [esc(kind), _n(v.get("clusters")), _n(v.get("duplicates", v.get("reported"))), _n(v.get("largest_cluster"))]
-            for kind, v in dup["summary"].items()
-            if isinstance(v, dict)
+            [esc(kind), _n(clusters), _n(drop), _n(largest) if largest is not None else "–"]
+            for kind, clusters, drop, largest in duplicate_rows(d)
         ]
-        out += _table(["kind", "clusters", "duplicates", "largest"], rows, {1, 2, 3})
+        out += _table(["kind", "clusters", "duplicates to drop", "largest"], rows, {1, 2, 3})
         if dup["clusters"]:
             rows = [
                 [code(c["cluster"]), _n(c["size"]), _places([c["kept"]] if c["kept"] else []), _places(c["members"])]

@@ -110,6 +110,21 @@ def findings_by_rule(report: Report) -> list[dict[str, Any]]:
     return rows
 
 
+def duplicate_rows(data: dict[str, Any]) -> list[tuple[str, int, int, Any]]:
+    """(kind, clusters, records to drop, largest cluster) per duplicate kind, then the total: the
+    counts of `Report.duplicate_counts`, so every output says the same numbers."""
+    counts = data["summary"]["duplicates"]
+    stats = data["duplicates"]["summary"]
+    rows = []
+    for kind in ("exact", "near"):
+        if isinstance(stats.get(kind), dict):
+            k = counts["by_kind"].get(kind, {"clusters": 0, "would_drop": 0})
+            rows.append((kind, k["clusters"], k["would_drop"], stats[kind].get("largest_cluster")))
+    if rows:
+        rows.append(("all (what --drop-duplicates removes)", counts["clusters"], counts["would_drop"], None))
+    return rows
+
+
 def duplicate_clusters(report: Report) -> list[dict[str, Any]]:
     """Clusters named by dedup findings (`data.cluster`), biggest first."""
     clusters: dict[str, dict[str, Any]] = {}

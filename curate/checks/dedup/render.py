@@ -14,18 +14,27 @@ def render_stats(stats: dict[str, Any], report: Any, console: Console) -> None:
         console.print()
         console.print(
             Text(
-                f"near-duplicates: {near['duplicates']:,} records in {near['clusters']:,} clusters at threshold "
+                f"near-duplicates: {_drop(report, 'near')} at threshold "
                 f"{near['threshold']} ({near['candidate_pairs']:,} LSH candidates, {near['false_candidates']:,} "
                 f"rejected by exact Jaccard; {near['from_cache']:,} signatures from cache)",
                 style="bold",
             )
         )
         _histogram(near, console)
-    for kind, label in (("exact", "exact duplicates"), ("contamination", "evaluation copies")):
-        block = stats.get(kind)
-        if block:
-            n = block.get("duplicates", block.get("contaminated", 0))
-            console.print(Text(f"{label}: {n:,}", style="bold"))
+    if stats.get("exact"):
+        console.print(Text(f"exact duplicates: {_drop(report, 'exact')}", style="bold"))
+    if stats.get("exact") or near:
+        total = report.duplicate_counts()
+        console.print(
+            Text(
+                f"duplicates in all: {_records(total['would_drop'])} to drop in {_clusters(total['clusters'])} "
+                "(curate export --drop-duplicates)",
+                style="bold",
+            )
+        )
+    block = stats.get("contamination")
+    if block:
+        console.print(Text(f"evaluation copies: {block.get('contaminated', 0):,}", style="bold"))
     prompt = stats.get("prompt")
     if prompt and (prompt["conflicting_prompts"] or prompt["repeated_answers"]):
         console.print(
@@ -50,3 +59,17 @@ def _histogram(block: dict[str, Any], console: Console, width: int = 40) -> None
         bar = "█" * max(1 if count else 0, round(width * count / top))
         mark = " ◀ threshold" if label.startswith(f"{block['threshold']:.2f}") else ""
         console.print(Text(f"  {label} {count:>8,} {bar}{mark}"))
+
+
+def _records(n: int) -> str:
+    return f"{n:,} record{'' if n == 1 else 's'}"
+
+
+def _clusters(n: int) -> str:
+    return f"{n:,} cluster{'' if n == 1 else 's'}"
+
+
+def _drop(report: Any, kind: str) -> str:
+    """'N records to drop in M clusters', counted as every output counts them."""
+    k = report.duplicate_counts()["by_kind"].get(kind, {"clusters": 0, "would_drop": 0})
+    return f"{_records(k['would_drop'])} to drop in {_clusters(k['clusters'])}"
