@@ -95,7 +95,7 @@ def test_json_report_has_the_documented_keys(tmp_path, monkeypatch):
     proc = curate_here(tmp_path, monkeypatch, "check", name, "--select", "schema", "--format", "json", "--no-cache")
     report = json.loads(proc.stdout)
     assert {"version", "tool", "datasets", "summary", "findings", "stats"} <= set(report)
-    assert report["version"] == "1.0" and report["tool"]["name"] == "curate"
+    assert report["version"] == "1.1" and report["tool"]["name"] == "curate"
     assert {"path", "records", "format"} <= set(report["datasets"][0])
     assert {"records", "records_with_findings", "by_severity", "by_rule"} <= set(report["summary"])
     finding = next(f for f in report["findings"] if f["rule"] == "invalid-json")
