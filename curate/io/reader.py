@@ -80,6 +80,7 @@ class RawItem:
     problems: list[ReadProblem]
     key: str | None = None  # a key the source gives (an id-keyed JSON object); else from content
     invalid: str | None = None  # the array splitter already knows this element is broken
+    value: Any = None  # the record already decoded (a table row): `raw` is its JSON, not parsed again
 
 
 def iter_records(path: str, options: ReadOptions | None = None, stats: FileStats | None = None) -> Iterator[Record]:
@@ -92,6 +93,11 @@ def iter_records(path: str, options: ReadOptions | None = None, stats: FileStats
 def to_record(path: str, item: RawItem, options: ReadOptions) -> Record:
     if item.raw is None:
         return Record(path, item.line, None, tuple(item.problems), 0, key=item.key)
+    if item.value is not None:
+        key = item.key
+        if options.id_field and isinstance(item.value.get(options.id_field), (str, int)):
+            key = f"id:{item.value[options.id_field]}"
+        return Record(path, item.line, item.value, tuple(item.problems), len(item.raw), key=key)
     record = parse_record(path, item.line, item.raw, options, item.problems)
     if item.invalid and record.ok:
         problems = (*record.problems, ReadProblem("schema.invalid_json", item.invalid))

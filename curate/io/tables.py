@@ -61,8 +61,32 @@ def unreadable(layout: str, container: str, path: str) -> str | None:
     return None
 
 
-def iter_units(path: str, layout: str, stats: FileStats, rows: int) -> Iterator[list[RawItem]]:
-    """Lists of about `rows` raw records, in row order; `stats.lines` counts rows."""
+class TableRows:
+    """A slice of a table as a unit of work: pickled as Arrow (cheap), turned into raw records where it
+    is processed (in a worker process), so the reading process only reads."""
+
+    __slots__ = ("batch", "first_row", "layout")
+
+    def __init__(self, batch: pa.RecordBatch, first_row: int, layout: str) -> None:
+        self.batch = batch
+        self.first_row = first_row
+        self.layout = layout
+
+    def __len__(self) -> int:
+        return int(self.batch.num_rows)
+
+    def __iter__(self) -> Iterator[RawItem]:
+        return iter(_items(self.batch, self.first_row, self.layout))
+
+    def __getstate__(self) -> tuple[Any, int, str]:
+        return self.batch, self.first_row, self.layout
+
+    def __setstate__(self, state: tuple[Any, int, str]) -> None:
+        self.batch, self.first_row, self.layout = state
+
+
+def iter_units(path: str, layout: str, stats: FileStats, rows: int) -> Iterator[TableRows | list[RawItem]]:
+    """Slices of about `rows` rows, in row order; `stats.lines` counts rows."""
     import pyarrow as pa
 
     batches = _batches(path, layout, stats, rows)
@@ -75,12 +99,12 @@ def iter_units(path: str, layout: str, stats: FileStats, rows: int) -> Iterator[
         except (pa.ArrowException, *containers.CORRUPT_ERRORS) as exc:
             yield [_broken(path, layout, row + 1, exc)]
             return
-        items = _items(batch, row, layout)
+        unit = TableRows(batch, row, layout)
         row += batch.num_rows
-        stats.records += len(items)
+        stats.records += len(unit)
         stats.lines = row
         stats.bytes_read = _tell(stats)
-        yield items
+        yield unit
 
 
 def _tell(stats: FileStats) -> int:
@@ -195,7 +219,32 @@ def _items(batch: pa.RecordBatch, row: int, layout: str) -> list[RawItem]:
         rows = batch.to_pylist()
         if _has_nulls(batch):
             rows = [_without_nulls(r) for r in rows]
-    return [RawItem(row + i + 1, orjson.dumps(r, default=_json_default), []) for i, r in enumerate(rows)]
+    out = []
+    native = _json_native(batch.schema)
+    for i, r in enumerate(rows):
+        raw = orjson.dumps(r, default=_json_default)
+        # values of types JSON has are the record as they are; others (binary, dates, floats that may be
+        # NaN) are what their JSON reads back as, exactly as the JSONL equivalent would hold them
+        out.append(RawItem(row + i + 1, raw, [], value=r if native else orjson.loads(raw)))
+    return out
+
+
+def _json_native(schema: pa.Schema) -> bool:
+    return all(_native_type(f.type) for f in schema)
+
+
+def _native_type(t: Any) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t) or pa.types.is_null(t):
+        return True
+    if pa.types.is_integer(t):
+        return True
+    if pa.types.is_struct(t):
+        return all(_native_type(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _native_type(t.value_type)
+    return False
 
 
 def _has_nulls(batch: pa.RecordBatch) -> bool:
