@@ -297,3 +297,26 @@ def test_nothing_read_exits_2_naming_the_input(tmp_path: Path, command: list[str
     code, out, err = run(args[0], str(empty), *args[1:])
     assert code == 2, (out, err)
     assert "nothing was" in err and "empty.jsonl (jsonl): empty file" in err
+
+
+def test_broken_csv_row_is_a_finding_that_quotes_no_content(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("text,label\nhello,1\nsecret-value-123,2,3\n", encoding="utf-8")
+    records = list(iter_records(str(path)))
+    problems = [p for r in records for p in r.problems]
+    assert [p.code for p in problems] == ["schema.invalid_json"]
+    assert "Expected 2 columns, got 3" in problems[0].message and "secret" not in problems[0].message
+
+
+def test_hub_cache_repository_reads_the_current_snapshot_once(tmp_path: Path) -> None:
+    repo = tmp_path / "datasets--org--name"
+    (repo / "blobs").mkdir(parents=True)
+    blob = repo / "blobs" / "abc123"
+    blob.write_bytes(jsonl(CHAT[:1]))
+    snap = repo / "snapshots" / "f00d" / "data"
+    snap.mkdir(parents=True)
+    (snap / "train.jsonl").symlink_to(blob)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("f00d", encoding="utf-8")
+    code, report, _ = check_json(str(repo))
+    assert [d["path"].split("/")[-1] for d in report["datasets"]] == ["train.jsonl"]

@@ -59,8 +59,9 @@ def _hub_snapshot(root: Path) -> Path | None:
         return None
     ref = root / "refs" / "main"
     try:
-        revision = ref.read_text(encoding="utf-8").strip() if ref.is_file() else ""
-    except (OSError, UnicodeDecodeError):
+        with open(ref, "rb") as f:  # a ref is a 40-character hash: never read more than a line
+            revision = f.read(256).decode("utf-8").strip() if ref.is_file() else ""
+    except (OSError, UnicodeDecodeError):  # no ref (or a broken one): the only snapshot, or all of them
         revision = ""
     if revision and "/" not in revision and revision not in (".", "..") and (snapshots / revision).is_dir():
         return snapshots / revision

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
 TEXT_TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv"}
 _RANDOM_ACCESS = ("parquet", "arrow")
+_SAFE_REASON = re.compile(  # the parts of pyarrow's reasons that quote no data
+    r"Expected \d+ columns, got \d+|straddling object straddles two block boundaries|Invalid: [A-Za-z ]{1,60}"
+    r"|Not an Arrow file|Parquet magic bytes not found[a-z ]*|[A-Za-z ]{1,40} is not valid UTF-8"
+)
 CELL_LIMIT = 1_000_000  # a CSV cell larger than this is never decoded as a list (it stays a string)
 
 
@@ -115,10 +120,15 @@ def _broken(path: str, layout: str, row: int, exc: BaseException) -> RawItem:
     from curate.io.reader import RawItem
     from curate.model import ReadProblem
 
-    # pyarrow's message names columns and positions, not cell contents
-    detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    problem = ReadProblem("schema.invalid_json", f"the {layout} data cannot be read from here on: {detail}")
+    problem = ReadProblem("schema.invalid_json", f"the {layout} data cannot be read from here on: {_reason(exc)}")
     return RawItem(row, None, [problem], key=f"table-broken:{path}:{row}")
+
+
+def _reason(exc: BaseException) -> str:
+    """pyarrow's reason without what it quotes: a CSV parse error ends with the offending row's text."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    m = _SAFE_REASON.search(first)
+    return m.group(0) if m else type(exc).__name__
 
 
 def _batches(path: str, layout: str, stats: FileStats, rows: int) -> Iterator[pa.RecordBatch]:
@@ -142,11 +152,15 @@ def _batches(path: str, layout: str, stats: FileStats, rows: int) -> Iterator[pa
                 return
             reader = pa.ipc.open_file(source) if head.startswith(b"ARROW1") else pa.ipc.open_stream(source)
             stats.extra["tell"] = source.tell
+            # an IPC file's offsets are not checked when it is read: validate before anything walks them
             if isinstance(reader, pa.ipc.RecordBatchFileReader):
                 for i in range(reader.num_record_batches):
-                    yield from _slices(reader.get_batch(i), rows)
+                    batch = reader.get_batch(i)
+                    batch.validate(full=True)
+                    yield from _slices(batch, rows)
             else:
                 for batch in reader:
+                    batch.validate(full=True)
                     yield from _slices(batch, rows)
         return
     yield from _csv_batches(path, layout, stats)
