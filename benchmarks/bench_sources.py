@@ -58,6 +58,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, action="append", help="records (repeat for several sizes)")
     ap.add_argument("-j", "--jobs", type=int, default=0)
+    ap.add_argument("--kinds", default="plain,gzip,zstd,parquet", help="comma-separated subset (plain comes first)")
     args = ap.parse_args()
     sizes = args.n or [1_000_000, 500_000]
     tmp = Path(tempfile.mkdtemp(prefix="curate-bench-sources-"))
@@ -67,7 +68,10 @@ def main() -> None:
             plain = write_dataset(tmp / f"chat-{n}.jsonl", n)
             files = derived(plain)
             base = None
+            kinds = args.kinds.split(",")
             for kind, path in files.items():
+                if kind not in kinds:
+                    continue
                 cmd = [*CURATE, "check", str(path), "--select", "schema", "--no-cache", "-f", "json"]
                 if args.jobs:
                     cmd += ["-j", str(args.jobs)]
