@@ -15,6 +15,7 @@ from pydantic import Field
 from curate.check import Params, RecordCheck
 from curate.checks.schema._calls import json_kind
 from curate.checks.schema._scan import scan
+from curate.display import shown
 from curate.model import Hit, Record, Severity
 
 TEXT_TYPES = frozenset({"text", "input_text", "output_text", "reasoning", "thinking"})
@@ -71,7 +72,7 @@ class ContentParts(RecordCheck):
             return
         if kind not in self._allowed:
             yield Hit(
-                f"content part type {kind[:30]!r} is not accepted here",
+                f"content part type '{shown(kind, 30)}' is not accepted here",
                 field=f"{where}/type",
                 fix=f"Use one of {', '.join(sorted(self._allowed))}; move other content into text or drop it.",
                 identity=kind[:30],

@@ -82,7 +82,7 @@ class MessageMissingKey(RecordCheck):
                     )
                 elif has_call and msg.get("content") is None and msg.get("role", "assistant") != "assistant":
                     yield Hit(
-                        f"a {str(msg.get('role'))[:20]} message makes a tool call without content",
+                        f"a {shown(msg.get('role'), 20)} message makes a tool call without content",
                         field=where,
                         fix="Only assistant messages make tool calls; fix the role or add the content.",
                     )

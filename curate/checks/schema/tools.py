@@ -17,6 +17,7 @@ from curate.check import Params, RecordCheck
 from curate.checks.schema._calls import MISSING, RawCall, calls_of, json_kind
 from curate.checks.schema._raw import tool_definitions
 from curate.checks.schema._scan import scan
+from curate.display import shown
 from curate.model import Hit, Record, Severity
 from curate.userregex import UserRegex, compile_user
 
@@ -87,7 +88,7 @@ class ToolCallId(RecordCheck):
                 )
             elif call_id in ids:
                 yield Hit(
-                    f"tool call id {call_id[:60]!r} is used twice",
+                    f"tool call id '{shown(call_id, 60)}' is used twice",
                     field=f"{where}/tool_calls/{j}/id",
                     fix="Make every tool call id unique within the conversation.",
                     identity=call_id[:60],
@@ -111,13 +112,12 @@ class ToolCallId(RecordCheck):
                     fix="Set tool_call_id to the id of the tool call this message answers.",
                 )
         elif tcid not in ids:
-            shown = str(tcid)[:60]
-            known = ", ".join(sorted(str(i)[:30] for i in ids)[:5]) or "none"
+            known = ", ".join(sorted(shown(i, 30) for i in ids)[:5]) or "none"
             yield Hit(
-                f"tool_call_id {shown!r} matches no earlier tool_calls[].id (known: {known})",
+                f"tool_call_id '{shown(tcid, 60)}' matches no earlier tool_calls[].id (known: {known})",
                 field=f"{where}/tool_call_id",
                 fix="Use the id of the tool call this message answers; the call must come before its result.",
-                identity=shown,
+                identity=str(tcid)[:60],
             )
 
 
@@ -227,11 +227,11 @@ def _name_hit(name: Any, field: str, pattern: re.Pattern[str], how: str) -> Iter
     if isinstance(name, str) and pattern.match(name):
         return
     if isinstance(name, str):
-        suggestion = re.sub(r"[^a-zA-Z0-9_-]+", "_", name).strip("_")[:64] or "my_function"
+        suggestion = re.sub(r"[^a-zA-Z0-9_-]+", "_", shown(name, None)).strip("_")[:64] or "my_function"
         yield Hit(
-            f"function name {name[:70]!r} ({how}) does not match {pattern.pattern}",
+            f"function name '{shown(name, 70)}' ({how}) does not match {pattern.pattern}",
             field=field,
-            data={"name": name[:70]},
+            data={"name": shown(name, 70)},
             fix=f"Rename the function everywhere it is defined and called, e.g. {suggestion!r}.",
             identity=name[:70],
         )

@@ -12,6 +12,7 @@ from typing import Any
 from curate.check import RecordCheck
 from curate.checks.schema._calls import json_kind
 from curate.checks.schema._scan import scan
+from curate.display import shown
 from curate.model import Hit, Record, Severity
 
 
@@ -46,24 +47,25 @@ class Weight(RecordCheck):
                 if "weight" in msg:
                     w = msg["weight"]
                     if not _number(w) or w not in (0, 1):
-                        shown = repr(w)[:30] if _number(w) else f"a JSON {json_kind(w)}"
+                        what = repr(w)[:30] if _number(w) else f"a JSON {json_kind(w)}"
                         yield Hit(
-                            f"`weight` is {shown}; only 0 or 1 are allowed",
+                            f"`weight` is {what}; only 0 or 1 are allowed",
                             field=f"{where}/weight",
                             fix="Use 1 to train on this message and 0 to skip it.",
                         )
                     elif msg.get("role") != "assistant":
                         yield Hit(
-                            f"`weight` on a {str(msg.get('role'))[:20]} message; only assistant messages take a weight",
+                            f"`weight` on a {shown(msg.get('role'), 20)} message; "
+                            "only assistant messages take a weight",
                             field=f"{where}/weight",
                             fix="Remove `weight` from this message (only assistant messages are trained on).",
                         )
                 if "loss_weight" in msg:
                     w = msg["loss_weight"]
                     if not _number(w) or not 0 <= w <= 1:
-                        shown = repr(w)[:30] if _number(w) else f"a JSON {json_kind(w)}"
+                        what = repr(w)[:30] if _number(w) else f"a JSON {json_kind(w)}"
                         yield Hit(
-                            f"`loss_weight` is {shown}; it must be a number from 0 to 1",
+                            f"`loss_weight` is {what}; it must be a number from 0 to 1",
                             field=f"{where}/loss_weight",
                             fix="Use 0.0 to skip the message, 1.0 to train on it fully, or a fraction in between.",
                         )
