@@ -228,7 +228,10 @@ def value_hash(value: str, entity_type: str = "", key: bytes | None = None) -> s
 # masked even without "card" before it): showing a stretch of digits masked costs little, showing
 # a value raw cannot be undone.
 _EMAIL_LIKE = re.compile(r"[\w.+%-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
-_DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d[\d \t().\-/]*\d(?![\w])")
+# a run glued to letters counts only when separators show it is written as a number (`415.867.3382x`);
+# a bare glued run is part of a hash or an identifier
+_DIGIT_RUN = re.compile(r"(?<![\d.])\+?\d[\d \t().\-/]*\d(?!\d)")
+_SEPARATOR = re.compile(r"[ \t().\-/]")
 _DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _SSN_LIKE = re.compile(r"\d{3}[- ]?\d{2}[- ]?\d{4}")
@@ -289,6 +292,11 @@ def find_values(text: str) -> list[tuple[int, int, str]]:
         spans += [RawSpan(m.start(), m.end(), "EMAIL_ADDRESS", 1.0) for m in _EMAIL_LIKE.finditer(text)]
     for m in _DIGIT_RUN.finditer(text):
         run = m.group().rstrip(" \t(-/.")
+        glued = (m.start() > 0 and text[m.start() - 1].isalnum()) or (
+            m.start() + len(run) < len(text) and text[m.start() + len(run)].isalnum()
+        )
+        if glued and not _SEPARATOR.search(run):
+            continue
         kind = _digit_kind(run)
         if kind:
             spans.append(RawSpan(m.start(), m.start() + len(run), kind, 1.0))

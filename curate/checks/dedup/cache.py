@@ -13,12 +13,14 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from curate.checks.dedup.store import Sketch, StoreArrays
+from curate.display import shown
 from curate.io.atomic import atomic_writer
 
 MAGIC = b"CURATE-DEDUP-2\n\x00"
@@ -50,7 +52,10 @@ def cache_file(dataset: str, tag: str, cache_dir: str | None) -> Path | None:
 def _file_name(dataset: str, tag: str) -> str:
     src = Path(dataset).resolve()
     where = hashlib.blake2b(str(src).encode(), digest_size=4).hexdigest()
-    return f"{src.name}-{where}-{hashlib.blake2b(tag.encode(), digest_size=5).hexdigest()}.dedup"
+    # the dataset's name, for people listing the folder: masked and reduced to plain characters (a
+    # name can hold personal data or a terminal escape); the hash of the full path tells files apart
+    name = re.sub(r"[^\w.+-]", "_", shown(src.name, 60), flags=re.ASCII)
+    return f"{name}-{where}-{hashlib.blake2b(tag.encode(), digest_size=5).hexdigest()}.dedup"
 
 
 class SignatureCache:
