@@ -172,9 +172,37 @@ def _sharegpt_turns(convs: list[Any], base: str, roles: Roles) -> tuple[Turn, ..
     return tuple(turns)
 
 
+MAX_LIST_TEXT = 1_000_000
+
+
+def decode_message_list(value: str) -> list[dict[str, Any]] | None:
+    """A message list stored as text: JSON, or the Python repr pandas writes into CSV cells
+    (`[{'role': 'user', 'content': ...}]`). `ast.literal_eval` builds literals only, never runs
+    code; size is bounded and parser errors (including nesting) mean "not a list"."""
+    text = value.strip()
+    if not (text.startswith("[{") and text.endswith("}]")) or len(text) > MAX_LIST_TEXT:
+        return None
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        import ast
+
+        try:
+            decoded = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+            return None
+    ok = isinstance(decoded, list) and all(isinstance(m, dict) and ("role" in m or "from" in m) for m in decoded)
+    return decoded if ok and decoded else None
+
+
 def _side(value: Any, base: str, roles: Roles) -> tuple[Turn, ...]:
-    """One side of a preference pair: a string, a message, a list of messages or a ShareGPT turn."""
+    """One side of a preference pair: a string, a message, a list of messages or a ShareGPT turn
+    (a list stored as text, as in CSV cells, is read as the list)."""
     if isinstance(value, str):
+        decoded = decode_message_list(value)
+        if decoded is not None:
+            turns = _side(decoded, base, roles)
+            return tuple(replace(t, field=f"{base}#{i}") for i, t in enumerate(turns))
         return (Turn("assistant", value, base),)
     if isinstance(value, dict):
         if "from" in value:
@@ -223,8 +251,11 @@ def preference(data: dict[str, Any], roles: Roles) -> Conversation:
     elif "prompt" in data:
         raw = data["prompt"]
         rendered = _rendered(raw, "/prompt", roles, prompt=True) if isinstance(raw, str) else None
+        listed = decode_message_list(raw) if isinstance(raw, str) and rendered is None else None
         if rendered is not None:  # "\n\nHuman: ...\n\nAssistant:" or a chat template
             prompt = rendered
+        elif listed is not None:
+            prompt = _side(raw, "/prompt", roles)
         else:
             prompt = tuple(
                 Turn("user" if t.role == "assistant" and isinstance(raw, str) else t.role, t.text, t.field)

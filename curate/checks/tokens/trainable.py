@@ -20,6 +20,8 @@ class NoTrainable(TokenCheckMixin, RecordCheck):
     )
 
     def check(self, record: Record) -> Iterable[Hit]:
+        if record.format == "prompt_only":
+            return  # an RL or evaluation prompt: the model writes the answer, nothing to train by design
         counts = self.counts(record)
         if counts is None or isinstance(counts, str) or counts.trainable > 0:
             return
