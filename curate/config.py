@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from curate.check import Params
 from curate.model import Severity
@@ -45,8 +45,9 @@ class RuleSpec(_Model):
 
 
 class Settings(_Model):
-    id_field: str | None = None
-    max_line_bytes: int | None = None
+    id_field: str | None = Field(None, max_length=200)
+    # a repository may lower the line limit, or raise it up to 1 GB: never unbounded (a hostile line is read whole)
+    max_line_bytes: int | None = Field(None, ge=1, le=1 << 30)
 
 
 class RuleFile(_Model):

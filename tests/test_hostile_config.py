@@ -156,3 +156,10 @@ def test_too_many_select_tokens_is_refused(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(f"[tool.curate]\nselect = {['x'] * 5000!r}\n".replace("'", '"'))
     code, err, _ = run("check", "data.jsonl", "--no-cache")
     assert code == 2 and "more than 1000" in err
+
+
+@pytest.mark.parametrize("value", ["0", "-5", str(1 << 40)])
+def test_rules_file_cannot_lift_the_line_limit_without_bound(tmp_path: Path, value: str) -> None:
+    (tmp_path / "r.yaml").write_text(f"extends: default\nsettings:\n  max_line_bytes: {value}\n", encoding="utf-8")
+    code, err, _ = run("rules", "--rules", "r.yaml")
+    assert code == 2 and "r.yaml:3: " in err and "max_line_bytes" in err
