@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from curate.baseline import load_baseline
@@ -285,6 +285,7 @@ jsonl_text = st.lists(documents.map(lambda d: json.dumps(d, default=str)), max_s
     ),
     st.sampled_from(["data.jsonl", "data.json", "data.csv", "data.tsv", "data.jsonl.gz", "data.parquet", "data.arrow"]),
 )
+@example(b"(\xb5/\xfd\x00\x00\x00\x00\x00\x00\x00\x01", "data.jsonl")  # a corrupt zstd frame: ZstdError escaped
 def test_dataset_reader_any_bytes(data: bytes, name: str) -> None:
     """The dataset reader: every malformed record is a record with problems, never an exception;
     a file that cannot be read at all is a DatasetReadError (exit 2 with its path)."""

@@ -28,6 +28,12 @@ SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".b
 
 # what decompression raises on a corrupt or truncated stream
 CORRUPT_ERRORS: tuple[type[BaseException], ...] = (EOFError, zlib.error, OSError, lzma.LZMAError, ValueError)
+try:  # zstandard raises its own error on a corrupt frame (found by tests/test_fuzz_loaders.py)
+    from zstandard import ZstdError as _ZstdError
+
+    CORRUPT_ERRORS += (_ZstdError,)
+except ImportError:  # pragma: no cover - a declared dependency
+    pass
 
 
 def sniff(head: bytes) -> str:
