@@ -278,3 +278,20 @@ def test_cli_json_report_with_tokenizer(tmp_path: Path, folder: Path) -> None:
     assert report["stats"]["tokens"]["labels"] == "generation"
     assert any("generation" in n for n in report["notices"])
     assert {f["rule"] for f in report["findings"]} == {"assistant-truncated", "labels-all-masked"}
+
+
+def test_cli_cost_prices_what_the_trainer_keeps(tmp_path: Path, folder: Path) -> None:
+    data = write(tmp_path / "d.jsonl", [*SAMPLES, chat(("user", "Hello"), ("assistant", LONG))])
+    args = ("cost", data, "--tokenizer", str(folder), "-m", "openai/gpt-4o-mini", "-f", "json", "--epochs", "1")
+    full = json.loads(run_cli(*args, cwd=tmp_path).stdout)
+    est = full["estimates"][0]
+    assert est["exact"] is True and "chat template" in est["encoding"]
+    lengths = [reference(folder, r["messages"], r.get("tools"))[0] for r in SAMPLES]
+    expected = sum(lengths)
+    long = reference(folder, [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": LONG}])[0]
+    assert est["tokens_per_epoch"] == expected + long
+    cut = json.loads(run_cli(*args, "--max-length", "100", cwd=tmp_path).stdout)["estimates"][0]
+    assert cut["tokens_per_epoch"] == sum(min(x, 100) for x in lengths) + 100
+    dropped = json.loads(run_cli(*args, "--max-length", "100", "--overflow", "drop", cwd=tmp_path).stdout)
+    kept = [x for x in lengths if x <= 100]
+    assert dropped["estimates"][0]["tokens_per_epoch"] == sum(kept) and dropped["examples"] == len(kept)

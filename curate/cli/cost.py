@@ -17,6 +17,7 @@ from curate.cli.common import (
     require_records,
     say_skipped,
 )
+from curate.cli.trainer_options import MaxLengthOpt, OverflowOpt, ResponseTemplateOpt, TokenizerOpt, trainer_settings
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,8 +50,15 @@ def cost(
     input_format: Annotated[Optional[str], typer.Option("--input-format", help=INPUT_FORMAT_HELP)] = None,
     role_map: Annotated[Optional[list[str]], typer.Option("--role-map", help=ROLE_MAP_HELP)] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per CPU core).", min=0)] = 0,
+    tokenizer: TokenizerOpt = None,
+    max_length: MaxLengthOpt = None,
+    overflow: OverflowOpt = "truncate",
+    response_template: ResponseTemplateOpt = None,
 ) -> None:
-    """Estimate training cost per model: epochs, billed tokens, price, truncated examples, break-even."""
+    """Estimate training cost per model: epochs, billed tokens, price, truncated examples, break-even.
+
+    With --tokenizer every chosen model is priced on the folder's exact counts of what the trainer
+    keeps (sequences cut at --max-length, or dropped with --overflow drop)."""
     from curate import cost as costmath
     from curate.targets import _project_tables, load_table
     from curate.tokenizer import TokenizerError
@@ -64,6 +72,7 @@ def cost(
         fail(f"--epochs must be auto or a positive integer, not {epochs!r}")
     if mfu is not None and not 0 < mfu <= 1:
         fail("--mfu must be between 0 and 1")
+    trainer, _notices = trainer_settings(tokenizer, max_length, overflow, response_template)
     hint = format_hint(input_format, role_map)
     inputs = expand_inputs(paths)
     say_skipped(inputs.skipped)
@@ -74,12 +83,18 @@ def cost(
         fail(str(exc))
     chosen = _choose(table, model or [])
     try:
-        counts = _count(files, sorted({m.encoding for m in chosen}), hint, jobs, inputs.skipped)
+        if trainer:
+            folder_counts = _count_folder(files, trainer, hint, jobs)
+            counts = {m.encoding: folder_counts for m in chosen}
+        else:
+            counts = _count(files, sorted({m.encoding for m in chosen}), hint, jobs, inputs.skipped)
     except TokenizerError as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot read input: {exc.strerror or exc}")
     result = _compute(chosen, table, counts, n_epochs, shots, gpu_price, mfu, files)
+    if trainer:
+        _exact_with_folder(result, trainer)
     if output_format == "json":
         import orjson
 
@@ -178,6 +193,35 @@ def _count(
     return out
 
 
+def _count_folder(files: list[str], settings: dict[str, Any], input_format: Any, jobs: int) -> _EncodingCounts:
+    """Exact counts with the model folder, on what the trainer keeps (the cost check's view)."""
+    from curate.check import RunContext
+    from curate.checks.tokens.cost import CostEstimate
+    from curate.config import Rule
+    from curate.engine import Engine, EngineOptions
+    from curate.model import Severity
+
+    rule = Rule("cost-estimate", CostEstimate.id, Severity.INFO, CostEstimate.Params(), None, "curate cost", "")
+    engine = Engine([rule], RunContext(settings=dict(settings)), EngineOptions(input_format=input_format, jobs=jobs))
+    engine.run(files)
+    state = engine.dataset_checks[0][1]
+    assert isinstance(state, CostEstimate)
+    return _EncodingCounts(list(state.tokens), state.trainable)
+
+
+def _exact_with_folder(result: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Estimates made with the folder are exact and say what they were counted with."""
+    from curate.checks.tokens.folder import folder_label
+
+    label = folder_label(settings)
+    for est in result["estimates"]:
+        est["exact"] = True
+        est["encoding"] = label
+    stats = next(iter(result["token_stats"].values()), {})
+    result["token_stats"] = {label: stats}
+    result["tokenizer"] = {k: settings.get(k) for k in ("max_length", "overflow", "response_template")}
+
+
 def _compute(
     chosen: list[Model],
     table: ModelTable,
@@ -244,6 +288,11 @@ def _render(result: dict[str, Any], console: Console) -> None:
         console.print(
             Text(f"  left out {sum(out.values()):,} records not priced: {why}", style="yellow"), soft_wrap=True
         )
+    trainer = result.get("tokenizer")
+    if trainer:
+        cut = f"cut at {trainer['max_length']:,} tokens" if trainer.get("max_length") else "no --max-length"
+        how = "dropped when longer" if trainer.get("overflow") == "drop" else cut
+        console.print(Text(f"  exact counts of what the trainer keeps ({how})", style="dim"))
     for enc, d in result["token_stats"].items():
         if d.get("count"):
             console.print(

@@ -90,6 +90,26 @@ def cost_lines(cost: dict[str, Any]) -> list[Text]:
     return out
 
 
+def _trainer_note(stats: dict[str, Any]) -> str:
+    """What the trainer keeps, in one line: labels, the cut, and the trained tokens."""
+    labels = {
+        "generation": "labels from the template's {% generation %} blocks",
+        "marker": "labels after the response template",
+        "all": "every token trains (no {% generation %}, no --response-template)",
+    }[stats["labels"]]
+    parts = [labels]
+    if stats.get("max_length"):
+        n = stats.get("examples") or 0
+        share = f" ({stats.get('truncated_share', 0):.1%})" if n else ""
+        parts.append(f"{stats.get('truncated_examples', 0):,} cut at {stats['max_length']:,} tokens{share}")
+        if stats.get("overflow") == "drop":
+            parts.append(f"{stats.get('dropped_sequences', 0):,} sequences dropped as too long")
+    if stats.get("template_refused"):
+        parts.append(f"{stats['template_refused']:,} refused by the chat template")
+    parts.append(f"{stats.get('trained_tokens', 0):,} tokens train")
+    return "; ".join(parts)
+
+
 def render_stats(stats: dict[str, Any], report: Any, console: Console) -> None:
     """Called by the terminal reporter with `report.stats['tokens']`; also shows `report.stats['cost']`."""
     console.print()
@@ -99,6 +119,8 @@ def render_stats(stats: dict[str, Any], report: Any, console: Console) -> None:
     if stats.get("examples"):
         console.print(distribution_table(stats))
     notes = []
+    if stats.get("labels"):
+        notes.append(_trainer_note(stats))
     if stats.get("limit") is not None:
         notes.append(f"{stats.get('over_limit', 0):,} over the {stats['limit']:,}-token limit")
     notes.append(f"{stats.get('no_trainable', 0):,} with no trainable tokens")
