@@ -182,8 +182,9 @@ def load_table(extra: tuple[str, ...] | list[str] = ()) -> ModelTable:
 
 @lru_cache(maxsize=8)
 def _load_table(extra: tuple[str, ...]) -> ModelTable:
-    from curate.tokenizer import ENCODINGS
+    from curate.tokenizer import ENCODINGS, MISTRAL_ENCODINGS
 
+    known = (*ENCODINGS, *MISTRAL_ENCODINGS)
     models: dict[str, Model] = {}
     self_hosted = None
     files = []
@@ -191,9 +192,9 @@ def _load_table(extra: tuple[str, ...]) -> ModelTable:
         spec, doc = _parse(path)
         files.append(str(path))
         for i, m in enumerate(spec.models):
-            if m.encoding not in ENCODINGS:
+            if m.encoding not in known:
                 raise ConfigError(
-                    f"models.{i}: encoding must be one of {', '.join(ENCODINGS)}", path, _line(doc, ("models", i))
+                    f"models.{i}: encoding must be one of {', '.join(known)}", path, _line(doc, ("models", i))
                 )
             model = _resolved(m, spec.currency)
             models[model.name.lower()] = model

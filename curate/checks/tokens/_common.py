@@ -70,6 +70,10 @@ class TokenCheckMixin:
                 from curate.checks.tokens.folder import measure_with_folder
 
                 result: Counts | str | None = measure_with_folder(record, self.ctx.settings, self.max_length())
+            elif self.encoding.startswith("mistral-"):
+                from curate.checks.tokens.mistral import measure_mistral
+
+                result = measure_mistral(record, self.encoding)
             else:
                 result = measure(record, self.encoding)
         except TokenizerError as exc:

@@ -117,9 +117,15 @@ class DroppedByLength(_FolderCheck):
 
 class TemplateRefuses(_FolderCheck):
     id = "tokens.template_refuses"
-    description = "The model's chat template raises on the conversation (e.g. roles that do not alternate)."
+    description = (
+        "The model's chat template (or mistral-common's validator, for Mistral targets) refuses the "
+        "conversation, e.g. roles that do not alternate: training would stop on it."
+    )
     default_severity = Severity.ERROR
     example = '{"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}'
+
+    def applies(self, record: Record) -> bool:
+        return bool(self.folder_path) or self.encoding.startswith("mistral-")
 
     def check(self, record: Record) -> Iterable[Hit]:
         if self.counts(record) is None and TEMPLATE_ERROR_STAT in record.stats:
