@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,11 +39,12 @@ class ExportResult:
     normalised: int = 0  # re-serialised because the reader repaired them (BOM, CRLF, NaN, duplicate key)
     scrubbed_records: int = 0
     scrubbed_values: int = 0
+    unconverted: int = 0  # records the --to format cannot hold: quarantined with the reason
     changes: list[tuple[int, str]] = field(default_factory=list)  # (line, what happened), for printing
 
     @property
     def quarantined(self) -> int:
-        return self.dropped + self.dropped_duplicates + self.unparseable
+        return self.dropped + self.dropped_duplicates + self.unparseable + self.unconverted
 
 
 def default_out(path: str | Path) -> Path:
@@ -93,11 +95,14 @@ def export_dataset(
     read: ReadOptions | None = None,
     drop_lines: dict[int, str] | None = None,
     scrubber: Scrubber | None = None,
+    convert_to: Callable[[Any], tuple[Any, str | None]] | None = None,
 ) -> ExportResult:
     """Write `out` (default `<name>.curated.jsonl`) and the quarantine file; return what changed.
 
     `drop_lines` maps line -> reason for records dropped by rule rather than by a decision
     (the non-kept members of duplicate clusters, found by a run over this same file).
+    `convert_to` writes each record in another format (curate.convert): (data, None), or (None, why)
+    for a record the format cannot hold, which goes to the quarantine with that reason.
     """
     src = Path(path)
     out_path = Path(out) if out is not None else default_out(src)
@@ -158,6 +163,14 @@ def export_dataset(
                     result.scrubbed_records += 1
                     result.scrubbed_values += n
                     line = None
+            if convert_to is not None:
+                converted, why = convert_to(data)
+                if converted is None:
+                    result.unconverted += 1
+                    quarantined.append(_quarantine_line(record, item.raw, key, [f"not converted: {why}"]))
+                    result.changes.append((record.line, f"left out, not converted: {why}"))
+                    continue
+                data, line = converted, None
             f.write(line if line is not None else dump_line(data))
             f.write(b"\n")
             result.written += 1

@@ -69,6 +69,14 @@ def export(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every changed and dropped line.")] = False,
     input_format: Annotated[Optional[str], typer.Option("--input-format", help=INPUT_FORMAT_HELP)] = None,
     role_map: Annotated[Optional[list[str]], typer.Option("--role-map", help=ROLE_MAP_HELP)] = None,
+    to: Annotated[
+        Optional[str],
+        typer.Option(
+            "--to",
+            help="Write the conversations as openai-chat | messages | sharegpt | alpaca; records the format "
+            "cannot hold go to the quarantine with the reason.",
+        ),
+    ] = None,
 ) -> None:
     """Write the dataset with review decisions applied: fixes and edits in, dropped records out."""
     from pathlib import Path
@@ -87,6 +95,17 @@ def export(
         scrub_pii = True
         say("--pii-mode implies --scrub-pii")
     scrubber = load_scrubber(pii_mode or "placeholder") if scrub_pii else None
+    convert_to = None
+    if to is not None:
+        from curate.convert import TARGETS, convert
+
+        if to not in TARGETS:
+            fail(f"--to must be one of {', '.join(TARGETS)}")
+
+        def convert_to(data):  # noqa: ANN001, ANN202 - a record in, (record, None) or (None, why) out
+            out = convert(data, to, hint)
+            return out.data, out.reason
+
     try:
         log = load_decisions(path)
     except ConfigError as exc:
@@ -105,7 +124,14 @@ def export(
         drop_lines = duplicate_drops(report.findings)
     try:
         result = export_dataset(
-            path, log, out=output, quarantine=quarantine, read=read, drop_lines=drop_lines, scrubber=scrubber
+            path,
+            log,
+            out=output,
+            quarantine=quarantine,
+            read=read,
+            drop_lines=drop_lines,
+            scrubber=scrubber,
+            convert_to=convert_to,
         )
     except (ValueError, OSError) as exc:
         fail(str(exc))
@@ -129,6 +155,7 @@ def print_result(result, console, verbose: bool = False) -> None:  # noqa: ANN00
         (result.normalised, "re-serialised (reader repairs)"),
         (result.blank, "blank lines removed"),
         (result.scrubbed_records, f"scrubbed ({result.scrubbed_values:,} PII values)"),
+        (result.unconverted, "not convertible to the --to format, left out"),
     ]
     summary = ", ".join(f"{n:,} {label}" for n, label in parts if n) or "no changes: the output equals the input"
     console.print(Text(f"  {summary}"))
