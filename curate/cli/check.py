@@ -72,6 +72,13 @@ def check(
     max_length: MaxLengthOpt = None,
     overflow: OverflowOpt = "truncate",
     response_template: ResponseTemplateOpt = None,
+    trainer: Annotated[
+        Optional[str],
+        typer.Option(
+            "--trainer",
+            help="The trainer's config to hold the data to: llamafactory:PATH/dataset_info.json or axolotl:config.yml.",
+        ),
+    ] = None,
 ) -> None:
     """Check datasets and report every problem with file and line."""
     from curate.cli.progress import progress_display, wanted
@@ -83,7 +90,7 @@ def check(
     if fail_on is not None and fail_on not in ("error", "warning", "info", "never"):
         fail("--fail-on must be error, warning, info or never")
     hint = format_hint(input_format, role_map)
-    trainer, notices = trainer_settings(tokenizer, max_length, overflow, response_template)
+    trainer_opts, notices = trainer_settings(tokenizer, max_length, overflow, response_template)
     from curate.gate import accepted, find_baseline, gather
     from curate.yamlfile import ConfigError
 
@@ -96,7 +103,16 @@ def check(
     ruleset, chosen, ctx, default_fail_on = prepare_rules(rules, select, ignore, target, fail_on)
     if against:
         ctx.against = tuple(expand_paths(against))
-    ctx.settings.update(trainer)
+    ctx.settings.update(trainer_opts)
+    if trainer:
+        from curate.trainer_config import settings_for
+
+        try:
+            config_settings, config_notices = settings_for(trainer, files)
+        except ConfigError as exc:
+            fail(str(exc))
+        ctx.settings.update(config_settings)
+        notices.extend(config_notices)
     read = ReadOptions()
     if ruleset.settings.max_line_bytes:
         read.max_line_bytes = ruleset.settings.max_line_bytes

@@ -9,6 +9,7 @@ from curate.checks.schema.preference import CHECKS as _PREFERENCE
 from curate.checks.schema.read import READ_CHECKS
 from curate.checks.schema.special_tokens import CHECKS as _SPECIAL_TOKENS
 from curate.checks.schema.tools import CHECKS as _TOOLS
+from curate.checks.schema.trainer_config import TrainerConfigMismatch
 from curate.checks.schema.weight import CHECKS as _WEIGHT
 
 CHECKS = [
@@ -22,4 +23,5 @@ CHECKS = [
     *_WEIGHT,
     *_SPECIAL_TOKENS,
     *_PREFERENCE,
+    TrainerConfigMismatch,
 ]
