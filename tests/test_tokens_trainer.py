@@ -291,7 +291,10 @@ def test_cli_cost_prices_what_the_trainer_keeps(tmp_path: Path, folder: Path) ->
     long = reference(folder, [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": LONG}])[0]
     assert est["tokens_per_epoch"] == expected + long
     cut = json.loads(run_cli(*args, "--max-length", "100", cwd=tmp_path).stdout)["estimates"][0]
-    assert cut["tokens_per_epoch"] == sum(min(x, 100) for x in lengths) + 100
+    # the tool-calling sample's answer starts after token 100: it trains nothing, so it is not priced
+    trains = audit(data, settings(folder, max_length=100)).table["trained_tokens"].to_list()
+    assert trains[3] == 0 and all(t > 0 for i, t in enumerate(trains) if i != 3)
+    assert cut["tokens_per_epoch"] == sum(min(x, 100) for i, x in enumerate(lengths) if i != 3) + 100
     dropped = json.loads(run_cli(*args, "--max-length", "100", "--overflow", "drop", cwd=tmp_path).stdout)
     kept = [x for x in lengths if x <= 100]
     assert dropped["estimates"][0]["tokens_per_epoch"] == sum(kept) and dropped["examples"] == len(kept)
