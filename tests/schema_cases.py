@@ -65,7 +65,14 @@ def run_case(check_id: str, case: dict[str, Any], tmp: Path) -> list[Finding]:
 
         hint = FormatHint(case.get("input_format"), parse_role_map(case.get("role_map") or ()))
     options = EngineOptions(jobs=1, read=read, input_format=hint)
-    engine = Engine([rule], RunContext(target=case.get("target", "openai/gpt-4o-mini")), options)
+    settings: dict[str, Any] = {}
+    if case.get("dataset_info"):  # schema.trainer_config: a LLaMA-Factory dataset_info.json beside the data
+        import json
+
+        (tmp / "dataset_info.json").write_text(json.dumps(case["dataset_info"]), encoding="utf-8")
+        settings["trainer_config"] = f"llamafactory:{tmp / 'dataset_info.json'}"
+    ctx = RunContext(target=case.get("target", "openai/gpt-4o-mini"), settings=settings)
+    engine = Engine([rule], ctx, options)
     report = engine.run([str(path)])
     assert report.errors == [], report.errors
     return report.findings
