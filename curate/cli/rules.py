@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -40,26 +41,47 @@ def list_rules(
         return
     ruleset, registry = _load(rules)
     console = Console(highlight=False)
-    table = Table(show_edge=False, header_style="bold")
     if all_checks:
-        table.add_column("check")
-        table.add_column("scope")
-        table.add_column("default")
-        table.add_column("description", overflow="fold")
-        for cid in sorted(registry.checks):
-            cls = registry.checks[cid]
-            table.add_row(Text(cid, style="magenta"), cls.scope, str(cls.default_severity), Text(cls.description))
+        header = ("check", "scope", "default")
+        rows = [
+            (cid, cls.scope, str(cls.default_severity), cls.description) for cid, cls in sorted(registry.checks.items())
+        ]
     else:
-        table.add_column("rule")
-        table.add_column("check")
-        table.add_column("severity")
-        table.add_column("description", overflow="fold")
-        for rule in sorted(ruleset.rules, key=lambda r: r.check):
-            table.add_row(Text(rule.id, style="magenta"), rule.check, str(rule.severity), Text(rule.description))
-    console.print(table)
+        header = ("rule", "check", "severity")
+        rows = [
+            (rule.id, rule.check, str(rule.severity), rule.description)
+            for rule in sorted(ruleset.rules, key=lambda r: r.check)
+        ]
+    print_listing(console, header, rows)
     console.print(Text(f"{len(ruleset.rules)} rules in {ruleset.name} ({', '.join(ruleset.files)})", style="dim"))
     for err in registry.errors:
         console.print(Text(f"plugin {err.source}: {err.message}", style="red"))
+
+
+MIN_DESCRIPTION = 30  # narrower than this, descriptions go on their own lines under each rule
+
+
+def print_listing(console: Console, header: tuple[str, str, str], rows: list[tuple[str, str, str, str]]) -> None:
+    """Ids, checks and severities are never cut (so `curate rules | grep ID` finds the full id);
+    descriptions wrap in their column, or go under each row when the terminal is too narrow."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    fixed = sum(widths) + 3 * 3 + 2  # three column separators and the edges
+    if console.width - fixed >= MIN_DESCRIPTION:
+        table = Table(show_edge=False, header_style="bold")
+        for name, width in zip(header, widths, strict=True):
+            table.add_column(name, no_wrap=True, min_width=width)
+        table.add_column("description", overflow="fold")
+        for a, b, c, desc in rows:
+            table.add_row(Text(a, style="magenta"), b, c, Text(desc))
+        console.print(table)
+        return
+    head = Text("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(), style="bold")
+    console.print(head, soft_wrap=True)
+    for a, b, c, desc in rows:
+        line = Text(a.ljust(widths[0]), style="magenta")
+        line.append(f"  {b.ljust(widths[1])}  {c}")
+        console.print(line, soft_wrap=True)  # one line whatever the width: never cut, never wrapped
+        console.print(Padding(Text(desc, style="dim"), (0, 0, 0, 4)))
 
 
 @rules_app.command("explain")

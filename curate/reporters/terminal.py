@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -74,6 +74,9 @@ def render_terminal(
     if not compact:
         render_stat_sections(report, console)
     console.print(summary_line(report))
+    if not compact:
+        for line in next_steps(report, verbose):
+            console.print(line, soft_wrap=True)
 
 
 def render_notes(report: Report, console: Console, compact: bool = False) -> None:
@@ -109,53 +112,102 @@ def render_stat_sections(report: Report, console: Console) -> None:
         module.render_stats(stats, report, console)
 
 
-def summary_table(report: Report, width: int = 100) -> Table:
+MIN_DESCRIPTION = 30  # narrower than this, the table leaves descriptions out and lists them under it
+
+
+def summary_table(report: Report, width: int = 100) -> RenderableType:
+    """One line per rule: ids and counts in full; the description wraps in its column, or, at
+    widths too narrow for it (80 columns, CI logs), goes under the table, one rule per line."""
     by_rule: dict[str, list[Finding]] = defaultdict(list)
     for f in report.findings:
         by_rule[f.rule].append(f)
     descriptions = {r.id: r.description for r in report.rules}
     table = Table(title=None, show_edge=False, header_style="bold")
-    # one line per rule: ids and counts in full, the description cut to what is left of the width
     rule_width = max([len("rule"), *(len(r) for r in by_rule)])
     count_width = max(len("findings"), *(len(f"{len(v):,}") for v in by_rule.values()))
-    desc_width = max(12, width - rule_width - len("severity") - 2 * count_width - 14)
-    table.add_column("rule", no_wrap=True)
+    desc_width = width - rule_width - len("severity") - 2 * count_width - 12
+    with_desc = desc_width >= MIN_DESCRIPTION
+    table.add_column("rule", no_wrap=True, min_width=rule_width)
     table.add_column("severity", no_wrap=True)
-    table.add_column("findings", justify="right", no_wrap=True)
+    table.add_column("findings", justify="right", no_wrap=True, min_width=count_width)
     table.add_column("records", justify="right", no_wrap=True)
-    table.add_column("what it means", no_wrap=True)
+    if with_desc:
+        table.add_column("what it means", overflow="fold")
     ordered = sorted(by_rule.items(), key=lambda kv: (-kv[1][0].severity, -len(kv[1]), kv[0]))
+    below: list[Text] = []
     for rule, items in ordered:
         sev = items[0].severity
         records = len({(f.path, f.line) for f in items if f.line is not None})
-        table.add_row(
+        desc = _safe(descriptions.get(rule, ""))
+        cells: list[Text | str] = [
             Text(rule, style="magenta"),
             Text(str(sev), style=STYLES[sev]),
             f"{len(items):,}",
             f"{records:,}" if records else "-",
-            Text(_safe(descriptions.get(rule, ""), desc_width)),
-        )
-    return table
+        ]
+        table.add_row(*cells, Text(desc)) if with_desc else table.add_row(*cells)
+        if not with_desc and desc:
+            line = Text(rule, style="magenta")
+            line.append(f": {desc}")
+            below.append(line)
+    return Group(table, Text(), *below) if below else table
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 record`, `2 records`, `1,000 records` (`many` for irregular plurals)."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
 def summary_line(report: Report) -> Text:
     sev = report.by_severity()
     files = len(report.datasets)
     text = Text()
-    text.append(f"{report.records:,} records in {files} file{'s' if files != 1 else ''}: ", style="bold")
+    text.append(f"{plural(report.records, 'record')} in {plural(files, 'file')}: ", style="bold")
     if not report.findings:
         text.append("no findings", style="bold green")
     else:
         parts = [
-            (f"{sev['error']:,} errors", STYLES[Severity.ERROR]),
-            (f"{sev['warning']:,} warnings", STYLES[Severity.WARNING]),
+            (plural(sev["error"], "error"), STYLES[Severity.ERROR]),
+            (plural(sev["warning"], "warning"), STYLES[Severity.WARNING]),
             (f"{sev['info']:,} info", STYLES[Severity.INFO]),
         ]
         for i, (label, style) in enumerate(parts):
             text.append(label, style=style)
             if i < 2:
                 text.append(", ")
-        text.append(f" in {report.records_with_findings():,} records")
+        text.append(f" in {plural(report.records_with_findings(), 'record')}")
     if report.suppressed:
-        text.append(f" ({report.suppressed:,} accepted findings hidden)", style="dim")
+        text.append(f" ({plural(report.suppressed, 'accepted finding')} hidden)", style="dim")
     return text
+
+
+_DUPLICATE_CHECKS = ("dedup.exact", "dedup.near")
+
+
+def next_steps(report: Report, verbose: bool = False) -> list[Text]:
+    """One or two lines after the counts: how to decide on the findings, how to clean, how to see fixes."""
+    if not report.findings:
+        return []
+    paths = sorted({f.path for f in report.findings if f.path and f.line is not None})
+    target = shown(paths[0], 60) if len(paths) == 1 else "FILE"
+    review = Text("next: ", style="bold")
+    review.append(f"curate review {target}", style="bold cyan")
+    review.append(" to decide on each finding")
+    if not verbose:
+        review.append("; -v shows how to fix each one")
+    lines = [review]
+    checks = {f.check for f in report.findings if f.line is not None}
+    flags = [
+        flag
+        for flag, hit in (
+            ("--drop-duplicates", checks & set(_DUPLICATE_CHECKS)),
+            ("--scrub-pii", any(c.startswith("pii.") for c in checks)),
+        )
+        if hit
+    ]
+    if flags:
+        clean = Text("clean: ", style="bold")
+        clean.append(f"curate export {target} {' '.join(flags)}", style="bold cyan")
+        clean.append(" writes a copy without them")
+        lines.append(clean)
+    return lines
