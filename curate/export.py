@@ -21,7 +21,7 @@ from curate.io.reader import FileStats, ReadOptions, iter_raw, to_record
 
 
 class Scrubber(Protocol):
-    def scrub_record(self, data: Any) -> tuple[Any, int]: ...
+    def scrub_record(self, data: Any) -> tuple[Any, int]: ...  # any JSON value: object, list or string
 
 
 @dataclass(slots=True)
@@ -129,12 +129,12 @@ def export_dataset(
             replaced = decided.replacement(key, seen[key])
             if reason is not None:
                 result.dropped += 1
-                quarantined.append(_quarantine_line(record, item.raw, key, [reason]))
+                quarantined.append(_quarantine_line(record, item.raw, key, [reason], scrubber))
                 result.changes.append((record.line, f"dropped: {reason}"))
                 continue
             if record.line in drop_lines and replaced is None:
                 result.dropped_duplicates += 1
-                quarantined.append(_quarantine_line(record, item.raw, key, [drop_lines[record.line]]))
+                quarantined.append(_quarantine_line(record, item.raw, key, [drop_lines[record.line]], scrubber))
                 result.changes.append((record.line, f"dropped: {drop_lines[record.line]}"))
                 continue
             if replaced is not None:
@@ -148,7 +148,7 @@ def export_dataset(
             elif not record.ok:
                 result.unparseable += 1
                 why = "; ".join(p.message for p in record.problems) or "not a JSON object"
-                quarantined.append(_quarantine_line(record, item.raw, key, [f"unparseable: {why}"]))
+                quarantined.append(_quarantine_line(record, item.raw, key, [f"unparseable: {why}"], scrubber))
                 result.changes.append((record.line, f"left out, unparseable: {why}"))
                 continue
             else:
@@ -182,12 +182,16 @@ def export_dataset(
     return result
 
 
-def _quarantine_line(record: Any, raw: bytes | None, key: str, reasons: list[str]) -> bytes:
+def _quarantine_line(
+    record: Any, raw: bytes | None, key: str, reasons: list[str], scrubber: Scrubber | None = None
+) -> bytes:
+    """One quarantine row; when scrubbing, the quarantined record (or raw line) is scrubbed too."""
     row: dict[str, Any] = {"line": record.line, "key": key, "reasons": reasons}
     if record.data is not None:
-        row["record"] = record.data
+        row["record"] = scrubber.scrub_record(record.data)[0] if scrubber is not None else record.data
     else:
-        row["raw"] = raw.decode("utf-8", "replace") if raw is not None else ""
+        text = raw.decode("utf-8", "replace") if raw is not None else ""
+        row["raw"] = scrubber.scrub_record(text)[0] if scrubber is not None else text
     return dump_line(row)
 
 

@@ -149,6 +149,13 @@ def _spacy_engine() -> Any:
     return engine
 
 
+# zero-width and other invisible format characters that split a value without showing on screen
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\ufe00-\ufe0f\ufeff]"
+)
+
+
 def _allowed(value: str, allow: frozenset[str]) -> bool:
     """An allow-list entry matches the value itself or, for emails and URLs, its domain."""
     if not allow:
@@ -201,6 +208,17 @@ class Detector:
         self._secrets = frozenset(self.active & set(SECRET_ENTITIES))
 
     def detect(self, text: str, artifacts: Any = None) -> list[Span]:
+        """Spans in `text`, seen through invisible characters: `jane\u200b.doe@x.org` is one email,
+        and its span covers the hidden character too (so scrubbing removes the whole value)."""
+        if not text:
+            return []
+        if _INVISIBLE.search(text) is None:
+            return self._detect(text, artifacts)
+        keep = [i for i, ch in enumerate(text) if _INVISIBLE.match(ch) is None]
+        clean = "".join(text[i] for i in keep)
+        return [Span(keep[s.start], keep[s.end - 1] + 1, s.entity, s.score) for s in self._detect(clean, None)]
+
+    def _detect(self, text: str, artifacts: Any = None) -> list[Span]:
         if not text:
             return []
         raw: list[RawSpan] = []

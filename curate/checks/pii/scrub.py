@@ -2,8 +2,10 @@
 consistent fake.
 
 `curate export --scrub-pii --pii-mode mask|placeholder|fake` calls `Scrubber.scrub_record` per
-record. Every string in the record is scrubbed (not only the turns a check reads), so a re-check
-of the output finds nothing of the active types. Fake values are chosen so that the detector does
+record. Every string leaf and every object key is scrubbed, whatever its place (roles, names, ids,
+tool arguments, unknown formats), not only the turns a check reads, with the same `Detector` the
+checks use (it sees through zero-width characters), so a re-check of the output with that
+detection finds nothing of the active types. Fake values are chosen so that the detector does
 not flag them again: emails and URLs on example.com, fictional 555-01xx phones, Luhn-invalid cards,
 never-issued SSNs, checksum-invalid IBANs, documentation IP ranges. Names and places from Faker
 do look like names (an NER re-check sees them); secrets always become placeholders.
@@ -22,7 +24,6 @@ from curate.privacy import normalise_value, pii_key
 
 Mode = Literal["mask", "placeholder", "fake"]
 MODES: tuple[str, ...] = ("mask", "placeholder", "fake")
-_SKIP_KEYS = frozenset({"role", "type", "from"})  # structural strings, never PII
 
 
 class Scrubber:
@@ -66,8 +67,7 @@ class Scrubber:
 
     def scrub_record(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """A new record with every detected value replaced, and how many were replaced."""
-        new, n = self._walk(data, None)
-        return new, n
+        return self._walk(data)
 
     def scrub_text(self, text: str) -> tuple[str, int]:
         spans = self.detector.detect(text)
@@ -92,22 +92,35 @@ class Scrubber:
             fake = self._fakes[k] = self._fake(entity, k[1])
         return fake
 
-    def _walk(self, node: Any, key: str | None) -> tuple[Any, int]:
+    def _walk(self, node: Any) -> tuple[Any, int]:
+        """Every string leaf and every object key, at any depth; a number that is wholly a detected
+        value (a card or phone stored as an integer) becomes the replacement string."""
         if isinstance(node, str):
-            return (node, 0) if key in _SKIP_KEYS else self.scrub_text(node)
+            return self.scrub_text(node)
         if isinstance(node, dict):
             total, out = 0, {}
             for k, v in node.items():
-                out[k], n = self._walk(v, k)
-                total += n
+                new_k, nk = self.scrub_text(k) if isinstance(k, str) else (k, 0)
+                if nk and new_k in out:  # two keys scrubbed alike: keep both values
+                    base, i = new_k, 2
+                    while f"{base}#{i}" in out or f"{base}#{i}" in node:
+                        i += 1
+                    new_k = f"{base}#{i}"
+                out[new_k], n = self._walk(v)
+                total += n + nk
             return out, total
         if isinstance(node, list):
             total, items = 0, []
             for v in node:
-                item, n = self._walk(v, key)
+                item, n = self._walk(v)
                 items.append(item)
                 total += n
             return items, total
+        if isinstance(node, int) and not isinstance(node, bool) and abs(node) >= 10**6:
+            text = str(node)
+            spans = self.detector.detect(text)
+            if spans:
+                return self.scrub_text(text)
         return node, 0
 
     def _fake_word(self, word: str, first: bool) -> str:
