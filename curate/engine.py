@@ -64,7 +64,9 @@ class Progress:
 class EngineOptions:
     input_format: str | None = None
     read: ReadOptions = field(default_factory=ReadOptions)
-    suppress: frozenset[str] = frozenset()  # fingerprints accepted in review or in a baseline
+    # fingerprints accepted in review or in a baseline, or a function of the run's findings that gives
+    # them (sealed decisions and baselines are matched against the findings: curate.gate.Accepted)
+    suppress: frozenset[str] | Callable[[list[Finding]], frozenset[str]] = frozenset()
     on_progress: Callable[[Progress], None] | None = None
     jobs: int = 0  # worker processes; 0 = one per CPU core, 1 = run inline
     block_bytes: int = BLOCK_BYTES  # JSONL is cut into blocks of whole lines of about this size
@@ -357,7 +359,9 @@ class Engine:
         return self._finish(report, findings, state)
 
     def _finish(self, report: Report, findings: list[Finding], state: RunState) -> Report:
-        kept = [f for f in findings if f.fingerprint not in self.options.suppress]
+        suppress = self.options.suppress
+        accepted = suppress(findings) if callable(suppress) else suppress
+        kept = [f for f in findings if f.fingerprint not in accepted]
         report.suppressed = len(findings) - len(kept)
         report.findings = kept
         report.errors = self.errors

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from curate.decisions import DecisionLog
+from curate.decisions import Decision, DecisionLog
 from curate.fixes import finite as _finite
 from curate.io.atomic import atomic_writer
 from curate.io.reader import FileStats, ReadOptions, iter_raw, to_record
+from curate.patch import PatchError
 
 
 class Scrubber(Protocol):
@@ -40,6 +41,8 @@ class ExportResult:
     scrubbed_records: int = 0
     scrubbed_values: int = 0
     unconverted: int = 0  # records the --to format cannot hold: quarantined with the reason
+    not_applied: int = 0  # fixes/edits whose record changed since review (written unchanged)
+    unmatched: int = 0  # decisions whose record is not in the file any more
     changes: list[tuple[int, str]] = field(default_factory=list)  # (line, what happened), for printing
 
     @property
@@ -73,17 +76,19 @@ class _Decided:
 
     def __init__(self, log: DecisionLog) -> None:
         self.drops: dict[tuple[str, int | None], str] = {}
-        self.replaced: dict[tuple[str, int | None], tuple[str, Any]] = {}
+        self.replaced: dict[tuple[str, int | None], Decision] = {}
         for d in log.decisions:  # in time order: the latest fix or edit wins
+            if not d.key:
+                continue  # sealed and not matched to any record: reported by export_dataset
             if d.action == "drop":
                 self.drops[(d.key, d.occurrence)] = d.reason or "dropped in review"
-            elif d.action in ("fix", "edit") and d.record is not None:
-                self.replaced[(d.key, d.occurrence)] = (d.action, d.record)
+            elif d.action in ("fix", "edit") and (d.record is not None or d.patch is not None):
+                self.replaced[(d.key, d.occurrence)] = d
 
     def drop_reason(self, key: str, occ: int) -> str | None:
         return self.drops.get((key, occ)) or self.drops.get((key, None))
 
-    def replacement(self, key: str, occ: int) -> tuple[str, Any] | None:
+    def replacement(self, key: str, occ: int) -> Decision | None:
         return self.replaced.get((key, occ)) or self.replaced.get((key, None))
 
 
@@ -111,9 +116,13 @@ def export_dataset(
         if p.resolve() == src.resolve():
             raise ValueError(f"{p} is the input file; export never overwrites its input")
     read = read or ReadOptions()
+    if log.unresolved():  # a sealed (committed) decisions file: match its keys to this file's records
+        keys = ((r.line, r.key) for r in (to_record(str(src), i, read) for i in iter_raw(str(src), read, FileStats())))
+        log.resolve(keys)
     decided = _Decided(log)
     drop_lines = drop_lines or {}
     result = ExportResult(str(src), str(out_path), None)
+    result.unmatched = sum(1 for d in log.unresolved() if d.action != "accept")
     seen: Counter[str] = Counter()
     quarantined: list[bytes] = []
     stats = FileStats()
@@ -138,7 +147,14 @@ def export_dataset(
                 result.changes.append((record.line, f"dropped: {drop_lines[record.line]}"))
                 continue
             if replaced is not None:
-                action, data = replaced
+                action = replaced.action
+                try:
+                    data = replaced.new_record(record.data)
+                except PatchError as exc:  # the record changed since the decision: keep it as it is
+                    result.not_applied += 1
+                    result.changes.append((record.line, f"{action} not applied, the record changed: {exc}"))
+                    replaced, action, data = None, "", record.data
+            if replaced is not None:
                 if action == "fix":
                     result.fixed += 1
                 else:

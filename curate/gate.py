@@ -10,6 +10,7 @@ import glob
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from curate.baseline import DEFAULT_BASELINE, load_baseline
 from curate.io.listing import Inputs
@@ -89,21 +90,48 @@ def find_baseline(explicit: str | None) -> Path | None:
     return None
 
 
-def accepted(files: list[str], baseline: Path | None, decisions: bool = True) -> frozenset[str]:
-    """Fingerprints that do not fail the check: accepted in review (each dataset's decisions
-    file) or recorded in the baseline. A malformed file is a ConfigError (exit 2), never ignored."""
+ACCEPT_BUDGET = 5_000  # keys sealed at most per decisions file to find accepted records that moved (~2.5 s)
+
+
+class Accepted:
+    """What does not fail the check: findings accepted in review or recorded in the baseline.
+
+    Those files may be committed, so their keys are sealed (`curate.sealing`): they are matched
+    against the run's findings, which makes this a function of the findings (the engine calls it)."""
+
+    def __init__(self, logs: dict[str, Any], baseline: Any = None) -> None:
+        self.logs = logs  # dataset path -> DecisionLog
+        self.baseline = baseline
+
+    def __call__(self, findings: list[Any]) -> frozenset[str]:
+        out: set[str] = set()
+        for path, log in self.logs.items():
+            mine = [f for f in findings if f.path == path]
+            log.resolve(((f.line, f.key) for f in mine), mine, budget=ACCEPT_BUDGET)
+            out |= log.accepted_fingerprints()
+        if self.baseline is not None:
+            out |= self.baseline.accepted(findings)
+        return frozenset(out)
+
+
+def accepted(files: list[str], baseline: Path | None, decisions: bool = True) -> Accepted:
+    """The decisions files of `files` and the baseline, loaded (a malformed file is a ConfigError,
+    exit 2, never ignored) and ready to match a run's findings."""
     from curate.decisions import load_decisions
 
-    out: set[str] = set()
+    logs = {}
     if decisions:
         for f in files:
             if f != "-":
-                out |= load_decisions(f).accepted_fingerprints()
+                log = load_decisions(f)
+                if log.decisions:
+                    logs[f] = log
+    base = None
     if baseline is not None:
         if not baseline.is_file():
             raise ConfigError(f"baseline {baseline} not found (create it with `curate baseline PATH`)")
-        out |= load_baseline(baseline).fingerprints()
-    return frozenset(out)
+        base = load_baseline(baseline)
+    return Accepted(logs, base)
 
 
 def pending_export(files: list[str], findings: list) -> dict[str, int]:
@@ -115,7 +143,10 @@ def pending_export(files: list[str], findings: list) -> dict[str, int]:
     for f in files:
         if f == "-" or not decisions_path(f).is_file():
             continue
-        decided = {d.key for d in load_decisions(f).decisions if d.action in ("fix", "edit", "drop")}
+        log = load_decisions(f)
+        mine = [x for x in findings if x.path == f]
+        log.resolve(((x.line, x.key) for x in mine), budget=ACCEPT_BUDGET)
+        decided = {d.key for d in log.decisions if d.action in ("fix", "edit", "drop") and d.key}
         n = sum(1 for x in findings if x.path == f and x.key in decided)
         if n:
             out[f] = n

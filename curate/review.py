@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from curate.decisions import Decision, DecisionLog, load_decisions
+from curate.decisions import Decision, DecisionLog, drop_reason, load_decisions
 from curate.fixes import diff_lines, suggest
 from curate.io.lines import RecordStore
 from curate.io.location import place
 from curate.io.reader import ReadOptions
 from curate.model import Finding, Record, Severity
+from curate.patch import PatchError, make_patch
 
 Status = Literal["pending", "all", "decided"]
 STATUSES: tuple[Status, ...] = ("pending", "all", "decided")
@@ -113,11 +114,14 @@ class ReviewSession:
         self._dataset_rules = {rid for rid, c in self.checks.items() if getattr(c, "scope", "") == "dataset"}
         self.errors = errors or []
         self.records = records
+        findings = list(findings)
         self.items = _group(findings, occurrences or {})
         for item in self.items:  # a check that named only the line: the key comes from the record
             if item.key is None and item.line is not None:
                 record = store.record(item.line)
                 item.key = record.key if record is not None else None
+        # sealed decisions (a committed file) find their records: by line first, then by key
+        self.log.resolve(((i.line, i.key) for i in self.items), findings)
         self.filter = ReviewFilter()
         self.view: list[int] = []
         self.cursor = 0
@@ -193,12 +197,12 @@ class ReviewSession:
         self._accepted = self.log.accepted_fingerprints()
         self._dropped = self.log.dropped()
         self._changed: dict[tuple[str, int | None], str] = {}
-        self._replaced: dict[tuple[str, int | None], Any] = {}
+        self._replaced: dict[tuple[str, int | None], Decision] = {}
         for d in self.log.decisions:  # in time order: the latest fix or edit wins
-            if d.action in ("fix", "edit"):
+            if d.action in ("fix", "edit") and d.key:
                 self._changed[(d.key, d.occurrence)] = d.action
-                if d.record is not None:
-                    self._replaced[(d.key, d.occurrence)] = d.record
+                if d.record is not None or d.patch is not None:
+                    self._replaced[(d.key, d.occurrence)] = d
 
     def is_dropped(self, item: Item) -> bool:
         if item.key is None:
@@ -234,8 +238,16 @@ class ReviewSession:
     def _replacement(self, item: Item) -> Any:
         if item.key is None:
             return None
-        found = self._replaced.get((item.key, item.occurrence))
-        return found if found is not None else self._replaced.get((item.key, None))
+        found = self._replaced.get((item.key, item.occurrence)) or self._replaced.get((item.key, None))
+        if found is None:
+            return None
+        if found.record is None:  # read from the file as a patch: rebuild once, keep it in memory
+            original = self.original_record(item)
+            try:
+                found.record = found.new_record(original.data if original is not None else None)
+            except PatchError:
+                return None
+        return found.record
 
     def original_record(self, item: Item) -> Record | None:
         return self.store.record(item.line) if item.line is not None else None
@@ -357,13 +369,25 @@ class ReviewSession:
         for d in decisions:
             self.log.add(d)
         try:
-            self.log.save()
+            self.log.save(self._original_of)
         except OSError as exc:
             for d in decisions:
                 self.log.remove(d)
             raise SaveFailed(f"cannot save decisions to {self.log.path}: {exc.strerror or exc}") from None
         self._undo.append(decisions)
         self._reindex()
+
+    def _original_of(self, decision: Decision) -> Any:
+        """The original record a fix/edit applies to (for writing it as a patch), or None."""
+        record = self.store.record(decision.line) if decision.line is not None else None
+        return record.data if record is not None and record.key == decision.key else None
+
+    def _changed_to(self, item: Item, action: str, new: Any, **kw: Any) -> Decision:
+        """A fix or edit: the new record in memory, only what changed from the original on disk."""
+        original = self.original_record(item)
+        d = self._decision(item, action, record=new, **kw)
+        d.patch = make_patch(original.data if original is not None else None, new)
+        return d
 
     def _decision(self, item: Item, action: str, **kw: Any) -> Decision:
         assert item.key is not None or action == "accept"
@@ -398,7 +422,7 @@ class ReviewSession:
             return "findings about the whole file cannot be dropped; accept them"
         if self.is_dropped(item):
             return "already dropped"
-        self._record_decisions([self._decision(item, "drop", reason=_reason(item.findings))])
+        self._record_decisions([self._decision(item, "drop", reason=drop_reason(item.findings))])
         self._advance()
         return f"dropped {item.named}"
 
@@ -416,7 +440,7 @@ class ReviewSession:
     def apply_fix(self, proposal: FixProposal) -> str:
         item = self.current
         assert item is not None
-        self._record_decisions([self._decision(item, "fix", rule=proposal.finding.rule, record=proposal.new)])
+        self._record_decisions([self._changed_to(item, "fix", proposal.new, rule=proposal.finding.rule)])
         self._refresh(item)
         if not self.pending_findings(item):
             self._advance()
@@ -446,7 +470,7 @@ class ReviewSession:
         record = self.record(item)
         if record is not None and record.data == new:
             return "unchanged"
-        self._record_decisions([self._decision(item, "edit", record=new)])
+        self._record_decisions([self._changed_to(item, "edit", new)])
         self._refresh(item)
         if not self.pending_findings(item):
             self._advance()
@@ -459,7 +483,7 @@ class ReviewSession:
         for d in batch:
             self.log.remove(d)
         try:
-            self.log.save()
+            self.log.save(self._original_of)
         except OSError as exc:
             for d in batch:
                 self.log.add(d)
@@ -511,7 +535,7 @@ class ReviewSession:
         for item in records:  # the reason names what the filter selected first
             chosen = [f for f in item.findings if self.filter.matches(f)]
             batch.append(
-                self._decision(item, "drop", reason=_reason(chosen + [f for f in item.findings if f not in chosen]))
+                self._decision(item, "drop", reason=drop_reason(chosen + [f for f in item.findings if f not in chosen]))
             )
         self._record_decisions(batch)
         return f"dropped {len(records):,} records"
@@ -536,12 +560,6 @@ def parse_edit(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise EditRefused(f"a record must be a JSON object, not {type(value).__name__}")
     return value
-
-
-def _reason(findings: list[Finding]) -> str:
-    """Why a record was dropped, from its findings' messages (masked by the checks, never raw PII)."""
-    seen = dict.fromkeys(f"{f.rule}: {f.message}" for f in findings)
-    return "; ".join(seen)[:500] or "dropped in review"
 
 
 def _occurrences(keys: list[tuple[int, str]]) -> dict[int, int]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from curate.config import load_ruleset, select_rules
+from curate.decisions import DecisionLog, load_decisions
 from curate.engine import EngineOptions
 from curate.review import ReviewSession
 
@@ -62,3 +63,11 @@ def open_session(path: Path) -> ReviewSession:
 
 
 __all__ = ["EngineOptions", "GOOD", "LINES", "MARKUP", "open_session", "rules", "write_dataset"]
+
+
+def reloaded(session: ReviewSession) -> DecisionLog:
+    """The session's decisions file read back and matched to its records, as the next run would
+    (the file holds sealed keys only)."""
+    log = load_decisions(session.path)
+    log.resolve(((i.line, i.key) for i in session.items), [f for i in session.items for f in i.original])
+    return log

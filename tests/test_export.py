@@ -49,17 +49,19 @@ def test_export_is_exactly_the_decisions(tmp_path: Path) -> None:
     assert sha(path) == before  # the input is never modified
     out = tmp_path / "chat.curated.jsonl"
     assert result.out == str(out)
-    replaced = {d.key: d.record for d in log.decisions if d.action in ("fix", "edit")}
+    changed = {d.key: d for d in log.decisions if d.action in ("fix", "edit")}
+    assert all(d.patch and d.record is None for d in changed.values())  # only the patch was stored
     expected = []
     for n, raw in enumerate(LINES, start=1):
         if n in (5, 6, 7):  # blank line, two drops
             continue
         if n == 4:
-            expected.append(json.dumps(replaced[next(k for k in replaced if k.startswith("raw:"))], ensure_ascii=False))
+            edit = changed[next(k for k in changed if k.startswith("raw:"))]
+            expected.append(json.dumps(edit.new_record(None), ensure_ascii=False))
             continue
         data = json.loads(raw)
         key = content_key(data)
-        expected.append(json.dumps(replaced[key], ensure_ascii=False) if key in replaced else raw)
+        expected.append(json.dumps(changed[key].new_record(data), ensure_ascii=False) if key in changed else raw)
     assert out.read_text(encoding="utf-8") == "\n".join(expected) + "\n"
     assert json.loads(out.read_text().splitlines()[1])["messages"][0]["role"] == "user"
     assert (result.written, result.fixed, result.edited, result.dropped, result.blank) == (6, 1, 1, 2, 1)

@@ -10,9 +10,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from review_data import open_session, rules, write_dataset  # noqa: E402
+from review_data import open_session, reloaded, rules, write_dataset  # noqa: E402
 
-from curate.decisions import decisions_path, load_decisions  # noqa: E402
+from curate.decisions import decisions_path  # noqa: E402
 from curate.engine import Engine, EngineOptions  # noqa: E402
 from curate.model import Severity  # noqa: E402
 from curate.review import EditRefused, ReviewFilter, ReviewSession, SaveFailed, parse_edit  # noqa: E402
@@ -49,7 +49,7 @@ def test_accept_persists_and_check_skips_it(session: ReviewSession, tmp_path: Pa
     finding = session.current_finding
     assert finding is not None
     session.accept()
-    log = load_decisions(session.path)
+    log = reloaded(session)
     assert finding.fingerprint in log.accepted_fingerprints()
     assert session.status(next(i for i in session.items if i.line == 5)) == "accepted"
     report = Engine(rules(), options=EngineOptions(jobs=1, suppress=log.accepted_fingerprints())).run([session.path])
@@ -123,11 +123,11 @@ def test_undo_restores_state_and_file(session: ReviewSession) -> None:
     item = session.current
     session.drop()
     assert session.status(item) == "dropped"
-    assert load_decisions(session.path).dropped_keys() == {item.key}
+    assert reloaded(session).dropped_keys() == {item.key}
     assert session.undo() == "undid drop"
     assert session.status(item) == "pending"
     assert session.current is item
-    assert load_decisions(session.path).decisions == []
+    assert reloaded(session).decisions == []
     assert session.undo() == "nothing to undo in this session"
 
 
@@ -135,7 +135,7 @@ def test_bulk_accept_only_touches_the_filtered_rule(session: ReviewSession) -> N
     session.apply_filter(ReviewFilter(rule="special-tokens"))
     assert [session.items[i].line for i in session.view] == [3]
     session.bulk_accept()
-    accepted = load_decisions(session.path).accepted_fingerprints()
+    accepted = reloaded(session).accepted_fingerprints()
     assert len(accepted) == 1
     session.apply_filter(ReviewFilter())
     assert 3 not in {session.items[i].line for i in session.view}
@@ -147,9 +147,9 @@ def test_bulk_drop_is_one_undo_step(session: ReviewSession) -> None:
     lines = sorted(session.items[i].line for i in session.view)
     assert lines == [4, 6]  # line 2's role `human` is read as user: a role-alias (info), not an error
     session.bulk_drop()
-    assert len(load_decisions(session.path).dropped()) == 2
+    assert len(reloaded(session).dropped()) == 2
     session.undo()
-    assert load_decisions(session.path).dropped() == set()
+    assert reloaded(session).dropped() == set()
 
 
 @pytest.mark.parametrize(
@@ -199,7 +199,9 @@ def test_decisions_file_is_readable_yaml(session: ReviewSession) -> None:
     doc = yaml.safe_load(decisions_path(session.path).read_text())
     (entry,) = doc["decisions"]
     assert entry["action"] == "drop" and entry["occurrence"] == 2 and entry["line"] == 7
-    assert "exact duplicate of line 1" in entry["reason"]
+    assert entry["reason"] == "exact-duplicate"  # rule ids only: a message may quote the record
+    plain = next(i.key for i in session.items if i.line == 7)
+    assert entry["key"] != plain and plain not in decisions_path(session.path).read_text()  # sealed
 
 
 def test_dataset_level_findings_cannot_be_dropped(session: ReviewSession) -> None:

@@ -10,11 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from review_data import MARKUP, open_session, write_dataset  # noqa: E402
+from review_data import MARKUP, open_session, reloaded, write_dataset  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.text import Text  # noqa: E402
 
-from curate.decisions import load_decisions  # noqa: E402
 from curate.io.lines import RecordStore  # noqa: E402
 from curate.model import Finding, Severity, fingerprint  # noqa: E402
 from curate.review import ReviewSession  # noqa: E402
@@ -45,7 +44,7 @@ async def test_accept_and_drop(session: ReviewSession) -> None:
         await pilot.press("a")
         goto_line(app, 6)
         await pilot.press("d")
-        log = load_decisions(session.path)
+        log = reloaded(session)
         assert sorted(d.action for d in log.decisions) == ["accept", "drop"]
         assert {s for s in (session.status(i) for i in session.items if i.line in (5, 6))} == {"accepted", "dropped"}
 
@@ -59,10 +58,11 @@ async def test_fix_shows_the_diff_and_asks(session: ReviewSession) -> None:
         body = "".join(str(w.render()) for w in app.screen.query("Static"))
         assert '"role": "user"' in body
         await pilot.press("n")  # cancelled: nothing decided
-        assert load_decisions(session.path).decisions == []
+        assert reloaded(session).decisions == []
         await pilot.press("f", "y")
-        (d,) = load_decisions(session.path).decisions
-        assert d.action == "fix" and d.record["messages"][0]["role"] == "user"
+        (d,) = reloaded(session).decisions
+        assert d.action == "fix" and {op["path"] for op in d.patch} == {"/messages/0/role"}  # only what changed
+        assert d.new_record(session.store.record(2).data)["messages"][0]["role"] == "user"
 
 
 async def test_edit_refuses_invalid_json_then_saves(session: ReviewSession) -> None:
@@ -78,8 +78,8 @@ async def test_edit_refuses_invalid_json_then_saves(session: ReviewSession) -> N
         area.text = '{"messages": [{"role": "user", "content": "up?"}, {"role": "assistant", "content": "yes"}]}'
         await pilot.press("ctrl+s")
         assert not isinstance(app.screen, EditScreen)
-        (d,) = load_decisions(session.path).decisions
-        assert d.action == "edit" and d.record["messages"][1]["content"] == "yes"
+        (d,) = reloaded(session).decisions
+        assert d.action == "edit" and d.new_record(None)["messages"][1]["content"] == "yes"
 
 
 async def test_undo(session: ReviewSession) -> None:
@@ -87,7 +87,7 @@ async def test_undo(session: ReviewSession) -> None:
     async with app.run_test(size=SIZE) as pilot:
         goto_line(app, 6)
         await pilot.press("d", "u")
-        assert load_decisions(session.path).decisions == []
+        assert reloaded(session).decisions == []
         assert session.current.line == 6
 
 
@@ -98,9 +98,9 @@ async def test_bulk_accept_asks_first(session: ReviewSession) -> None:
         await pilot.press("A")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
-        assert load_decisions(session.path).decisions == []
+        assert reloaded(session).decisions == []
         await pilot.press("A", "y")
-        assert len(load_decisions(session.path).accepted_fingerprints()) == pending
+        assert len(reloaded(session).accepted_fingerprints()) == pending
         await pilot.press("s")  # pending -> all
         assert session.filter.status == "all"
 
@@ -109,9 +109,9 @@ async def test_bulk_drop_then_undo(session: ReviewSession) -> None:
     app = ReviewApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("D", "y")
-        assert len(load_decisions(session.path).dropped()) == sum(1 for i in session.items if i.key)
+        assert len(reloaded(session).dropped()) == sum(1 for i in session.items if i.key)
         await pilot.press("u")
-        assert load_decisions(session.path).decisions == []
+        assert reloaded(session).decisions == []
 
 
 async def test_export_key(session: ReviewSession, tmp_path: Path) -> None:
@@ -154,9 +154,9 @@ async def test_keymap_remaps_keys(session: ReviewSession) -> None:
     async with app.run_test(size=SIZE) as pilot:
         goto_line(app, 6)
         await pilot.press("d")
-        assert load_decisions(session.path).decisions == []
+        assert reloaded(session).decisions == []
         await pilot.press("z")
-        assert [d.action for d in load_decisions(session.path).decisions] == ["drop"]
+        assert [d.action for d in reloaded(session).decisions] == ["drop"]
 
 
 def test_markup_ansi_and_controls_are_shown_literally(session: ReviewSession) -> None:

@@ -154,6 +154,8 @@ def print_result(result, console, verbose: bool = False) -> None:  # noqa: ANN00
         (result.unparseable, "unparseable, left out"),
         (result.normalised, "re-serialised (reader repairs)"),
         (result.blank, "blank lines removed"),
+        (result.not_applied, "fixes/edits not applied (record changed since review)"),
+        (result.unmatched, "decisions match no record (changed or removed since review)"),
         (result.scrubbed_records, f"scrubbed ({result.scrubbed_values:,} PII values)"),
         (result.unconverted, "not convertible to the --to format, left out"),
     ]
