@@ -387,7 +387,7 @@ def load_decisions(dataset: str | Path) -> DecisionLog:
             err = exc.errors()[0]
             name = ".".join(str(p) for p in err["loc"])
             if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
-                what = f"unknown key {name!r}{did_you_mean(name, Decision.__dataclass_fields__)}"
+                what = f"unknown key {name!r}{did_you_mean(name, _FILE_FIELDS)}"
             else:
                 what = f"{name}: {err['msg']}"
             where = line_of(item, err["loc"][:1]) or _key_line(text, line, err["loc"][:1])
@@ -409,3 +409,4 @@ def load_decisions(dataset: str | Path) -> DecisionLog:
 
 
 _DECISION = TypeAdapter(Decision)
+_FILE_FIELDS = [n for n, f in Decision.__dataclass_fields__.items() if f.init]  # what a file may hold
