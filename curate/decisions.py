@@ -35,7 +35,7 @@ from curate.yamlfile import BoundedLoader, did_you_mean, line_of, parse_yaml, ra
 Action = Literal["accept", "drop", "fix", "edit"]
 DECISIONS_VERSION = 2
 HAND_EDITED_LIMIT = 4 << 20  # a decisions file not in `save`'s layout is parsed by PyYAML only up to this size
-RESOLVE_BUDGET = 200_000  # keys sealed at most when matching moved decisions (~100 s of one core)
+RESOLVE_BUDGET = 50_000  # keys sealed at most when matching moved decisions (~35 s of one core, 4x at most)
 
 
 def decisions_path(dataset: str | Path) -> Path:

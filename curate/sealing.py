@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 SCRYPT_N = 2**8
 SCRYPT_R = 8
 SCRYPT_P = 1
-_MAX_N, _MAX_R, _MAX_P = 2**14, 16, 4  # a hostile file cannot make curate spend more than ~16 MB or ~0.2 s a key
+# at most 4x the default cost (1 MB, ~2-3 ms a key): a hostile file cannot make matching take hours
+_MAX_N, _MAX_R, _MAX_P = 2**10, SCRYPT_R, SCRYPT_P
 SEALED_BYTES = 12  # 96 bits: no accidental collisions between the keys of one dataset
 
 

@@ -78,6 +78,9 @@ def test_a_file_cannot_ask_for_a_weaker_or_huge_cost() -> None:
         SealSpec(salt="00" * 16, n=SCRYPT_N * 3)
     with pytest.raises(ValueError):
         SealSpec(salt="short")
+    with pytest.raises(ValueError):
+        SealSpec(salt="00" * 16, r=64)
+    assert SealSpec(salt="00" * 16, n=SCRYPT_N * 4).n == SCRYPT_N * 4  # more cost is allowed
 
 
 def test_baseline_v1_still_matches_and_is_sealed_on_save(tmp_path: Path) -> None:
