@@ -43,7 +43,7 @@ CASES = [
     (".curate-baseline.json", DEEP_JSON, "not valid JSON", 1),
     (".curate-baseline.json", b'{"version": 1, "findings": [' + HUGE_INT + b"]}", "not valid JSON", 1),
     (".curate-baseline.json", b'{"version": 1,\n "findings": "\xff"}', "not valid UTF-8", 2),
-    (".curate-baseline.json", b'{"version": "2", "findings": []}', "newer", None),
+    (".curate-baseline.json", b'{"version": "3", "findings": []}', "newer", None),
     (".curate-baseline.json", b'{"version": [], "findings": []}', "version", 1),
     (".curate-baseline.json", b"[]", "not a curate baseline", 1),
     (".curate-baseline.json", b'{"version": 1}', "not a curate baseline", 1),
