@@ -40,6 +40,7 @@ class RunContext:
     paths: tuple[str, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
     notices: tuple[str, ...] = ()  # what the configuration switched off (e.g. by [tool.curate]): to the report
+    use_cache: bool = True  # False (`--no-cache`): checks read and write no cache of their own either
 
 
 class Check:
@@ -113,6 +114,11 @@ class DatasetCheck(Check):
     def summary(self) -> dict[str, Any]:
         """Dataset statistics for the report's `stats` section (keyed by the check's family)."""
         return {}
+
+    def warnings(self) -> list[str]:
+        """What went wrong around the check without changing its result (a damaged cache file
+        ignored and recomputed): printed once by the command, never a finding."""
+        return []
 
     def cache_extracts(self, values: Sequence[Any]) -> Any:
         """What the result cache keeps of one block's extracts (default: the values themselves).

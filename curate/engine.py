@@ -91,6 +91,7 @@ class _Batch:
     file_stats: FileStats | None = None
     cached: list[tuple[bytes, bytes]] = field(default_factory=list)  # new cache entries (record hash, value)
     block_entry: tuple[bytes, bytes] | None = None  # the whole block's cache entry, when every record was cacheable
+    cache_damaged: int = 0  # cache entries found damaged (tampered, truncated) while computing this batch
 
 
 def _bind(
@@ -289,6 +290,14 @@ class Engine:
         self._inline: _Processor | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._replay_blocks = True  # off for the rest of a file once one of its stored blocks could not be replayed
+        self._check_warnings: list[str] = []
+
+    @property
+    def warnings(self) -> list[str]:
+        """What went wrong around the run without changing its report (a damaged cache entry
+        ignored, a cache that could not be written): one line each, for the command to print."""
+        cache = self.options.cache.warnings if self.options.cache is not None else []
+        return list(dict.fromkeys([*cache, *self._check_warnings]))
 
     # -- running -----------------------------------------------------------------------------
     def run(self, paths: Iterable[str]) -> Report:
@@ -349,6 +358,8 @@ class Engine:
                 for key in check.top_level_stats:  # type: ignore[attr-defined]
                     if key in summary:
                         report.stats[key] = summary[key]
+        for rule, check in self.dataset_checks:
+            self._check_warnings.extend(self._safe(rule, check.warnings, default=[]))  # type: ignore[attr-defined]
         report.stats = shown_tree(report.stats)  # category values, prompts, openings: masked and escaped
         # stable: within a line and rule, findings keep the order their check yielded them (span order)
         findings.sort(key=lambda f: (f.path or "", f.line if f.line is not None else 1 << 60, -f.severity, f.rule))
@@ -491,6 +502,7 @@ class Engine:
         if batch.file_stats is not None:
             fstats.merge(batch.file_stats)
         if self.options.cache is not None:
+            self.options.cache.note_damaged(batch.cache_damaged)
             if batch.cached:
                 self.options.cache.store(batch.cached)
             if batch.block_entry is not None:

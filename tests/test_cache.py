@@ -231,17 +231,15 @@ def test_an_unwritable_cache_only_warns(tmp_path: Path, data: Path) -> None:
 
 
 def test_entries_written_on_the_writer_thread_all_arrive_in_order(tmp_path: Path) -> None:
-    cache = ResultCache(tmp_path / "c")
-    cache.run_id = "writer-test"
+    from curate.cache.store import Store
+
+    store = Store(tmp_path / "c" / "writer-test.sqlite")
     keys = [i.to_bytes(4, "big") for i in range(120_000)]
-    for start in range(0, len(keys), 10_000):  # several hand-offs (store flushes every 50,000)
-        cache.store((k, b"v%d" % start) for k in keys[start : start + 10_000])
-    cache.store([(keys[0], b"last")])  # a later write of the same key wins
-    cache.close()
-    assert cache.warnings == []
-    again = ResultCache(tmp_path / "c")
-    again.run_id = "writer-test"
-    got = again.prefetch(keys)
+    for start in range(0, len(keys), 10_000):  # several hand-offs
+        store.put_many([(k, b"v%d" % start) for k in keys[start : start + 10_000]])
+    store.put_many([(keys[0], b"last")])  # a later write of the same key wins
+    assert store.close() is None
+    got = Store(tmp_path / "c" / "writer-test.sqlite").get_many(keys)
     assert len(got) == len(keys)
     assert got[keys[0]] == b"last" and got[keys[-1]] == b"v110000"
 
@@ -249,19 +247,17 @@ def test_entries_written_on_the_writer_thread_all_arrive_in_order(tmp_path: Path
 def test_a_fork_while_the_writer_works_gives_a_working_child(tmp_path: Path) -> None:
     import os
 
-    cache = ResultCache(tmp_path / "c")
-    cache.run_id = "fork-test"
-    cache.store((i.to_bytes(4, "big"), b"x" * 100) for i in range(60_000))  # starts a write
+    from curate.cache.store import Store
+
+    store = Store(tmp_path / "c" / "fork-test.sqlite")
+    store.put_many([(i.to_bytes(4, "big"), b"x" * 100) for i in range(60_000)])  # starts a write
     pid = os.fork()  # the engine forks its workers from this process
     if pid == 0:  # the child reads through its own connection: no inherited lock may block it
-        child = ResultCache(tmp_path / "c")
-        child.run_id = "fork-test"
-        child.prefetch([b"\0\0\0\1"])
+        Store(tmp_path / "c" / "fork-test.sqlite").get_many([b"\0\0\0\1"])
         os._exit(0)
     _, status = os.waitpid(pid, 0)
-    cache.close()
+    assert store.close() is None
     assert os.waitstatus_to_exitcode(status) == 0
-    assert cache.warnings == []
 
 
 def test_blocks_that_cannot_be_replayed_keep_both_workers_busy(tmp_path: Path, data: Path) -> None:

@@ -10,6 +10,8 @@ from dedup_data import chat, planted, sentence, vocabulary
 from test_dedup import rule, run
 
 import curate.checks.dedup.common as common
+from curate.check import RunContext
+from curate.engine import Engine, EngineOptions
 
 
 @pytest.fixture(autouse=True)
@@ -210,13 +212,59 @@ def test_many_lookups_agree_with_one_by_one(tmp_path):
     assert cache.lookup_many(str(path), mixed) is None and cache.lookup_many(str(path), []) == []
 
 
-def test_a_truncated_cache_file_is_a_miss_not_a_short_sketch(tmp_path, counted):
-    path = tmp_path / "t.jsonl"
-    path.write_text("".join(unique_records(14, 12)), encoding="utf-8")
+def _truncate(data: bytes) -> bytes:
+    return data[:-3000]  # the shingle hashes are stored last: the last records would lose theirs
+
+
+def _flip(data: bytes) -> bytes:
+    i = len(data) // 2
+    return data[:i] + bytes([data[i] ^ 1]) + data[i + 1 :]
+
+
+def _halve_bands(data: bytes) -> bytes:
+    """Overwrite the band keys' half of the file with zeros (on the old format this silently lost
+    half of the duplicate findings): the MAC still covers it."""
+    import numpy as np
+
+    meta_size = int.from_bytes(data[16:24], "little")
+    meta = json.loads(data[24 : 24 + meta_size])
+    start = (24 + meta_size + 63) // 64 * 64
+    _, shape, pos = meta["arrays"]["bands"]
+    n = int(np.prod(shape)) * 8
+    return data[: start + pos] + b"\x00" * (n // 2) + data[start + pos + n // 2 :]
+
+
+@pytest.mark.parametrize("damage", [_truncate, _flip, _halve_bands, lambda d: b"garbage" * 10], ids=str)
+def test_a_damaged_cache_file_is_a_miss_with_one_warning(tmp_path, counted, damage):
+    path = planted(seed=5, originals=120).write(tmp_path / "t.jsonl")
+    n = sum(1 for _ in path.open())
     clean = run([path], [rule("dedup.near")])
     (f,) = (tmp_path / "cache").rglob("*.dedup")
-    f.write_bytes(f.read_bytes()[:-3000])  # the shingle hashes are stored last: the last records lose theirs
-    again = run([path], [rule("dedup.near")])
+    f.write_bytes(damage(f.read_bytes()))
+    engine = Engine([rule("dedup.near")], RunContext(), EngineOptions(jobs=1))
+    again = engine.run([str(path)])
     near = again.stats["dedup"]["near"]
-    assert near["sketched"] >= 1 and near["from_cache"] >= 1 and not again.errors
-    assert findings(clean) == findings(again) and counted["n"] == 12 + near["sketched"]
+    assert near["sketched"] == n and near["from_cache"] == 0 and not again.errors
+    assert findings(clean) == findings(again) and findings(clean)
+    assert len(engine.warnings) == 1 and "damaged" in engine.warnings[0]
+    assert counted["n"] == 2 * n
+    third = run([path], [rule("dedup.near")])  # rewritten whole by the second run
+    assert third.stats["dedup"]["near"]["from_cache"] == n
+
+
+def test_a_foreign_key_makes_every_file_a_miss(tmp_path, counted):
+    from curate.io.cachedir import KEY_FILE
+
+    path = planted(seed=6, originals=120).write(tmp_path / "k.jsonl")
+    clean = run([path], [rule("dedup.near")])
+    (key,) = (tmp_path / "cache").rglob(KEY_FILE)
+    assert key.stat().st_mode & 0o777 == 0o600
+    key.write_bytes(bytes(32))  # someone else's key: nothing signed with ours verifies
+    again = run([path], [rule("dedup.near")])
+    assert again.stats["dedup"]["near"]["from_cache"] == 0 and findings(clean) == findings(again)
+
+
+def test_no_cache_writes_no_signature_file(tmp_path):
+    path = planted(seed=8, originals=120).write(tmp_path / "n.jsonl")
+    Engine([rule("dedup.near")], RunContext(use_cache=False), EngineOptions(jobs=1)).run([str(path)])
+    assert not (tmp_path / "cache").exists()

@@ -24,7 +24,9 @@ def baseline(
     select: Annotated[Optional[list[str]], typer.Option("--select", "-s", help="Only these rules.")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rules.")] = None,
     project: Annotated[bool, typer.Option("--project", help="Also include all of [tool.curate] datasets.")] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the result cache.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Read and write no cache (results, signatures).")
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Also accept leaked secrets and unreadable records (not by default).")
     ] = False,
@@ -54,11 +56,15 @@ def baseline(
     read = ReadOptions(id_field=ruleset.settings.id_field)
     if ruleset.settings.max_line_bytes:
         read.max_line_bytes = ruleset.settings.max_line_bytes
+    ctx.use_cache = not no_cache  # nor the checks' own caches (dedup signatures)
     options = EngineOptions(read=read, suppress=suppress, cache=None if no_cache else ResultCache())
+    engine = Engine(chosen, ctx, options, ruleset_name=ruleset.name)
     try:
-        report = Engine(chosen, ctx, options, ruleset_name=ruleset.name).run(inputs.files)
+        report = engine.run(inputs.files)
     except (DatasetReadError, OSError) as exc:
         fail(str(exc))
+    for warning in engine.warnings:
+        sys.stderr.write(f"curate: {warning}\n")
     findings, held = _baselinable(report.findings, force)
     added, removed = base.update(inputs.files, findings)
     base.save()

@@ -57,7 +57,9 @@ def check(
     baseline: Annotated[
         Optional[str], typer.Option("--baseline", help="Accepted findings (default: .curate-baseline.json if present).")
     ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the result cache.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Read and write no cache (results, signatures).")
+    ] = False,
     hook: Annotated[
         bool,
         typer.Option(
@@ -120,6 +122,7 @@ def check(
     from curate.cache import ResultCache
 
     cache = None if no_cache else ResultCache()
+    ctx.use_cache = not no_cache  # nor the checks' own caches (dedup signatures)
     options = EngineOptions(input_format=hint, read=read, jobs=jobs, suppress=suppress, cache=cache)
     engine = Engine(chosen, ctx, options, ruleset_name=ruleset.name)
     try:
@@ -141,7 +144,7 @@ def check(
             f"in review: the decisions wait for `curate export {shown(path)}`"
         )
     report.notices.extend(notices)
-    for warning in cache.warnings if cache is not None else []:
+    for warning in engine.warnings:
         say(warning)  # the run went on without the cache: results are complete
     if output_format == "json":
         from curate.reporters.json_report import render_json

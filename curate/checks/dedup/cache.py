@@ -5,6 +5,11 @@ parameters, the algorithm version and the datasketch version (2.0 changed its ha
 old signatures must never be mixed with new ones). Files hold hashes and signatures only,
 never text. Default place: `$CURATE_CACHE_DIR/dedup` or `$XDG_CACHE_HOME/curate/dedup` (per
 user, nothing to ignore in git; the rule parameter `cache_dir` moves it).
+
+A file is numpy arrays of fixed numeric dtypes behind a JSON header (data only), followed by a
+keyed MAC of everything before it (`curate.io.cachedir`: the key lives in the same folder). A
+file whose MAC does not match (overwritten arrays, truncated, written under another key) is
+ignored as a whole: its records are sketched again and the check reports one warning.
 """
 
 from __future__ import annotations
@@ -22,16 +27,33 @@ from typing import Any
 from curate.checks.dedup.store import Sketch, StoreArrays
 from curate.display import shown
 from curate.io.atomic import atomic_writer
+from curate.io.cachedir import MAC_BYTES, default_cache_dir, load_key
 
-MAGIC = b"CURATE-DEDUP-2\n\x00"
-_READERS: dict[str, tuple[tuple[int, int], _Reader | None]] = {}  # per process: file -> ((mtime, size), reader)
+MAGIC = b"CURATE-DEDUP-3\n\x00"
+_MAX_HEADER = 1 << 16
+# every array a file holds, with the one dtype it may have (never objects) and its rank
+_ARRAYS = {
+    "k1": ("<u8", 1),
+    "k2": ("<u8", 1),
+    "row": ("<i8", 1),
+    "exact": ("<u8", 1),
+    "same": ("<u8", 1),
+    "words": ("<i8", 1),
+    "bands": ("<u8", 2),
+    "offsets": ("<i8", 1),
+    "shingles": ("<u4", 1),
+}
+# per process: file -> ((mtime, size, key), reader, damaged)
+_READERS: dict[str, tuple[tuple[int, int, bytes], _Reader | None, bool]] = {}
 
 
 def default_dir() -> Path:
     """Per user, beside the result cache: `$CURATE_CACHE_DIR/dedup`, else `~/.cache/curate/dedup`."""
-    from curate.cache import default_cache_dir
-
     return default_cache_dir() / "dedup"
+
+
+def _hasher(key: bytes) -> Any:
+    return hashlib.blake2b(key=key, digest_size=MAC_BYTES, person=b"curate-dedup-v3")
 
 
 def cache_file(dataset: str, tag: str, cache_dir: str | None) -> Path | None:
@@ -63,9 +85,42 @@ class SignatureCache:
         self.tag = tag
         self.cache_dir = cache_dir
         self._open: dict[str, _Reader | None] = {}  # per dataset, for this run
+        self._key: bytes | None = None  # the folder's MAC key, read once per process
+        self.damaged: set[str] = set()  # files ignored because their MAC did not match (this process)
+        self.key_warning: str | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"tag": self.tag, "cache_dir": self.cache_dir, "_open": {}}
+        return {"tag": self.tag, "cache_dir": self.cache_dir, "_open": {}, "_key": None, "damaged": set()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.key_warning = None
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else default_dir()
+
+    def mac_key(self, create: bool = False) -> bytes | None:
+        """The folder's key (created when writing); None when there is none (nothing can be read)."""
+        if self._key is None:
+            try:
+                self._key, warning = load_key(self.folder, create)
+            except OSError:
+                return None
+            self.key_warning = self.key_warning or warning
+        return self._key
+
+    def warnings(self) -> list[str]:
+        """One line for what this process found wrong with the cache (files ignored), if anything."""
+        out = [self.key_warning] if self.key_warning else []
+        if self.damaged:
+            n = len(self.damaged)
+            out.append(f"dedup signature cache: {n} damaged file{'s' if n > 1 else ''} ignored (signatures recomputed)")
+        return out
+
+    def verify(self, dataset: str) -> None:
+        """Open (and so authenticate) a dataset's file in this process: notes it when damaged."""
+        self._reader(dataset)
 
     def _reader(self, dataset: str) -> _Reader | None:
         if dataset not in self._open:
@@ -81,15 +136,19 @@ class SignatureCache:
             st = f.stat()
         except OSError:
             return None
-        version = (st.st_mtime_ns, st.st_size)
+        key = self.mac_key()
+        if key is None:
+            return None
+        version = (st.st_mtime_ns, st.st_size, key)
         known = _READERS.get(str(f))
-        if known is not None and known[0] == version:
-            return known[1]
-        if known is not None and known[1] is not None:
-            known[1].close()  # the file was rewritten since
-        reader = _Reader.open(f, self.tag)
-        _READERS[str(f)] = (version, reader)
-        return reader
+        if known is None or known[0] != version:
+            if known is not None and known[1] is not None:
+                known[1].close()  # the file was rewritten since
+            reader = _Reader.open(f, self.tag, key)
+            known = _READERS[str(f)] = (version, reader, reader is None and not _older_format(f))
+        if known[2]:
+            self.damaged.add(str(f))  # not authentic: tampered, truncated, or written under another key
+        return known[1]
 
     def lookup(self, dataset: str, key: bytes) -> Sketch | None:
         reader = self._reader(dataset)
@@ -169,6 +228,10 @@ class SignatureCache:
             "shingles": sh,
         }
         f.parent.mkdir(parents=True, exist_ok=True)
+        key = self.mac_key(create=True)
+        if key is None:
+            raise OSError("no key for the signature cache")
+        mac = _hasher(key)
         meta: dict[str, Any] = {"tag": self.tag, "n": len(rows), "arrays": {}}
         pos = 0
         for name, arr in parts.items():
@@ -177,12 +240,18 @@ class SignatureCache:
         header = json.dumps(meta).encode()
         start = (len(MAGIC) + 8 + len(header) + 63) // 64 * 64
         with atomic_writer(f) as out:
-            out.write(MAGIC + len(header).to_bytes(8, "little") + header)
-            out.write(b"\x00" * (start - len(MAGIC) - 8 - len(header)))
+
+            def put(data: Any) -> None:
+                mac.update(data)
+                out.write(data)
+
+            put(MAGIC + len(header).to_bytes(8, "little") + header)
+            put(b"\x00" * (start - len(MAGIC) - 8 - len(header)))
             for arr in parts.values():
                 data = memoryview(np.ascontiguousarray(arr).reshape(-1)).cast("B")  # written in place, not copied
-                out.write(data)
-                out.write(b"\x00" * ((len(data) + 63) // 64 * 64 - len(data)))
+                put(data)
+                put(b"\x00" * ((len(data) + 63) // 64 * 64 - len(data)))
+            out.write(mac.digest())
         return f
 
 
@@ -204,30 +273,48 @@ class _Reader:
             os.close(self._fd)
 
     @classmethod
-    def open(cls, f: Path, tag: str) -> _Reader | None:
+    def open(cls, f: Path, tag: str, key: bytes) -> _Reader | None:
+        """The file's arrays, or None unless its MAC matches and every array is where and what it
+        must be (a damaged or foreign cache is ignored, never fatal)."""
         import numpy as np
 
         try:
-            with open(f, "rb") as fh:
-                if fh.read(len(MAGIC)) != MAGIC:
-                    return None
-                size = int.from_bytes(fh.read(8), "little")
-                meta = json.loads(fh.read(size))
-            if meta.get("tag") != tag:
+            fd = os.open(f, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            if not _authentic(fd, key):
+                os.close(fd)
                 return None
+            end = os.fstat(fd).st_size - MAC_BYTES
+            head = os.pread(fd, len(MAGIC) + 8, 0)
+            size = int.from_bytes(head[len(MAGIC) :], "little")
+            if head[: len(MAGIC)] != MAGIC or size > _MAX_HEADER:
+                raise ValueError("not a signature cache file")
+            meta = json.loads(os.pread(fd, size, len(MAGIC) + 8))
+            if meta.get("tag") != tag or set(meta["arrays"]) != set(_ARRAYS):
+                raise ValueError("another cache's file")
             start = (len(MAGIC) + 8 + size + 63) // 64 * 64
             arrays = {}
             for name, (dtype, shape, pos) in meta["arrays"].items():
+                want, rank = _ARRAYS[name]
+                shape = tuple(int(n) for n in shape)
+                if dtype != want or len(shape) != rank or min(shape, default=0) < 0:
+                    raise ValueError("unexpected array")
+                nbytes = int(np.prod(shape)) * np.dtype(want).itemsize
+                if int(pos) < 0 or start + int(pos) + nbytes > end:
+                    raise ValueError("array outside the file")
                 if name == "shingles":
-                    if np.dtype(dtype) != np.uint32:
-                        return None
-                elif int(np.prod(shape)) == 0:
-                    arrays[name] = np.zeros(shape, dtype=dtype)
+                    continue
+                if nbytes == 0:
+                    arrays[name] = np.zeros(shape, dtype=want)
                 else:
-                    arrays[name] = np.memmap(f, dtype=dtype, mode="r", offset=start + pos, shape=tuple(shape))
-            return cls(arrays, os.open(f, os.O_RDONLY), start + meta["arrays"]["shingles"][2])
+                    arrays[name] = np.memmap(f, dtype=want, mode="r", offset=start + int(pos), shape=shape)
+            _consistent(arrays, meta["arrays"]["shingles"][1][0])
+            return cls(arrays, fd, start + int(meta["arrays"]["shingles"][2]))
         except (OSError, ValueError, KeyError, TypeError):
-            return None  # a damaged cache is ignored, never fatal
+            os.close(fd)
+            return None
 
     def get_many(self, keys: list[bytes]) -> list[Sketch | None]:
         """`get` for many keys at once (a replayed block asks for ~1,500): one vectorised binary
@@ -298,3 +385,46 @@ class _Reader:
                 return self._sketch(key, int(a["row"][pos]))
             pos += 1
         return None
+
+
+def _consistent(a: dict[str, Any], shingles: int) -> None:
+    """Raise ValueError unless the arrays describe the same records (a forged file with the key
+    must not make a lookup index out of range or read past the shingle hashes)."""
+    import numpy as np
+
+    n = len(a["k1"])
+    if any(len(a[name]) != n for name in ("k2", "row", "exact", "same", "words", "bands")):
+        raise ValueError("arrays of different lengths")
+    if len(a["offsets"]) != n + 1 or (n and not (int(a["row"].min()) >= 0 and int(a["row"].max()) < n)):
+        raise ValueError("rows out of range")
+    offsets = np.asarray(a["offsets"])
+    if offsets[0] != 0 or offsets[-1] != shingles or (n and (np.diff(offsets) < 0).any()):
+        raise ValueError("offsets out of range")
+
+
+def _authentic(fd: int, key: bytes) -> bool:
+    """Whether the file's last bytes are the keyed MAC of everything before them (read in 8 MB pieces)."""
+    import hmac
+
+    size = os.fstat(fd).st_size
+    if size < len(MAGIC) + MAC_BYTES:
+        return False
+    h = _hasher(key)
+    pos, end = 0, size - MAC_BYTES
+    while pos < end:
+        piece = os.pread(fd, min(1 << 23, end - pos), pos)
+        if not piece:
+            return False
+        h.update(piece)
+        pos += len(piece)
+    return hmac.compare_digest(os.pread(fd, MAC_BYTES, end), h.digest())
+
+
+def _older_format(f: Path) -> bool:
+    """A file an earlier curate wrote (another magic): stale, not damaged, so no warning."""
+    try:
+        with open(f, "rb") as fh:
+            head = fh.read(len(MAGIC))
+    except OSError:
+        return False
+    return head.startswith(b"CURATE-DEDUP-") and head != MAGIC

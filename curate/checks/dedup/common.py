@@ -223,6 +223,19 @@ def sketches_from_refs(cache: Any, path: str, stored: Sequence[Any]) -> list[Any
     return [next(sketches) if isinstance(v, bytes) else v for v in stored]
 
 
+def sketch_fields(values: Sequence[Any]) -> list[Any]:
+    """A block's sketches as plain tuples (data the result cache can store), without a signature cache."""
+    return [v.fields() if isinstance(v, Sketch) else v for v in values]
+
+
+def sketches_from_fields(stored: Sequence[Any]) -> list[Any] | None:
+    """`sketch_fields` undone; None when a stored value is not a sketch's fields (the block is computed)."""
+    try:
+        return [Sketch.from_fields(v) if isinstance(v, tuple) else v for v in stored]
+    except (TypeError, ValueError):
+        return None
+
+
 def _selected_word_hashes(record: Record, scope: str, roles: frozenset[str] | None) -> Any:
     """Word hashes of the selected turns, in order: the tokens of their texts joined by newlines."""
     import numpy as np

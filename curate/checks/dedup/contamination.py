@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from curate.check import DatasetCheck, RecordRef, RunState
-from curate.checks.dedup.common import NearParams, cluster_id, sketch_record, sketch_refs, sketches_from_refs
+from curate.checks.dedup.common import (
+    NearParams,
+    cluster_id,
+    sketch_fields,
+    sketch_record,
+    sketch_refs,
+    sketches_from_fields,
+    sketches_from_refs,
+)
 from curate.checks.dedup.near import make_cache, write_caches
 from curate.checks.dedup.stats import similarity_summary
 from curate.checks.dedup.store import Sketch, SketchStore
@@ -54,7 +62,7 @@ class Contamination(DatasetCheck):
         super().__init__(*args, **kwargs)
         p: NearParams = self.params  # type: ignore[assignment]
         self.sp = p.sketch_params()
-        self.cache = make_cache(p)
+        self.cache = make_cache(p, self.ctx)
         self.found: list[tuple[str, int, str, int, float, str]] = []  # path, line, key, against row, sim, kind
         self.nearest = array("f")
         self._index: _Index | None = None
@@ -89,10 +97,13 @@ class Contamination(DatasetCheck):
     def cache_extracts(self, values: Sequence[Any]) -> Any:
         # keys into the signature cache, which dedup.near fills with the same sketches (same
         # parameters, as in the default rules); without it a grown file's blocks are computed again
-        return sketch_refs(values) if self.cache is not None else values
+        return sketch_refs(values) if self.cache is not None else sketch_fields(values)
 
     def restore_extracts(self, stored: Any, path: str) -> Sequence[Any] | None:
-        return sketches_from_refs(self.cache, path, stored) if self.cache is not None else stored
+        return sketches_from_refs(self.cache, path, stored) if self.cache is not None else sketches_from_fields(stored)
+
+    def warnings(self) -> list[str]:
+        return self.cache.warnings() if self.cache is not None else []
 
     def observe(self, ref: RecordRef, extracted: Sketch | None) -> None:
         import numpy as np

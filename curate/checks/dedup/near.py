@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from curate.check import DatasetCheck, RecordRef, RunState
+from curate.check import DatasetCheck, RecordRef, RunContext, RunState
 from curate.checks.dedup.cache import SignatureCache
 from curate.checks.dedup.cluster import candidate_pairs, star_clusters, verify
 from curate.checks.dedup.common import (
@@ -16,8 +16,10 @@ from curate.checks.dedup.common import (
     cluster_id,
     pair_hit,
     rank_order,
+    sketch_fields,
     sketch_record,
     sketch_refs,
+    sketches_from_fields,
     sketches_from_refs,
 )
 from curate.checks.dedup.stats import similarity_summary
@@ -30,8 +32,9 @@ class NearCheckParams(NearParams):
     report_exact: bool = Field(False, description="also report copies identical after normalisation (dedup.exact does)")
 
 
-def make_cache(p: NearParams) -> SignatureCache | None:
-    if not p.cache:
+def make_cache(p: NearParams, ctx: RunContext | None = None) -> SignatureCache | None:
+    """The signature cache of these parameters; None when the rule or the run (`--no-cache`) turns it off."""
+    if not p.cache or (ctx is not None and not ctx.use_cache):
         return None
     return SignatureCache(f"{p.sketch_params().cache_tag()}-m{p.min_words}-{p.text}", p.cache_dir)
 
@@ -51,6 +54,7 @@ def write_caches(
         rows = np.flatnonzero(arrays.path_of == ix)
         if len(rows) and arrays.from_cache[rows].all():
             continue
+        cache.verify(path)  # records were sketched again: note it if the file they came from was damaged
         try:
             cache.write(path, arrays, rows, store.nbands)
         except OSError as exc:
@@ -76,17 +80,20 @@ class NearDuplicate(DatasetCheck):
         p: NearCheckParams = self.params  # type: ignore[assignment]
         self.sp = p.sketch_params()
         self.store = SketchStore(self.sp.bands)
-        self.cache = make_cache(p)
+        self.cache = make_cache(p, self.ctx)
         self._summary: dict[str, Any] = {}
 
     def extract(self, record: Record) -> Sketch:
         return sketch_record(record, self.params, self.roles, self.cache)  # type: ignore[arg-type]
 
     def cache_extracts(self, values: Sequence[Any]) -> Any:
-        return sketch_refs(values) if self.cache is not None else values
+        return sketch_refs(values) if self.cache is not None else sketch_fields(values)
 
     def restore_extracts(self, stored: Any, path: str) -> Sequence[Any] | None:
-        return sketches_from_refs(self.cache, path, stored) if self.cache is not None else stored
+        return sketches_from_refs(self.cache, path, stored) if self.cache is not None else sketches_from_fields(stored)
+
+    def warnings(self) -> list[str]:
+        return self.cache.warnings() if self.cache is not None else []
 
     def observe(self, ref: RecordRef, extracted: Sketch) -> None:
         self.store.add(ref, extracted)

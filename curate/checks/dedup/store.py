@@ -25,6 +25,19 @@ class Sketch:
     shingles: bytes  # sorted unique uint32 shingle hashes
     cached: bool = False
 
+    def fields(self) -> tuple[bytes, int, int, int, bytes, bytes, bool]:
+        return (self.text_hash, self.exact, self.same, self.words, self.bands, self.shingles, self.cached)
+
+    @classmethod
+    def from_fields(cls, values: Any) -> Sketch:
+        """A sketch back from `fields()` as stored (by the result cache): every field checked."""
+        text_hash, exact, same, words, bands, shingles, cached = values
+        if not all(isinstance(v, bytes) for v in (text_hash, bands, shingles)) or len(shingles) % 4:
+            raise ValueError("not a sketch")
+        if not all(isinstance(v, int) for v in (exact, same, words)):
+            raise ValueError("not a sketch")
+        return cls(text_hash, exact, same, words, bands, shingles, bool(cached))
+
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # one sketch per record crosses to the main process (and into the result cache): as the
         # constructor's arguments it pickles ~3x faster than a slotted dataclass's state

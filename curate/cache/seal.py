@@ -13,18 +13,7 @@ from __future__ import annotations
 
 import hashlib
 
-_SEAL = b"curate-seal-v1"
 _CHECK = 8  # bytes of checksum in front of the plaintext
-
-
-def content_keys(material: bytes, kind: bytes) -> tuple[bytes, bytes]:
-    """(lookup key, sealing secret) of some content: two unrelated hashes of it.
-
-    `kind` (b"run", b"block") keeps the kinds of entry apart; record entries use 16-byte keys.
-    """
-    lookup = hashlib.blake2b(material, digest_size=20, person=b"curate-" + kind).digest()
-    secret = hashlib.blake2b(material, digest_size=32, key=_SEAL).digest()
-    return lookup, secret
 
 
 def _xor(data: bytes, secret: bytes) -> bytes:

