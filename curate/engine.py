@@ -8,6 +8,7 @@ suppressed -> Report. Small inputs run inline: a pool costs more than it saves.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -238,13 +239,35 @@ _WORKER: _Processor | None = None
 
 
 def _init_worker(
-    rules: list[Rule], ctx: RunContext, read: ReadOptions, input_format: str | None, cache: ResultCache | None = None
+    rules: list[Rule],
+    ctx: RunContext,
+    read: ReadOptions,
+    input_format: str | None,
+    cache: ResultCache | None = None,
+    parent: int = 0,
 ) -> None:
     global _WORKER
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C and shuts us down
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's handler (inherited by fork)
+    _die_with_parent(parent)
     _WORKER = _Processor(rules, ctx, read, input_format, cache)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel sends this worker SIGTERM when the main process dies, however it dies
+    (even SIGKILL), so no worker is ever left running on its own."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the call: go now
+            os._exit(1)
 
 
 def _work(path: str, unit: Block | list[RawItem]) -> _Batch:
@@ -315,6 +338,7 @@ class Engine:
             stored = cache.load_run(paths)
             if stored is not None:
                 return self._replay_run(stored, report)
+        finished = False
         try:
             for index, path in enumerate(paths):
                 fstats = FileStats()
@@ -341,12 +365,12 @@ class Engine:
                 report.datasets.append(_dataset_info(path, fstats, formats))
                 if fstats.skipped:
                     report.notices.append(f"{shown(path)}: skipped, {fstats.skipped}")
+            finished = True
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
+            # interrupted (Ctrl-C, SIGTERM) or failed: workers are stopped now, not when their blocks end
+            self._close_pool(graceful=finished)
             if cache is not None:
-                cache.close()  # writes the new entries
+                cache.close() if finished else cache.abort()  # writes the new entries, or drops them
         self._progress(Progress(paths[-1] if paths else "", columns.n, "finalizing"))
         state = RunState(columns.cols, columns.n, [], self.ctx)
         findings.extend(self._finalize(state))
@@ -483,9 +507,31 @@ class Engine:
                 max_workers=self._jobs(),
                 mp_context=multiprocessing.get_context(method),
                 initializer=_init_worker,
-                initargs=(self.rules, self.ctx, self.options.read, self.options.input_format, self.options.cache),
+                initargs=(
+                    self.rules,
+                    self.ctx,
+                    self.options.read,
+                    self.options.input_format,
+                    self.options.cache,
+                    os.getpid(),
+                ),
             )
         return self._pool
+
+    def _close_pool(self, graceful: bool) -> None:
+        """Shut the pool down: after its work (`graceful`), else at once. A signal arriving during a
+        graceful shutdown turns it into an immediate one, so no worker outlives the run."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if graceful:
+            try:
+                pool.shutdown(wait=True)
+                return
+            except BaseException:
+                _stop_workers(pool)
+                raise
+        _stop_workers(pool)
 
     def _inline_process(self, path: str, unit: Block | list[RawItem], fstats: FileStats) -> _Batch:
         if self._inline is None:
@@ -542,6 +588,34 @@ class Engine:
     def _failed(self, rule: Rule, exc: Exception, where: str) -> None:
         if sum(1 for e in self.errors if e.startswith(f"check {rule.check} ")) < MAX_CHECK_ERRORS:
             self.errors.append(describe_failure(rule, exc, where))
+
+
+_STOP_GRACE = 1.0  # seconds a terminated worker gets to exit before it is killed
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate every worker now (SIGTERM, then SIGKILL after `_STOP_GRACE`), then release the pool.
+
+    `shutdown(wait=True)` would wait for the blocks in progress (18-37 s after one Ctrl-C), and
+    waiting on it a second time hung in the exit handler; the executor has no public way to stop
+    its workers before Python 3.14, hence its `_processes`."""
+    import time
+
+    processes = list(getattr(pool, "_processes", {}).values())
+    for proc in processes:  # first signal them all: even if this is cut short, none keeps running
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    deadline = time.monotonic() + _STOP_GRACE
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            proc.join(max(0.0, deadline - time.monotonic()))
+    for proc in processes:
+        with contextlib.suppress(Exception):
+            if proc.is_alive():
+                proc.kill()
+                proc.join(0.5)
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _size(path: str) -> int:

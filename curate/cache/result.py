@@ -175,6 +175,14 @@ class ResultCache:
             self.warnings.append(f"result cache: {n} damaged entr{'y' if n == 1 else 'ies'} ignored (recomputed)")
             self.damaged = 0
 
+    def abort(self) -> None:
+        """An interrupted run: drop what is not written yet and do not wait for the writer (its
+        transaction either commits whole or not at all)."""
+        self._pending = []
+        self._run = None
+        if self._store is not None:
+            self._store.abandon()
+
     def note_damaged(self, n: int) -> None:
         """Damaged entries a worker met (each worker has its own copy of the cache)."""
         self.damaged += n

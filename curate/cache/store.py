@@ -76,6 +76,12 @@ class Store:
         self._conn = None
         return error
 
+    def abandon(self) -> None:
+        """Stop without waiting: queued writes are dropped; the one under way ends with the process."""
+        if self._writer is not None:
+            self._writer.abandon()
+        self._writer = None
+
     def prune(self, keep: int) -> None:
         """Keep the `keep` most recently used store files of this folder; mark this one used."""
         files = sorted(self.path.parent.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
@@ -140,6 +146,7 @@ class _Writer:
         self._queue: queue.SimpleQueue[list[tuple[bytes, bytes]] | None] = queue.SimpleQueue()
         self.busy = threading.Lock()
         self.error: BaseException | None = None
+        self.abandoned = False
         self._thread = threading.Thread(target=self._run, name="curate-cache-writer", daemon=True)
         _WRITERS.add(self)
         self._thread.start()
@@ -153,10 +160,15 @@ class _Writer:
         _WRITERS.discard(self)
         return self.error
 
+    def abandon(self) -> None:
+        self.abandoned = True
+        self._queue.put(None)
+        _WRITERS.discard(self)
+
     def _run(self) -> None:
         conn = None
         while (entries := self._queue.get()) is not None:
-            if self.error is not None:
+            if self.error is not None or self.abandoned:
                 continue  # drain: the first error disables the cache at close
             with self.busy:
                 try:

@@ -80,8 +80,13 @@ from curate.cli import split as _split  # noqa: E402,F401
 
 
 def main() -> None:
+    from curate.cli import stopping
+
+    stopping.install()
     try:
         app()
+    except stopping.Interrupted as exc:
+        stopping.exit_now(stopping.report(exc))
     except KeyboardInterrupt:
         sys.stderr.write("curate: interrupted\n")
         sys.exit(130)

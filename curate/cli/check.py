@@ -83,6 +83,7 @@ def check(
     ] = None,
 ) -> None:
     """Check datasets and report every problem with file and line."""
+    from curate.cli import stopping
     from curate.cli.progress import progress_display, wanted
     from curate.engine import Engine, EngineOptions
     from curate.io.reader import DatasetReadError, ReadOptions
@@ -127,7 +128,7 @@ def check(
     engine = Engine(chosen, ctx, options, ruleset_name=ruleset.name)
     try:
         with progress_display(wanted(output_format != "text")) as on_progress:
-            options.on_progress = on_progress
+            options.on_progress = stopping.track(on_progress, files)
             report = engine.run(files)
     except DatasetReadError as exc:
         fail(str(exc))

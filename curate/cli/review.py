@@ -97,8 +97,10 @@ def review(
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot read input: {exc.strerror or exc}")
+    from curate.cli import stopping
     from curate.tui.app import ReviewApp
 
+    stopping.uninstall()  # the TUI reads Ctrl-C as a key and must restore the terminal on SIGTERM itself
     ReviewApp(session, output=output, keymap=keymap).run()
     counts = session.counts()
     done = sum(n for s, n in counts.items() if s != "pending")
