@@ -32,37 +32,26 @@ class Planted:
 
 
 def records(n: int) -> list[dict]:
-    words = [
-        "alpha",
-        "beta",
-        "gamma",
-        "delta",
-        "epsilon",
-        "zeta",
-        "eta",
-        "theta",
-        "iota",
-        "kappa",
-        "lambda",
-        "mu",
-        "nu",
-        "xi",
-        "omicron",
-        "pi",
-    ]
+    """English chat records (plain English: the language check decides fast) with duplicates."""
     out = []
     for i in range(n):
-        answer = " ".join(words[(i * 7 + j) % len(words)] for j in range(30)) + f" case {i % 25}"
-        out.append(
-            {"messages": [{"role": "user", "content": f"Question {i}?"}, {"role": "assistant", "content": answer}]}
+        answer = (
+            f"Answer number {i % 25}: the purple giraffe recites Portuguese poetry on Tuesdays, and the "
+            f"bill for the bakery order is due on day {i % 28 + 1} of the month, so please pay it early."
         )
+        user = {"role": "user", "content": f"When is bill {i} due?"}
+        out.append({"messages": [user, {"role": "assistant", "content": answer}]})
     out[3] = out[1]  # an exact duplicate
     return out
 
 
 def check(data: Path, *extra: str) -> tuple[dict, list[str]]:
-    """The JSON report and the warning lines of `curate check` (in process, one worker)."""
-    result = CliRunner().invoke(app, ["check", str(data), "-f", "json", "--jobs", "1", *extra])
+    """The JSON report and the warning lines of `curate check` (in process, one worker).
+
+    Every family whose extracts take a distinct path through the caches (sealed text, keys into
+    the signature files, plain numbers); PII and tokens only add time (test_cache runs them all)."""
+    args = ["check", str(data), "-f", "json", "--jobs", "1", "--select", "schema,dedup,balance,quality", *extra]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code in (0, 1), result.output
     report = orjson.loads(result.stdout_bytes)
     report["stats"].get("dedup", {}).get("near", {}).pop("from_cache", None)
