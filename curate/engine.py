@@ -27,6 +27,8 @@ from curate.io.reader import BLOCK_BYTES, Block, FileStats, RawItem, ReadOptions
 from curate.model import Finding, Hit, Record, fingerprint
 from curate.registry import Registry, load_registry
 from curate.report import DatasetInfo, Report
+from curate.run import replay
+from curate.run.results import SKIP_MARK
 
 if TYPE_CHECKING:
     from curate.cache import ResultCache
@@ -35,17 +37,7 @@ MAX_CHECK_ERRORS = 20
 MAX_MESSAGE = 2000  # characters of a finding message or fix; a check quoting a huge value is cut here
 
 
-class _Skip:
-    """Marks a dataset check that does not look at a record; pickled by name, so it stays the one object
-    across worker processes and the cache (a plain `object()` would come back as a new object)."""
-
-    __slots__ = ()
-
-    def __reduce__(self) -> str:
-        return "_SKIP"
-
-
-_SKIP = _Skip()
+_SKIP = SKIP_MARK  # a dataset check that did not look at a record (curate.run.results)
 
 
 @dataclass(slots=True)
@@ -148,9 +140,10 @@ class _Processor:
             items = unit
         if self.cache is not None:
             failures = sum(self._error_counts.values())
-            self.cache.process(self, path, items, batch)  # replays cached records, runs and keeps the rest
+            hashed = replay.process(self.cache, self, path, items, batch)  # replays cached records, runs the rest
             if isinstance(unit, Block) and unit.rereadable and sum(self._error_counts.values()) == failures:
-                batch.block_entry = self.cache.pack_block(path, unit, batch, [c for _, c in self.dataset_checks])
+                checks = [c for _, c in self.dataset_checks]
+                batch.block_entry = replay.block_entry(self.cache, path, unit, batch, checks, hashed)
         else:
             for item in items:
                 self.process_one(to_record(path, item, self.read), batch)
@@ -452,7 +445,8 @@ class Engine:
         kind, payload = queue.popleft()
         if kind == "hit" and self._replay_blocks:
             assert self.options.cache is not None
-            batch = self.options.cache.load_block(path, payload.keys, _Batch, [c for _, c in self.dataset_checks])
+            checks = [c for _, c in self.dataset_checks]
+            batch = replay.load_block(self.options.cache, path, payload.keys, _Batch, checks)
             if batch is not None:
                 return self._merged(batch, fstats)
             # a damaged entry, or a check cannot restore its extracts (the signature cache is gone):

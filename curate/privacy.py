@@ -192,7 +192,7 @@ def pii_key() -> bytes:
         return env.encode()
     if _key_cache is not None:
         return _key_cache
-    from curate.cache import default_cache_dir
+    from curate.io.cachedir import default_cache_dir
 
     base = default_cache_dir()
     path = base / "pii.key"

@@ -25,19 +25,19 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from curate.cache.codec import Unencodable, decode, encode, open_entry, seal_entry
-from curate.cache.keys import CACHE_FORMAT, content_keys, file_digest, item_hash, run_fingerprint
+from curate.cache.keys import CACHE_FORMAT, content_keys, file_digest, run_fingerprint
 from curate.cache.seal import seal, unseal
 from curate.cache.store import Store
 from curate.io.cachedir import default_cache_dir, load_key
 
 if TYPE_CHECKING:
     from curate.config import Rule
-    from curate.io.reader import Block, RawItem, ReadOptions
+    from curate.io.reader import Block, ReadOptions
     from curate.model import Finding
     from curate.report import DatasetInfo
 
@@ -86,7 +86,6 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
         self.damaged = 0  # entries whose MAC or contents were wrong: misses, reported once
-        self._hashed = 0
         self._pending: list[tuple[bytes, bytes]] = []
         self._key: bytes | None = None
         self._store: Store | None = None
@@ -197,7 +196,8 @@ class ResultCache:
             self.damaged += 1
         return payload
 
-    def _get(self, key: bytes) -> bytes | None:
+    def get(self, key: bytes) -> bytes | None:
+        """The authentic payload stored under `key`, or None (absent, or damaged: counted)."""
         if self._store is None:
             return None
         try:
@@ -226,7 +226,7 @@ class ResultCache:
             return None  # the run itself reports what is wrong with the file
         key, secret = content_keys(b"".join(parts), b"run")
         self._run = (key, secret, seen)
-        payload = self._get(key)
+        payload = self.get(key)
         if payload is None:
             return None
         try:
@@ -278,35 +278,6 @@ class ResultCache:
             return None
         return keys
 
-    def load_block(self, path: str, keys: tuple[bytes, bytes], batch_type: type, checks: Sequence[Any]) -> Any | None:
-        """The batch a worker computed for this block (of this file or a copy) on an earlier run, or None.
-
-        `checks`: the run's dataset checks, which restore their extracts (`restore_extracts`)."""
-        payload = self._get(keys[0])
-        if payload is None:
-            return None
-        try:
-            batch = unpack_block(payload, path, keys[1], batch_type, self.extract_cached, checks)
-        except Exception:  # noqa: BLE001 - authentic but unreadable: a miss, never a wrong answer
-            self.damaged += 1
-            return None
-        if batch is None:
-            return None
-        batch, hashed = batch
-        self.blocks_replayed += 1
-        self.hits += hashed
-        return batch
-
-    def pack_block(self, path: str, block: Block, batch: Any, checks: Sequence[Any]) -> tuple[bytes, bytes] | None:
-        """A block's cache entry (in a worker, right after computing it); None: not cacheable."""
-        keys = self.block_keys(block)
-        if keys is None:
-            return None
-        try:
-            return keys[0], pack_block(batch, path, self._hashed, keys[1], self.extract_cached, checks)
-        except Unencodable:  # stats or an extract the codec does not store: just not cached
-            return None
-
     # -- anywhere (workers) ------------------------------------------------------------------
     def prefetch(self, hashes: Sequence[bytes | None]) -> dict[bytes, bytes]:
         """Authentic cached payloads for the given record hashes (one query per few hundred keys)."""
@@ -325,99 +296,6 @@ class ResultCache:
                 out[k] = payload
         return out
 
-    def process(self, proc: Any, path: str, items: Iterable[RawItem], batch: Any) -> None:
-        """Run `proc` (the engine's per-record processor) over `items`, replaying cached records.
-
-        A hit appends exactly what `proc.process_one` would have appended to `batch` (no parsing
-        needed unless a dataset check's extract is not cached); a miss runs it and keeps the
-        result in `batch.cached`, which the main process hands to `store`.
-        """
-        from curate.engine import _SKIP
-        from curate.io.reader import to_record
-
-        damaged = self.damaged
-        items = list(items)
-        hashes = [item_hash(item) for item in items]
-        self._hashed = len(hashes) - hashes.count(None)  # records a block entry holds (blank lines: none)
-        found = self.prefetch(hashes)
-        for item, h in zip(items, hashes, strict=True):
-            payload = found.get(h) if h is not None else None
-            if payload is not None:
-                try:
-                    self._replay(proc, path, item, unpack(payload), batch, _SKIP, to_record)
-                    self.hits += 1
-                    continue
-                except Exception:  # noqa: BLE001 - authentic but unreadable: a miss, never a wrong answer
-                    self.damaged += 1
-            self.misses += h is not None  # blank lines have nothing to cache
-            self._run_and_capture(proc, path, item, h, batch, _SKIP, to_record)
-        batch.cache_damaged += self.damaged - damaged
-        self.damaged = damaged
-
-    def _replay(self, proc: Any, path: str, item: RawItem, value: tuple, batch: Any, skip: Any, to_record: Any) -> None:
-
-        key, fmt, ok, stats, rows, extracts = value
-        if not isinstance(stats, dict) or not isinstance(key, str) or not isinstance(fmt, str):
-            raise ValueError("malformed record entry")
-        line = item.line
-        row: list[Any] = []
-        if proc.dataset_checks:
-            record = None
-            for (rule, check), (kind, *val) in zip(proc.dataset_checks, extracts, strict=True):
-                if kind == SKIP:
-                    row.append(skip)
-                elif kind == VALUE:
-                    row.append(val[0])
-                elif kind == LIVE:
-                    if record is None:
-                        record = to_record(path, item, proc.read)
-                        if proc.input_format:
-                            record.format_hint = proc.input_format
-                        record.stats.update(stats)
-                    try:
-                        row.append(check.extract(record))
-                    except Exception as exc:  # noqa: BLE001
-                        proc.failed(rule, exc, f"{path}:{line}")
-                        row.append(skip)
-                else:
-                    raise ValueError("malformed extract")
-        findings: list[Finding] = [finding_from_row(r, path, line) for r in rows]
-        # everything above may fail on a damaged entry; nothing below does, so a batch is never half-written
-        if proc.dataset_checks:
-            batch.extracted.append(row)
-        batch.findings.extend(findings)
-        batch.lines.append(line)
-        batch.keys.append(key)
-        batch.formats.append(fmt)
-        batch.oks.append(bool(ok))
-        batch.stats.append(dict(stats))
-
-    def _run_and_capture(
-        self, proc: Any, path: str, item: RawItem, h: bytes | None, batch: Any, skip: Any, to_record: Any
-    ) -> None:
-        n_findings, n_extracted = len(batch.findings), len(batch.extracted)
-        failures = sum(proc._error_counts.values())
-        proc.process_one(to_record(path, item, proc.read), batch)
-        if h is None or sum(proc._error_counts.values()) != failures:
-            return  # a check failed on this record: run it again next time, so the error shows again
-        findings = batch.findings[n_findings:]
-        if any(f.path != path or f.line != item.line for f in findings):
-            return  # a record check named another place: not replayable
-        extracts: list[tuple] = []
-        if len(batch.extracted) > n_extracted:
-            for cached, value in zip(self.extract_cached, batch.extracted[-1], strict=True):
-                if value is skip:
-                    extracts.append((SKIP,))
-                elif cached or (cached is None and _plain(value)):
-                    extracts.append((VALUE, value))
-                else:
-                    extracts.append((LIVE,))
-        try:
-            blob = pack(batch.keys[-1], batch.formats[-1], batch.oks[-1], batch.stats[-1], findings, extracts)
-        except Unencodable:  # stats or an extract the codec does not store: just not cached
-            return
-        batch.cached.append((h, blob))
-
     def _disable(self, why: str) -> None:
         self.enabled = False
         self.warnings.append(why)
@@ -429,20 +307,6 @@ def _ignore_in_git(directory: Path) -> None:
     if not marker.exists():
         with contextlib.suppress(OSError):
             marker.write_text("# created by curate: the result cache is never committed\n*\n", encoding="utf-8")
-
-
-_PLAIN = (bool, int, float, type(None))
-
-
-def _plain(value: Any, depth: int = 0) -> bool:
-    """Numbers, booleans and None (in tuples or lists, or a numeric numpy array): an extract that
-    cannot hold text, so it is cached even when its check did not declare `cache_extract`."""
-    if isinstance(value, _PLAIN):
-        return True
-    if isinstance(value, (tuple, list)):
-        return depth < 3 and len(value) <= 4096 and all(_plain(v, depth + 1) for v in value)
-    dtype = getattr(value, "dtype", None)
-    return dtype is not None and getattr(dtype, "kind", "") in "biuf" and type(value).__name__ == "ndarray"
 
 
 # -- findings as rows --------------------------------------------------------------------------
@@ -474,31 +338,15 @@ def finding_from_row(row: Sequence[Any], path: str | None = None, line: int | No
     )
 
 
-def _fields_of(obj: Any) -> list[Any]:
+def fields_of(obj: Any) -> list[Any]:
     return [getattr(obj, f.name) for f in fields(obj)]
 
 
-def _from_fields(cls: type, values: Sequence[Any]) -> Any:
+def from_fields(cls: type, values: Sequence[Any]) -> Any:
     names = [f.name for f in fields(cls)]
     if len(values) != len(names):
         raise ValueError(f"malformed {cls.__name__}")
     return cls(**dict(zip(names, values, strict=True)))
-
-
-# -- what a record's cache entry holds ---------------------------------------------------------
-
-SKIP, VALUE, LIVE = 0, 1, 2
-
-
-def pack(key: str, fmt: str, ok: bool, stats: dict[str, Any], findings: list[Any], extracts: list[tuple]) -> bytes:
-    """A record's entry; its findings' path and line are the record's own, so they are not kept."""
-    rows = [[*row[:3], *row[5:]] for row in map(finding_row, findings)]
-    return encode([key, fmt, ok, stats, rows, extracts])
-
-
-def unpack(payload: bytes) -> tuple[str, str, bool, dict[str, Any], list[list[Any]], list[tuple]]:
-    key, fmt, ok, stats, rows, extracts = decode(payload)
-    return key, fmt, ok, stats, [[*r[:3], None, None, *r[3:]] for r in rows], extracts
 
 
 # -- what a whole run's and a block's entries hold ---------------------------------------------
@@ -518,7 +366,7 @@ class StoredRun:
 def pack_run(run: StoredRun, secret: bytes) -> bytes:
     """The dataset statistics are sealed: they quote text (the most common system prompts)."""
     stats = seal(encode(run.stats), secret)
-    datasets = [_fields_of(d) for d in run.datasets]
+    datasets = [fields_of(d) for d in run.datasets]
     return encode([CACHE_FORMAT, datasets, [finding_row(f) for f in run.findings], stats, run.columns, run.records])
 
 
@@ -530,89 +378,9 @@ def unpack_run(payload: bytes, secret: bytes) -> StoredRun | None:
     if fmt != CACHE_FORMAT or stats is None or not isinstance(columns, dict) or not isinstance(records, int):
         return None
     return StoredRun(
-        [_from_fields(DatasetInfo, d) for d in datasets],
+        [from_fields(DatasetInfo, d) for d in datasets],
         [finding_from_row(r) for r in findings],
         decode(stats),
         columns,
         records,
     )
-
-
-_BLOCK_FIELDS = ("lines", "keys", "formats", "oks", "stats")
-
-
-def pack_block(
-    batch: Any, path: str, hashed: int, secret: bytes, extract_cached: tuple[bool | None, ...], checks: Sequence[Any]
-) -> bytes:
-    """A batch as columns, each as its check keeps it (`cache_extracts`); extracts of checks that
-    did not declare them text-free are sealed."""
-    from curate.engine import _SKIP
-
-    columns = list(zip(*batch.extracted, strict=True)) if batch.extracted else []
-    skipped = [[i for i, v in enumerate(col) if v is _SKIP] for col in columns]  # kept as positions
-    columns = [[None if v is _SKIP else v for v in col] for col in columns]
-    columns = [check.cache_extracts(col) for col, check in zip(columns, checks, strict=True)]
-    open_cols = [col if cached else None for col, cached in zip(columns, extract_cached, strict=True)]
-    hidden = [None if cached else col for col, cached in zip(columns, extract_cached, strict=True)]
-    sealed = seal(encode(hidden), secret)
-    fields_ = [getattr(batch, name) for name in _BLOCK_FIELDS]
-    findings = [finding_row(f) for f in batch.findings]
-    file_stats = _fields_of(batch.file_stats) if batch.file_stats is not None else None
-    entry = [
-        CACHE_FORMAT,
-        path,
-        fields_,
-        findings,
-        file_stats,
-        hashed,
-        bool(batch.extracted),
-        skipped,
-        open_cols,
-        sealed,
-    ]
-    return encode(entry)
-
-
-def unpack_block(
-    payload: bytes,
-    path: str,
-    secret: bytes,
-    batch_type: type,
-    extract_cached: tuple[bool | None, ...],
-    checks: Sequence[Any],
-) -> tuple[Any, int] | None:
-    """(the batch, how many records it holds), or None for an entry of another format or secret,
-    or whose extracts a check cannot restore.
-
-    Findings made under another path (a copy of the file) are re-addressed to `path`."""
-    from curate.engine import _SKIP
-    from curate.io.reader import FileStats
-
-    fmt, old_path, fields_, findings, file_stats, hashed, has_extracts, skipped, open_cols, sealed = decode(payload)
-    plain = unseal(sealed, secret)
-    if fmt != CACHE_FORMAT or plain is None:
-        return None
-    hidden = decode(plain)
-    batch = batch_type()
-    n = len(fields_[0])
-    for name, value in zip(_BLOCK_FIELDS, fields_, strict=True):
-        if not isinstance(value, list) or len(value) != n:
-            raise ValueError("malformed block entry")
-        setattr(batch, name, value)
-    batch.findings = [finding_from_row(r) for r in findings]
-    if old_path != path:
-        batch.findings = [replace(f, path=path) if f.path == old_path else f for f in batch.findings]
-    batch.file_stats = _from_fields(FileStats, file_stats) if file_stats is not None else None
-    if has_extracts:
-        columns = [o if cached else h for o, h, cached in zip(open_cols, hidden, extract_cached, strict=True)]
-        restored = [check.restore_extracts(col, path) for col, check in zip(columns, checks, strict=True)]
-        if any(col is None for col in restored):
-            return None
-        restored = [list(col) for col in restored]
-        for col, positions in zip(restored, skipped, strict=True):
-            for i in positions:
-                col[i] = _SKIP
-        batch.extracted = [list(row) for row in zip(*restored, strict=True)]
-        if len(batch.extracted) != n:
-            raise ValueError("malformed block entry")
-    return batch, hashed

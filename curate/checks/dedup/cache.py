@@ -61,13 +61,17 @@ def cache_file(dataset: str, tag: str, cache_dir: str | None) -> Path | None:
     is a folder inside the cache root (it comes from a rules file): anywhere else means no cache."""
     if dataset == "-":
         return None
+    folder = cache_folder(cache_dir)
+    return folder / _file_name(dataset, tag) if folder is not None else None
+
+
+def cache_folder(cache_dir: str | None) -> Path | None:
+    """Where the files (and their key) live: the default folder, or a rule's `cache_dir` inside the root."""
     if not cache_dir:
-        return default_dir() / _file_name(dataset, tag)
-    from curate.cache import default_cache_dir
+        return default_dir()
     from curate.loading import within
 
-    folder = within(default_cache_dir(), cache_dir)
-    return folder / _file_name(dataset, tag) if folder is not None else None
+    return within(default_cache_dir(), cache_dir)
 
 
 @lru_cache(maxsize=256)
@@ -96,15 +100,12 @@ class SignatureCache:
         self.__dict__.update(state)
         self.key_warning = None
 
-    @property
-    def folder(self) -> Path:
-        return Path(self.cache_dir) if self.cache_dir else default_dir()
-
     def mac_key(self, create: bool = False) -> bytes | None:
         """The folder's key (created when writing); None when there is none (nothing can be read)."""
-        if self._key is None:
+        folder = cache_folder(self.cache_dir)
+        if self._key is None and folder is not None:
             try:
-                self._key, warning = load_key(self.folder, create)
+                self._key, warning = load_key(folder, create)
             except OSError:
                 return None
             self.key_warning = self.key_warning or warning
