@@ -84,16 +84,21 @@ def _wait_for_workers(proc: subprocess.Popen[bytes]) -> set[int]:
 
 
 @pytest.mark.parametrize(
-    ("signals", "code"),
-    [((signal.SIGINT,), 130), ((signal.SIGINT, signal.SIGINT), 130), ((signal.SIGTERM,), 143)],
-    ids=["ctrl-c", "ctrl-c-twice", "term"],
+    ("signals", "code", "delay"),
+    [
+        ((signal.SIGINT,), 130, 0.3),
+        ((signal.SIGINT, signal.SIGINT), 130, 0.3),
+        ((signal.SIGTERM,), 143, 0.3),
+        ((signal.SIGINT, signal.SIGINT), 130, 0.0),  # workers just forked, before their initializer ran
+    ],
+    ids=["ctrl-c", "ctrl-c-twice", "term", "ctrl-c-twice-as-workers-start"],
 )
 def test_a_signal_stops_a_pooled_run_at_once_and_cleanly(
-    big: Path, tmp_path: Path, signals: tuple[int, ...], code: int
+    big: Path, tmp_path: Path, signals: tuple[int, ...], code: int, delay: float
 ) -> None:
     proc = _start(big, tmp_path)
     workers = _wait_for_workers(proc)
-    time.sleep(0.3)  # the workers are at work on blocks now
+    time.sleep(delay)  # the workers are at work on blocks now (or just starting)
     sent = time.monotonic()
     for signum in signals:
         proc.send_signal(signum)

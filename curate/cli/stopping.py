@@ -11,6 +11,7 @@ the cleanup itself and leave workers behind. `main` prints the one line and exit
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -41,12 +42,19 @@ class Interrupted(BaseException):  # noqa: N818 - what happened, not an error
 class _State:
     stopping: int | None = None  # the signal being handled
     activity: str = ""  # what the command is doing, for the one line
+    pid: int = 0  # the main process (forked workers inherit the handler until they reset it)
 
 
 _STATE = _State()
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
+    if os.getpid() != _STATE.pid:
+        # a worker forked a moment ago, before its initializer reset this inherited handler:
+        # it is being stopped (SIGTERM) or must leave Ctrl-C to the main process
+        if signum == signal.SIGTERM:
+            os._exit(128 + signum)
+        return
     if _STATE.stopping is not None:
         return  # already stopping: the cleanup is bounded, let it finish
     _STATE.stopping = signum
@@ -55,6 +63,7 @@ def _handler(signum: int, frame: FrameType | None) -> None:
 
 def install() -> None:
     """Route SIGINT and SIGTERM to `Interrupted` (main thread of the main process only)."""
+    _STATE.pid = os.getpid()
     for signum in _SIGNALS:
         signal.signal(signum, _handler)
 
@@ -103,8 +112,6 @@ def exit_now(code: int) -> None:
     """Exit without the interpreter's teardown, once the cleanup is done (workers ended, temporary
     files removed, stdout and stderr flushed): tearing down presidio, spaCy, polars and the pool's
     bookkeeping took 0.8-1.4 s more on a loaded machine, for nothing an interrupted run needs."""
-    import os
-
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
