@@ -94,4 +94,28 @@ class ContentParts(RecordCheck):
                 )
 
 
-CHECKS = [ContentParts]
+class ContentType(RecordCheck):
+    id = "schema.content_type"
+    description = (
+        "A message whose `content` is a number, boolean or object instead of text (or a list of parts): "
+        "chat templates and the OpenAI upload reject it, and no text check can read it."
+    )
+    default_severity = Severity.ERROR
+    example = '{"messages": [{"role": "user", "content": 42}, {"role": "assistant", "content": "ok"}]}'
+
+    def check(self, record: Record) -> Iterator[Hit]:
+        for base, msgs in scan(record).lists:
+            for i, msg in enumerate(msgs):
+                if not isinstance(msg, dict) or "content" not in msg:
+                    continue
+                content = msg["content"]
+                if content is None or isinstance(content, (str, list)):
+                    continue  # null is how a tool-calling assistant turn says "no text"
+                yield Hit(
+                    f"content is a JSON {json_kind(content)}, not a string",
+                    field=f"{base}/{i}/content",
+                    fix="Write the content as a string (quote numbers), or as a list of content parts.",
+                )
+
+
+CHECKS = [ContentParts, ContentType]
