@@ -39,8 +39,13 @@ def no_blink(selector: str, line: int | None = None):  # noqa: ANN201
         for key in keys:
             await pilot.press(key)
         await pilot.pause()
+        for _ in range(100):  # on a loaded machine the dialog mounts and takes focus a little later
+            if any(w.has_focus for w in pilot.app.screen.query(selector)):
+                break
+            await pilot.pause(0.05)
         for widget in pilot.app.screen.query(selector):
             widget.cursor_blink = False
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
 
     keys: list[str] = []

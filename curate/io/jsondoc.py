@@ -63,7 +63,8 @@ def iter_document(blob: bytes, stats: FileStats, path: str) -> Iterator[RawItem]
         return
     if text.startswith("[", start):
         stats.layout = "json-array"
-        yield from _elements(text, start, line, problems, path, stats)
+        items = _elements(text, start, line, problems, path, stats)
+        yield from (items if lossless else _with_encoding_problems(items, blob))
         return
     try:
         value, end = _STRUCTURE.raw_decode(text, start)
@@ -214,3 +215,46 @@ def _elements(
         yield RawItem(line, text[pos:end].encode(), problems)
         problems = []
         pos = end
+
+
+def _invalid_utf8(blob: bytes) -> list[tuple[int, int, int]]:
+    """(line, byte offset, byte value) of each invalid UTF-8 sequence in the document."""
+    out: list[tuple[int, int, int]] = []
+    pos = 0
+    while pos < len(blob):
+        try:
+            blob[pos:].decode("utf-8")
+            break
+        except UnicodeDecodeError as exc:
+            at = pos + exc.start
+            out.append((1 + blob.count(b"\n", 0, at), at, blob[at]))
+            pos = pos + exc.end
+    return out
+
+
+def _with_encoding_problems(items: Iterator[RawItem], blob: bytes) -> Iterator[RawItem]:
+    """Array elements whose bytes were not valid UTF-8 carry the same `invalid-utf8` error a JSONL
+    line would: the element was read from text with U+FFFD in place of the bad bytes."""
+    bad = _invalid_utf8(blob)
+    pending: RawItem | None = None
+    for item in items:
+        if pending is not None:
+            yield _mark(pending, [b for b in bad if pending.line <= b[0] < item.line])
+        pending = item
+    if pending is not None:
+        yield _mark(pending, [b for b in bad if b[0] >= pending.line])
+
+
+def _mark(item: RawItem, bad: list[tuple[int, int, int]]) -> RawItem:
+    if bad:
+        _, at, value = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        item.problems = [
+            *item.problems,
+            ReadProblem(
+                "schema.encoding",
+                f"invalid UTF-8 at byte {at + 1:,} of the file (0x{value:02x}){more}; re-encode the file as UTF-8",
+                {"byte": at + 1},
+            ),
+        ]
+    return item
