@@ -26,6 +26,15 @@ def _log2_bins(histogram: list[dict[str, Any]], axis: str) -> list[dict[str, Any
     ]
 
 
+def _to_the_data(bins: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Only the bins from the first to the last that hold examples (one empty bin of margin each
+    side), so a 65k-token axis does not squeeze every example into its first fifth."""
+    filled = [i for i, b in enumerate(bins) if b["count"]]
+    if not filled:
+        return bins
+    return bins[max(0, filled[0] - 1) : filled[-1] + 2]
+
+
 def _na(what: str) -> str:
     return f'<p class="na">{escape(what)}</p>'
 
@@ -112,17 +121,21 @@ def _tokens(data: dict[str, Any]) -> str:
     if not t["available"]:
         return _section("Token lengths", _na("Token counts not available: enable the tokens rules (token-stats)."))
     limit = t.get("limit")
-    bins = _log2_bins(t["histogram"], "tokens per example (log2 bins)")
+    bins = _to_the_data(_log2_bins(t["histogram"], "tokens per example (log2 bins)"))
     for b in bins:
         if limit and b["hi"] > limit:
             b["color"] = "#d1242f" if b["lo"] >= limit else "#e36209"
-    chart = _svg.columns(bins, marker=limit, marker_label=f"limit {limit:,}" if limit else "")
+    beyond = bool(limit and bins and limit >= bins[-1]["hi"])  # the limit is right of every example
+    chart = _svg.columns(
+        bins, marker=None if beyond else limit, marker_label=f"limit {limit:,}" if limit and not beyond else ""
+    )
     per = t.get("per_example") or {}
     est = " (estimate)" if t.get("estimate") else ""
     facts = (
         f"counted as <code>{escape(str(t.get('encoding') or '?'))}</code>{est} · median {_n(per.get('median'))} · "
         f"p95 {_n(per.get('p95'))} · max {_n(per.get('max'))}"
         + (f" · <b>{_n(t.get('over_limit'))} over the limit</b>" if t.get("over_limit") else "")
+        + (f" · the limit ({_n(limit)}) is right of the chart: every example is shorter" if beyond else "")
     )
     return _section("Token lengths", chart, facts, "tokens")
 
