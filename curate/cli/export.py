@@ -136,6 +136,26 @@ def export(
     except (ValueError, OSError) as exc:
         fail(str(exc))
     print_result(result, Console(highlight=False), verbose)
+    carried = carry_acceptances(log, result.out)
+    if carried:
+        from curate.decisions import decisions_path
+        from curate.display import shown
+
+        say(f"{carried:,} accepted finding(s) carried to {shown(decisions_path(result.out), None)}")
+
+
+def carry_acceptances(log, out) -> int:  # noqa: ANN001
+    """Findings accepted in review stay accepted on the exported file: its records keep their keys,
+    so the accept decisions (same salt, same sealed keys) are written beside the output. An existing
+    decisions file of the output is left alone."""
+    from curate.decisions import DecisionLog, decisions_path
+
+    accepts = [d for d in log.decisions if d.action == "accept"]
+    target = decisions_path(out)
+    if not accepts or target.exists() or target == log.path:
+        return 0
+    DecisionLog(target, accepts, log.seal).save()
+    return len(accepts)
 
 
 def print_result(result, console, verbose: bool = False) -> None:  # noqa: ANN001
