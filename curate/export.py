@@ -161,6 +161,14 @@ def export_dataset(
                     result.edited += 1
                 result.changes.append((record.line, "fixed" if action == "fix" else "edited"))
                 line = None
+            elif any(p.code == "schema.encoding" for p in record.problems):
+                # its text was read with U+FFFD in place of bytes that are not UTF-8: writing it would
+                # change bytes nobody asked to change, so it waits in the quarantine with the reason
+                result.unparseable += 1
+                why = "invalid UTF-8 in the input; re-encode the file as UTF-8, or fix the record in review"
+                quarantined.append(_quarantine_line(record, item.raw, key, [f"unparseable: {why}"], scrubber))
+                result.changes.append((record.line, f"left out: {why}"))
+                continue
             elif not record.ok:
                 result.unparseable += 1
                 why = "; ".join(p.message for p in record.problems) or "not a JSON object"

@@ -31,3 +31,24 @@ def test_same_error_code_as_jsonl(tmp_path):
     array.write_bytes(b"[" + GOOD + b",\n" + BAD + b"]")
     assert "schema.encoding" in problems_by_line(jsonl)[2]
     assert "schema.encoding" in problems_by_line(array)[2]
+
+
+def test_export_never_rewrites_invalid_bytes(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    array = tmp_path / "data.json"
+    array.write_bytes(b"[" + GOOD + b",\n" + BAD + b"]")
+    env = {**os.environ, "CURATE_CACHE_DIR": str(tmp_path / "cache")}
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "curate", "export", str(array), "-o", str(out)],
+        capture_output=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    written = out.read_bytes()
+    assert "\ufffd".encode() not in written and written.count(b"\n") == 1  # only the good record
+    assert b"invalid UTF-8" in (tmp_path / "data.quarantine.jsonl").read_bytes()
