@@ -74,7 +74,9 @@ def _openai_message(t: Turn, ids: list[str]) -> dict[str, Any]:
         for c in t.tool_calls:
             call_id = c.id or f"call_{len(ids) + 1}"
             ids.append(call_id)
-            calls.append({"id": call_id, "type": "function", "function": {"name": c.name, "arguments": _args(c)}})
+            calls.append(
+                {"id": call_id, "type": "function", "function": {"name": c.name, "arguments": c.call_arguments()}}
+            )
         m["tool_calls"] = calls
         if not t.text or t.text == t.tool_calls[0].arguments:  # ShareGPT function_call: its text is the call
             m["content"] = None
@@ -95,18 +97,6 @@ def _untrained(t: Turn) -> bool:
 def _plain_weight(t: Turn) -> bool:
     """A weight formats without weights can drop: none, 1 on the assistant, 0 where nothing trains."""
     return t.weight is None or (t.role == "assistant" and t.weight == 1) or _untrained(t)
-
-
-def _args(call: Any) -> str:
-    """Arguments as JSON text; a ShareGPT function_call value holds the whole {name, arguments} call."""
-    try:
-        value = json.loads(call.arguments)
-    except (ValueError, RecursionError):
-        return str(call.arguments)
-    if isinstance(value, dict) and set(value) == {"name", "arguments"} and value["name"] == call.name:
-        inner = value["arguments"]
-        return inner if isinstance(inner, str) else json.dumps(inner, ensure_ascii=False)
-    return str(call.arguments)
 
 
 def _messages_list(turns: tuple[Turn, ...]) -> list[dict[str, Any]]:
@@ -176,7 +166,7 @@ def _sharegpt(conv: Conversation) -> dict[str, Any]:
             if t.text and t.text != t.tool_calls[0].arguments:
                 raise Unconvertible("an assistant message with both text and tool calls")
             for c in t.tool_calls:
-                call = {"name": c.name, "arguments": _parsed(_args(c))}
+                call = {"name": c.name, "arguments": _parsed(c.call_arguments())}
                 rows.append({"from": "function_call", "value": json.dumps(call, ensure_ascii=False)})
             continue
         rows.append({"from": SHAREGPT_FROM[t.role], "value": t.text})

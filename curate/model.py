@@ -48,6 +48,20 @@ class ToolCall:
     name: str
     arguments: str  # JSON text, as sent to the model
 
+    def call_arguments(self) -> str:
+        """The arguments as JSON text; a ShareGPT `function_call` value holds the whole {name, arguments}
+        call, whose inner arguments are what a trainer's tool call carries."""
+        import json
+
+        try:
+            value = json.loads(self.arguments)
+        except (ValueError, RecursionError):
+            return str(self.arguments)
+        if isinstance(value, dict) and set(value) == {"name", "arguments"} and value["name"] == self.name:
+            inner = value["arguments"]
+            return inner if isinstance(inner, str) else json.dumps(inner, ensure_ascii=False)
+        return str(self.arguments)
+
 
 @dataclass(frozen=True, slots=True)
 class Turn:

@@ -385,9 +385,14 @@ class _PeekableFile:
         rest = self._readline(line_limit + 1)
         if rest.endswith(b"\n") or len(rest) <= line_limit:
             return data + rest
-        while (more := self._readline(1 << 20)) and not more.endswith(b"\n"):
-            pass  # drain the over-long line in bounded pieces
+        self._discard_rest_of_line()
         return data + rest + b"\n"
+
+    def _discard_rest_of_line(self) -> None:
+        """Read past the rest of an over-long line, 1 MB at a time: never held in memory whole."""
+        more = self._readline(1 << 20)
+        while more and not more.endswith(b"\n"):
+            more = self._readline(1 << 20)
 
     def close(self) -> None:
         self._f.close()

@@ -40,6 +40,17 @@ def turns(check: Check, record: Record, default_roles: frozenset[str] | None, re
     return out
 
 
+def answers_to_prompts(record: Record, roles: frozenset[str]) -> Iterable[tuple[Turn, Turn]]:
+    """(prompt, answer) for each answer turn in `roles` that follows a user turn and is not a tool call:
+    the pairs the copy checks compare."""
+    prompt: Turn | None = None
+    for turn in record.conversation.turns:
+        if turn.role == "user":
+            prompt = turn
+        elif turn.role in roles and prompt is not None and not turn.tool_calls:
+            yield prompt, turn
+
+
 def undesirable(record: Record) -> bool:
     """A KTO example marked `label: false` is meant to be a bad answer: answer-quality checks skip it."""
     data = record.data

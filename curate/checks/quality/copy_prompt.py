@@ -8,8 +8,8 @@ from difflib import SequenceMatcher
 from pydantic import Field
 
 from curate.check import Params, RecordCheck
-from curate.checks.quality._text import ASSISTANT, lower_words, raw_spans, undesirable
-from curate.model import Hit, Record, Severity, Turn
+from curate.checks.quality._text import ASSISTANT, answers_to_prompts, lower_words, raw_spans, undesirable
+from curate.model import Hit, Record, Severity
 
 
 class CopyParams(Params):
@@ -60,21 +60,17 @@ class CopiesPrompt(RecordCheck):
         if undesirable(record):
             return
         roles = self.roles if self.roles is not None else ASSISTANT
-        prompt: Turn | None = None
-        for turn in record.conversation.turns:
-            if turn.role == "user":
-                prompt = turn
-            elif turn.role in roles and prompt is not None and not turn.tool_calls:
-                found = copied(prompt.text, turn.text, self.params)
-                if found:
-                    reason, ratio = found
-                    yield Hit(
-                        f"{turn.role} {reason}",
-                        field=turn.field,
-                        data={
-                            "similarity": round(ratio, 4),
-                            "prompt_field": prompt.field,
-                            "spans": raw_spans(record, turn, [(0, len(turn.text))]),
-                        },
-                        fix="Write the actual answer, or drop the example.",
-                    )
+        for prompt, turn in answers_to_prompts(record, roles):
+            found = copied(prompt.text, turn.text, self.params)
+            if found:
+                reason, ratio = found
+                yield Hit(
+                    f"{turn.role} {reason}",
+                    field=turn.field,
+                    data={
+                        "similarity": round(ratio, 4),
+                        "prompt_field": prompt.field,
+                        "spans": raw_spans(record, turn, [(0, len(turn.text))]),
+                    },
+                    fix="Write the actual answer, or drop the example.",
+                )

@@ -15,8 +15,8 @@ from pydantic import Field
 
 from curate.check import Params, RecordCheck
 from curate.checks.quality._params import Regex, alternation
-from curate.checks.quality._text import ASSISTANT, lower_words, raw_spans, undesirable
-from curate.model import Hit, Record, Severity, Turn
+from curate.checks.quality._text import ASSISTANT, answers_to_prompts, lower_words, raw_spans, undesirable
+from curate.model import Hit, Record, Severity
 
 # instructions that ask for the input to come back changed
 TRANSFORMS = (
@@ -73,16 +73,8 @@ class RepeatsInput(RecordCheck):
         if undesirable(record):
             return
         roles = self.roles if self.roles is not None else ASSISTANT
-        prompt: Turn | None = None
-        for turn in record.conversation.turns:
-            if turn.role == "user":
-                prompt = turn
-            elif (
-                turn.role in roles
-                and prompt is not None
-                and not turn.tool_calls
-                and repeated_input(prompt.text, turn.text, self.params)
-            ):
+        for prompt, turn in answers_to_prompts(record, roles):
+            if repeated_input(prompt.text, turn.text, self.params):
                 yield Hit(
                     f"{turn.role} answer repeats the task's input unchanged",
                     field=turn.field,

@@ -126,15 +126,10 @@ class RolesParams(Params):
     roles: list[str] = Field(default_factory=lambda: sorted(OPENAI_ROLES))
 
 
-class InvalidRole(RecordCheck):
-    id = "schema.invalid_role"
-    description = (
-        "A message role that is neither system, developer, user, assistant, tool, function nor a known alias "
-        "(aliases such as Chatbot or prompter are schema.role_alias)."
-    )
-    default_severity = Severity.ERROR
+class _RoleCheck(RecordCheck):
+    """What both role checks share: the accepted roles, and running only on records with another spelling."""
+
     Params = RolesParams
-    example = '{"messages": [{"role": "speaker_1", "content": "hi"}]}'
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
         super().__init__(*args, **kwargs)
@@ -144,6 +139,17 @@ class InvalidRole(RecordCheck):
         allowed = self._allowed
         s = scan(record)
         return not (s.roles - {None} <= allowed)
+
+
+class InvalidRole(_RoleCheck):
+    id = "schema.invalid_role"
+    description = (
+        "A message role that is neither system, developer, user, assistant, tool, function nor a known alias "
+        "(aliases such as Chatbot or prompter are schema.role_alias)."
+    )
+    default_severity = Severity.ERROR
+    Params = RolesParams
+    example = '{"messages": [{"role": "speaker_1", "content": "hi"}]}'
 
     def check(self, record: Record) -> Iterator[Hit]:
         if not self.applies(record):  # when called directly, not through the engine
@@ -164,7 +170,7 @@ class InvalidRole(RecordCheck):
                     )
 
 
-class RoleAlias(RecordCheck):
+class RoleAlias(_RoleCheck):
     id = "schema.role_alias"
     description = (
         "Message roles spelled another tool's way (Cohere Chatbot, OpenAssistant prompter, human, USER): "
@@ -173,15 +179,6 @@ class RoleAlias(RecordCheck):
     default_severity = Severity.WARNING
     Params = RolesParams
     example = '{"messages": [{"role": "User", "content": "hi"}, {"role": "Chatbot", "content": "hello"}]}'
-
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
-        super().__init__(*args, **kwargs)
-        self._allowed = frozenset(self.params.roles)
-
-    def applies(self, record: Record) -> bool:
-        allowed = self._allowed
-        s = scan(record)
-        return not (s.roles - {None} <= allowed)
 
     def check(self, record: Record) -> Iterator[Hit]:
         if not self.applies(record):  # when called directly, not through the engine

@@ -106,27 +106,13 @@ def _openai(turns: tuple[Turn, ...]) -> list[dict[str, Any]]:
         if t.tool_calls:
             pending = [c.id or "" for c in t.tool_calls]
             m["tool_calls"] = [
-                {"id": c.id or "", "type": "function", "function": {"name": c.name, "arguments": _arguments(c)}}
+                {"id": c.id or "", "type": "function", "function": {"name": c.name, "arguments": c.call_arguments()}}
                 for c in t.tool_calls
             ]
             if not t.text or t.text == t.tool_calls[0].arguments:  # ShareGPT function_call: the text is the call
                 m["content"] = None
         out.append(m)
     return out
-
-
-def _arguments(call: Any) -> str:
-    """The call's arguments; a ShareGPT `function_call` turn holds the whole call ({name, arguments})."""
-    import json
-
-    try:
-        value = json.loads(call.arguments)
-    except (ValueError, RecursionError):
-        return str(call.arguments)
-    if isinstance(value, dict) and set(value) == {"name", "arguments"} and value["name"] == call.name:
-        inner = value["arguments"]
-        return inner if isinstance(inner, str) else json.dumps(inner, ensure_ascii=False)
-    return str(call.arguments)
 
 
 def _wrapped(tool: dict[str, Any]) -> dict[str, Any]:
