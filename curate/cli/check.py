@@ -51,6 +51,13 @@ def check(
     show_all: Annotated[bool, typer.Option("--all", help="Print every finding, not the first 50 per rule.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how to fix each finding.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per CPU core).", min=0)] = 0,
+    engine_name: Annotated[
+        str, typer.Option("--engine", help="local | ray: per-block work on a Ray cluster (pip install 'curate[ray]').")
+    ] = "local",
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option("--ray-address", help="Ray cluster for --engine ray (default: RAY_ADDRESS, else a local Ray)."),
+    ] = None,
     project: Annotated[
         bool, typer.Option("--project", help="Also check all of [tool.curate] datasets together.")
     ] = False,
@@ -92,6 +99,10 @@ def check(
         fail(f"--format must be one of {', '.join(FORMATS_OUT)}")
     if fail_on is not None and fail_on not in ("error", "warning", "info", "never"):
         fail("--fail-on must be error, warning, info or never")
+    if engine_name not in ("local", "ray"):
+        fail("--engine must be local or ray")
+    if ray_address is not None and engine_name != "ray":
+        fail("--ray-address needs --engine ray")
     hint = format_hint(input_format, role_map)
     trainer_opts, notices = trainer_settings(tokenizer, max_length, overflow, response_template)
     from curate.gate import accepted, find_baseline, gather
@@ -125,13 +136,20 @@ def check(
     cache = None if no_cache else ResultCache()
     ctx.use_cache = not no_cache  # nor the checks' own caches (dedup signatures)
     options = EngineOptions(input_format=hint, read=read, jobs=jobs, suppress=suppress, cache=cache)
-    engine = Engine(chosen, ctx, options, ruleset_name=ruleset.name)
+    if engine_name == "ray":
+        from curate.cli.ray_option import ray_engine
+
+        engine = ray_engine(chosen, ctx, options, ruleset.name, ray_address)
+    else:
+        engine = Engine(chosen, ctx, options, ruleset_name=ruleset.name)
     try:
         with progress_display(wanted(output_format != "text")) as on_progress:
             options.on_progress = stopping.track(on_progress, files)
             report = engine.run(files)
     except DatasetReadError as exc:
         fail(str(exc))
+    except ConnectionError as exc:  # --engine ray: no cluster at the address
+        fail(f"cannot reach the Ray cluster: {exc}")
     except OSError as exc:
         fail(f"cannot read input: {exc.strerror or exc}")
     require_records(report.datasets, inputs.skipped)

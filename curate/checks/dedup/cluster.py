@@ -20,32 +20,57 @@ def candidate_pairs(bands: Any, cap: int = BUCKET_CAP) -> Any:
 
     Row order is keep-priority order, so in an oversized bucket the records compared are the
     ones that could be kept."""
+    members, lengths = band_buckets(bands)
+    return bucket_pairs(members, lengths, bands.shape[0], cap)
+
+
+def band_buckets(bands: Any) -> tuple[Any, Any]:
+    """The LSH buckets of two or more rows, every band's: one flat array of row numbers (ascending
+    within a bucket) and each bucket's length. The Ray engine builds the same from band keys
+    shuffled between workers (`curate/run/ray_near.py`), so only these collisions travel."""
     import numpy as np
 
     n = bands.shape[0]
-    found: list[Any] = []
+    members: list[Any] = []
+    lengths: list[Any] = []
     for b in range(bands.shape[1]):
         col = bands[:, b]
-        order = np.argsort(col, kind="stable")
+        order = np.argsort(col, kind="stable")  # equal keys keep row order: members come out ascending
         ks = col[order]
         same = ks[1:] == ks[:-1]
         if not same.any():
             continue
         # runs of equal keys: start where a run begins, extent via cumulative counts
         starts = np.flatnonzero(np.concatenate(([True], ~same)))
-        lengths = np.diff(np.concatenate((starts, [n])))
-        pairs2 = starts[lengths == 2]
-        if len(pairs2):
-            a, c = order[pairs2], order[pairs2 + 1]
-            found.append(np.minimum(a, c) * n + np.maximum(a, c))
-        for s, length in zip(starts[lengths > 2].tolist(), lengths[lengths > 2].tolist(), strict=False):
-            members = np.sort(order[s : s + length])
-            head = members[:cap]
-            ii, jj = np.triu_indices(len(head), k=1)
-            found.append(head[ii] * n + head[jj])
-            if length > cap:
-                rest = members[cap:]
-                found.append((head[None, :] * n + rest[:, None]).ravel())
+        runs = np.diff(np.concatenate((starts, [n])))
+        shared = runs >= 2
+        members.append(order[np.repeat(shared, runs)])
+        lengths.append(runs[shared])
+    if not members:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(members).astype(np.int64), np.concatenate(lengths).astype(np.int64)
+
+
+def bucket_pairs(members: Any, lengths: Any, n: int, cap: int = BUCKET_CAP) -> Any:
+    """Unique pairs (i < j, as i * n + j) within buckets (`band_buckets`' form) of rows 0..n-1."""
+    import numpy as np
+
+    if not len(lengths):
+        return np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    found: list[Any] = []
+    two = starts[lengths == 2]
+    if len(two):
+        a, c = members[two], members[two + 1]
+        found.append(np.minimum(a, c) * n + np.maximum(a, c))
+    for s, length in zip(starts[lengths > 2].tolist(), lengths[lengths > 2].tolist(), strict=False):
+        bucket = np.sort(members[s : s + length])
+        head = bucket[:cap]
+        ii, jj = np.triu_indices(len(head), k=1)
+        found.append(head[ii] * n + head[jj])
+        if length > cap:
+            rest = bucket[cap:]
+            found.append((head[None, :] * n + rest[:, None]).ravel())
     if not found:
         return np.zeros(0, dtype=np.int64)
     return np.unique(np.concatenate(found).astype(np.int64))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import Field
 
@@ -23,7 +23,7 @@ from curate.checks.dedup.common import (
     sketches_from_refs,
 )
 from curate.checks.dedup.stats import similarity_summary
-from curate.checks.dedup.store import Sketch, SketchStore
+from curate.checks.dedup.store import Sketch, SketchStore, StoreArrays
 from curate.model import Hit, Record, Severity
 
 
@@ -62,6 +62,34 @@ def write_caches(
     return problems
 
 
+class PairIndex(Protocol):
+    """Where the bands and shingles are: candidate pairs and their verification over records' positions.
+
+    Local runs hold them in the check's store (`LocalIndex`); the Ray engine keeps them on the workers
+    that sketched the records and supplies its own index, so only collisions and similarities travel."""
+
+    def candidate_pairs(self, ids: Any) -> Any:
+        """Pairs (i < j, as i * len(ids) + j) of positions in `ids` (records) sharing a band key."""
+        ...
+
+    def verify(self, pairs: Any, n: int, ids: Any) -> tuple[Any, Any, Any]:
+        """`cluster.verify`'s (i, j, exact Jaccard) of those pairs."""
+        ...
+
+
+class LocalIndex:
+    """Bands and shingles held in this process (`StoreArrays`)."""
+
+    def __init__(self, arrays: StoreArrays) -> None:
+        self.arrays = arrays
+
+    def candidate_pairs(self, ids: Any) -> Any:
+        return candidate_pairs(self.arrays.bands[ids])
+
+    def verify(self, pairs: Any, n: int, ids: Any) -> tuple[Any, Any, Any]:
+        return verify(pairs, n, ids, self.arrays.offsets, self.arrays.shingles)
+
+
 class NearDuplicate(DatasetCheck):
     id = "dedup.near"
     needs_text = True  # records without conversation text are never duplicates of each other
@@ -81,6 +109,7 @@ class NearDuplicate(DatasetCheck):
         self.sp = p.sketch_params()
         self.store = SketchStore(self.sp.bands)
         self.cache = make_cache(p, self.ctx)
+        self.index: PairIndex | None = None  # set by an engine that keeps bands and shingles elsewhere (Ray)
         self._summary: dict[str, Any] = {}
 
     def extract(self, record: Record) -> Sketch:
@@ -109,7 +138,8 @@ class NearDuplicate(DatasetCheck):
         store = self.store
         n = len(store)
         a = store.numpy()
-        problems = write_caches(self.cache, store, a)
+        problems = write_caches(self.cache, store, a) if self.index is None else []
+        index = self.index if self.index is not None else LocalIndex(a)
         rank = rank_order(p.keep, n, a.words)  # rank position -> record
         same_r = a.same[rank]
         # identical shingle sets collapse to their highest-priority member before LSH
@@ -119,8 +149,8 @@ class NearDuplicate(DatasetCheck):
         rep_pos[reps] = np.arange(len(reps))
         group_rep = first[inverse]  # rank position of each record's representative
         ids = rank[reps]  # representative -> record
-        pairs = candidate_pairs(a.bands[ids])
-        i, j, sims = verify(pairs, len(reps), ids, a.offsets, a.shingles)
+        pairs = index.candidate_pairs(ids)
+        i, j, sims = index.verify(pairs, len(reps), ids)
         stars = star_clusters(len(reps), i, j, sims, p.threshold)
 
         best = np.zeros(len(reps), dtype=np.float32)

@@ -62,6 +62,7 @@ class SketchStore:
         self.bands = bytearray()
         self.shingles = bytearray()
         self.from_cache = bytearray()  # 1 per record sketched from the cache
+        self.light = False  # True: bands, shingles and text hashes are kept elsewhere (see `without_sketches`)
 
     def __len__(self) -> int:
         return len(self.line)
@@ -101,24 +102,46 @@ class SketchStore:
         self.shingles += other.shingles
         self.from_cache += other.from_cache
 
+    def without_sketches(self) -> SketchStore:
+        """A copy with where each record is and its small hashes, but no bands, shingles or text hashes:
+        what the Ray engine gathers on the driver while the sketches stay on the workers."""
+        light = SketchStore(self.nbands)
+        light.paths, light._path_ix = list(self.paths), dict(self._path_ix)
+        light.path_of, light.line, light.keys = array("H", self.path_of), array("q", self.line), list(self.keys)
+        light.exact, light.same, light.words = array("Q", self.exact), array("Q", self.same), array("q", self.words)
+        light.sh_len, light.from_cache = array("q", self.sh_len), bytearray(self.from_cache)
+        light.light = True
+        return light
+
     def numpy(self) -> StoreArrays:
         import numpy as np
 
         n = len(self)
-        sh_len = np.frombuffer(self.sh_len, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+
+        def column(values: Any, dtype: Any) -> Any:
+            return np.frombuffer(values, dtype=dtype) if n else np.zeros(0, dtype=dtype)
+
+        sh_len = column(self.sh_len, np.int64)
         offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(sh_len, out=offsets[1:])
+        if self.light:  # no sketches here: bands of width 0, no shingles
+            offsets = offsets[:1]
+            bands = np.zeros((n, 0), dtype=np.uint64)
+            text_hash = np.zeros((n, 16), dtype=np.uint8)
+        else:
+            np.cumsum(sh_len, out=offsets[1:])
+            bands = np.frombuffer(self.bands, dtype=np.uint64).reshape(n, self.nbands)
+            text_hash = np.frombuffer(self.text_hash, dtype=np.uint8).reshape(n, 16)
         return StoreArrays(
-            path_of=np.frombuffer(self.path_of, dtype=np.uint16) if n else np.zeros(0, dtype=np.uint16),
-            line=np.frombuffer(self.line, dtype=np.int64) if n else np.zeros(0, dtype=np.int64),
-            exact=np.frombuffer(self.exact, dtype=np.uint64) if n else np.zeros(0, dtype=np.uint64),
-            same=np.frombuffer(self.same, dtype=np.uint64) if n else np.zeros(0, dtype=np.uint64),
-            words=np.frombuffer(self.words, dtype=np.int64) if n else np.zeros(0, dtype=np.int64),
-            bands=np.frombuffer(self.bands, dtype=np.uint64).reshape(n, self.nbands),
+            path_of=column(self.path_of, np.uint16),
+            line=column(self.line, np.int64),
+            exact=column(self.exact, np.uint64),
+            same=column(self.same, np.uint64),
+            words=column(self.words, np.int64),
+            bands=bands,
             offsets=offsets,
             shingles=np.frombuffer(self.shingles, dtype=np.uint32),
-            text_hash=np.frombuffer(self.text_hash, dtype=np.uint8).reshape(n, 16),
-            from_cache=np.frombuffer(self.from_cache, dtype=np.uint8) if n else np.zeros(0, dtype=np.uint8),
+            text_hash=text_hash,
+            from_cache=column(self.from_cache, np.uint8),
         )
 
     def where(self, i: int) -> tuple[str, int, str]:

@@ -1,0 +1,116 @@
+"""`--engine ray` gives the local engine's report, with near-duplicate sketches left on the workers.
+
+One local Ray runtime (`num_cpus=2`) for the whole module: starting Ray takes seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import ray
+from typer.testing import CliRunner
+
+from curate.check import RunContext
+from curate.checks.dedup.near import NearDuplicate
+from curate.cli import app
+from curate.config import load_ruleset
+from curate.engine import Engine, EngineOptions
+from curate.reporters.json_report import render_json
+from curate.run.ray_engine import RayEngine
+from curate.run.ray_near import RayPairIndex
+
+WORDS = [
+    "river", "stone", "lantern", "orchard", "velvet", "harbor", "maple", "cinder", "quartz", "meadow", "saffron",
+    "garnet", "willow", "ember", "thistle", "falcon", "marble", "juniper", "copper", "lagoon", "prairie", "cobalt",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def _answer(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def _dataset(tmp_path: Path) -> list[str]:
+    """Two files, many small blocks: exact copies and light edits far apart (other blocks, the other
+    file), e-mail addresses and phone numbers, a 9-to-1 category skew, a line that is not JSON."""
+    rng = random.Random(7)
+    lines: list[bytes] = []
+    for i in range(240):
+        rec = {
+            "messages": [
+                {"role": "user", "content": f"Question {i}: what of {rng.choice(WORDS)} and {rng.choice(WORDS)}?"},
+                {"role": "assistant", "content": _answer(rng, 40 + i % 17)},
+            ],
+            "category": "science" if i % 10 else "art",
+        }
+        if i % 37 == 5:
+            rec["messages"][0]["content"] += f" Write to user{i}@example.com or call +1 415 555 {1000 + i}."
+        lines.append(orjson.dumps(rec))
+    for src, dst in ((3, 150), (40, 200), (41, 230)):
+        lines[dst] = lines[src]  # exact copies
+    for src, dst in ((10, 120), (60, 190), (61, 215), (62, 99)):
+        rec = orjson.loads(lines[src])
+        words = rec["messages"][1]["content"].split()
+        words[5] = "granite"
+        rec["messages"][1]["content"] = " ".join(words)
+        lines[dst] = orjson.dumps(rec)  # near copies: one word changed
+    lines[77] = b'{"messages": [oops'
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_bytes(b"\n".join(lines[:160]) + b"\n")
+    second.write_bytes(b"\n".join(lines[160:]) + b"\n")
+    return [str(first), str(second)]
+
+
+def _run(engine_type: type[Engine], paths: list[str], **kwargs: object) -> tuple[Engine, bytes]:
+    ruleset = load_ruleset("default")
+    ctx = RunContext(use_cache=False)
+    engine = engine_type(ruleset.rules, ctx, EngineOptions(jobs=1, block_bytes=4096), ruleset_name="default", **kwargs)
+    return engine, render_json(engine.run(paths))
+
+
+def test_ray_report_equals_local_report(local_ray: None, tmp_path: Path) -> None:
+    paths = _dataset(tmp_path)
+    _, local = _run(Engine, paths)
+    engine, on_ray = _run(RayEngine, paths)
+    assert on_ray == local
+    report = orjson.loads(on_ray)
+    rules = Counter(f["rule"] for f in report["findings"])
+    for rule in ("exact-duplicate", "near-duplicate", "personal-data", "invalid-json"):
+        assert rules[rule] > 0, rule
+    assert report["stats"]["dedup"]["near"]["candidate_pairs"] >= 4
+    assert engine.blocks_sent > 10  # the dataset checks' state really was merged from many blocks
+    near = [c for _, c in engine.dataset_checks if isinstance(c, NearDuplicate)]
+    assert near and all(isinstance(c.index, RayPairIndex) for c in near)
+    assert all(c.store.light and not c.store.shingles and not c.store.bands for c in near)  # no sketch on the driver
+
+
+def test_cli_engine_ray_exit_code_and_report(local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _dataset(tmp_path)
+    runner = CliRunner()
+    local = runner.invoke(app, ["check", *paths, "--no-cache", "-f", "json"])
+    on_ray = runner.invoke(app, ["check", *paths, "--engine", "ray", "-f", "json"])
+    assert (on_ray.exit_code, on_ray.stdout) == (local.exit_code, local.stdout)
+    assert local.exit_code == 1
+
+
+def test_engine_ray_without_ray_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _dataset(tmp_path)
+    for name in [m for m in sys.modules if m == "ray" or m.startswith(("ray.", "curate.run.ray_"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as when it is not installed
+    result = CliRunner().invoke(app, ["check", *paths, "--engine", "ray"])
+    assert result.exit_code == 2
+    assert "pip install 'curate[ray]'" in result.stderr
