@@ -46,10 +46,10 @@ from synth import write_dataset  # noqa: E402
 
 from curate.checks.balance import _lang  # noqa: E402
 from curate.config import Rule  # noqa: E402
-from curate.engine import Engine, EngineOptions  # noqa: E402
 from curate.io.reader import iter_records  # noqa: E402
 from curate.model import Severity  # noqa: E402
 from curate.registry import load_registry  # noqa: E402
+from curate.run.engine import Engine, EngineOptions  # noqa: E402
 
 
 def _rule(backend: str) -> Rule:

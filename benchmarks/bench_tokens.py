@@ -91,7 +91,7 @@ def engine_run(records: list[dict], jobs: int) -> tuple[float, int]:
 
     from curate.check import RunContext
     from curate.config import load_ruleset, select_rules
-    from curate.engine import Engine, EngineOptions
+    from curate.run.engine import Engine, EngineOptions
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.jsonl"

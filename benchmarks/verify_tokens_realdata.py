@@ -70,7 +70,7 @@ def load(path: Path) -> list[dict]:
 def main(root: str) -> int:
     from curate.check import RunContext
     from curate.config import load_ruleset, select_rules
-    from curate.engine import Engine, EngineOptions
+    from curate.run.engine import Engine, EngineOptions
 
     bad = 0
     for target, encoding in (("openai/gpt-4o-mini", "o200k_base"), ("openai/gpt-3.5-turbo", "cl100k_base")):

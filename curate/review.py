@@ -149,8 +149,8 @@ class ReviewSession:
     ) -> ReviewSession:
         """Audit `path` with `rules` and start a review of what was found."""
         from curate.check import DatasetCheck, RecordCheck, RunContext
-        from curate.engine import Engine, EngineOptions
         from curate.registry import load_registry
+        from curate.run.engine import Engine, EngineOptions
 
         read = read or ReadOptions()
         registry = load_registry()
@@ -168,7 +168,7 @@ class ReviewSession:
 
         def recheck(record: Record) -> list[Finding]:
             """The record checks on one (fixed or edited) record, as the engine would run them."""
-            from curate.engine import make_finding
+            from curate.run.findings import make_finding
 
             out = []
             for rule, check in record_checks:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from curate.config import load_ruleset, select_rules
 from curate.decisions import DecisionLog, load_decisions
-from curate.engine import EngineOptions
 from curate.review import ReviewSession
+from curate.run.engine import EngineOptions
 
 GOOD = {
     "messages": [

@@ -16,10 +16,10 @@ import yaml
 
 from curate.check import RunContext
 from curate.config import Rule
-from curate.engine import Engine, EngineOptions
 from curate.io.reader import ReadOptions
 from curate.model import Finding
 from curate.registry import load_registry
+from curate.run.engine import Engine, EngineOptions
 
 CASES_DIR = Path(__file__).parent / "cases" / "schema"
 

@@ -10,9 +10,9 @@ from test_balance_texts import chat, mixed, sentence, write_jsonl
 
 from curate.checks.balance import _lang
 from curate.config import Rule
-from curate.engine import Engine, EngineOptions
 from curate.model import Severity
 from curate.registry import load_registry
+from curate.run.engine import Engine, EngineOptions
 
 
 def rule(check: str, rule_id: str = "r", **params: object) -> Rule:

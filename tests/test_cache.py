@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from curate.cache import ResultCache, cache_size, clear_cache
 from curate.cli import app
 from curate.config import load_ruleset, select_rules
-from curate.engine import Engine, EngineOptions
+from curate.run.engine import Engine, EngineOptions
 
 EMAIL = "jane.roe@example.com"
 SENTENCE = "The purple giraffe recites Portuguese poetry"
@@ -266,20 +266,23 @@ def test_blocks_that_cannot_be_replayed_keep_both_workers_busy(tmp_path: Path, d
     from collections import deque
     from concurrent.futures import Future
 
-    from curate.engine import _CachedBlock
+    from curate.check import RunContext
+    from curate.io.reader import ReadOptions
+    from curate.run.scheduling import CachedBlock, Scheduler, Work
 
     rs = load_ruleset("default")
-    engine = Engine(select_rules(rs.rules, ["schema"], []), options=EngineOptions(jobs=2, block_bytes=2048))
+    work = Work(select_rules(rs.rules, ["schema"], []), RunContext(), ReadOptions(), None, None, 2, 2048)
+    scheduler = Scheduler(work, [])
     size = data.stat().st_size
     done: Future = Future()
     done.set_result(None)
     queue: deque = deque([["future", done], ["future", done]])
-    queue.extend(["hit", _CachedBlock((b"k", b"s"), 1, True, 0, size)] for _ in range(6))
+    queue.extend(["hit", CachedBlock((b"k", b"s"), 1, True, 0, size)] for _ in range(6))
     try:
-        engine._submit_hits(queue, str(data))
+        scheduler._submit_hits(queue, str(data))
         kinds = [entry[0] for entry in queue]
         assert kinds == ["future"] * 6 + ["hit"] * 2  # 2 x jobs submitted, besides the 2 finished ones
         batches = [entry[1].result() for entry in list(queue)[2:6]]
-        assert [len(b.lines) for b in batches] == [42] * 4  # every line of the file, read again and computed
+        assert [len(b.records) for b in batches] == [42] * 4  # every line of the file, read again and computed
     finally:
-        engine._pool.shutdown(wait=True)
+        scheduler.close(graceful=True)

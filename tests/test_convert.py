@@ -123,8 +123,8 @@ def test_what_a_target_cannot_hold_is_refused_with_the_reason(record: dict, targ
 def test_alpaca_to_openai_chat_passes_the_openai_rules(tmp_path: Path) -> None:
     from curate.check import RunContext
     from curate.config import load_ruleset
-    from curate.engine import Engine, EngineOptions
     from curate.model import Severity
+    from curate.run.engine import Engine, EngineOptions
 
     real = [
         {"instruction": "Translate to French.", "input": "good morning", "output": "bonjour"},

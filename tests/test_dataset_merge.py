@@ -84,23 +84,21 @@ RULES = _bindings()
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[RecordRef], dict[str, list[Any]], dict]:
     """Per rule: every record's extract (None for a skipped record), and the refs and stats table."""
-    from curate.engine import _SKIP, _Processor
     from curate.io.reader import ReadOptions, iter_raw
+    from curate.run.results import SKIP_MARK
+    from curate.run.runner import Runner
 
     path = tmp_path_factory.mktemp("merge") / "mixed.jsonl"
     path.write_bytes(b"\n".join(_records()) + b"\n")
     record_rules = [r for r in load_ruleset("default").rules if r.check not in {b.check for b in RULES}]
-    proc = _Processor(record_rules + RULES, RunContext(), ReadOptions(), None)
-    batch = proc.process(str(path), list(iter_raw(str(path), ReadOptions())))
-    assert not batch.errors, batch.errors
-    refs = [
-        RecordRef(str(path), line, key, fmt, stats)
-        for line, key, fmt, stats in zip(batch.lines, batch.keys, batch.formats, batch.stats, strict=True)
-    ]
+    runner = Runner(record_rules + RULES, RunContext(), ReadOptions(), None)
+    results = runner.run_unit(str(path), list(iter_raw(str(path), ReadOptions()))).records
+    assert not any(r.failures for r in results), [r.failures for r in results]
+    refs = [RecordRef(str(path), r.line, r.key, r.format, r.stats) for r in results]
     per_rule = {}
-    dataset_rules = [rule for rule, _ in proc.dataset_checks]
+    dataset_rules = [rule for rule, _ in runner.dataset_checks]
     for i, rule in enumerate(dataset_rules):
-        per_rule[rule.id] = [None if row[i] is _SKIP else ("value", row[i]) for row in batch.extracted]
+        per_rule[rule.id] = [None if r.extracts[i] is SKIP_MARK else ("value", r.extracts[i]) for r in results]
     columns: dict[str, list[Any]] = {}
     for n, ref in enumerate(refs):
         row = {"path": ref.path, "line": ref.line, "key": ref.key, "format": ref.format, **ref.stats}
@@ -112,7 +110,14 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[RecordRef]
     return refs, per_rule, columns
 
 
-def _run(rule: Rule, parts: list[range], refs: list[RecordRef], values: list[Any], columns: dict) -> tuple:
+def _run(
+    rule: Rule, parts: list[range], refs: list[RecordRef], values: list[Any], columns: dict, saved: bool = False
+) -> tuple:
+    """Observe each part on its own check, merge them in order, finalize. `saved`: each part's state
+    goes through a shard's state format first (plain data, encoded, decoded, loaded into a fresh check)."""
+    from curate.cache.codec import decode, encode
+    from curate.run.checkstate import dump_state, load_state
+
     cls = load_registry().checks[rule.check]
     checks = []
     for part in parts:
@@ -120,6 +125,10 @@ def _run(rule: Rule, parts: list[range], refs: list[RecordRef], values: list[Any
         for i in part:
             if values[i] is not None:
                 check.observe(refs[i], values[i][1])
+        if saved:
+            fresh = cls(rule.params, RunContext(), rule.roles)
+            load_state(fresh, decode(encode(dump_state(check))))
+            check = fresh
         checks.append(check)
     first = checks[0]
     for other in checks[1:]:
@@ -143,3 +152,16 @@ def test_observe_all_equals_observe_halves_then_merge(rule: Rule, extracted: tup
     uneven = _run(rule, [range(7), range(7, n)], refs, values, columns)
     assert halves == whole
     assert uneven == whole
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.check)
+def test_state_saved_as_data_and_loaded_merges_the_same(rule: Rule, extracted: tuple) -> None:
+    """What `--shard K/N --save-state` writes and `curate merge` reads: equal to one process."""
+    refs, per_rule, columns = extracted
+    values = per_rule[rule.id]
+    n = len(refs)
+    whole = _run(rule, [range(n)], refs, values, columns)
+    assert _run(rule, [range(n)], refs, values, columns, saved=True) == whole
+    assert (
+        _run(rule, [range(n // 3), range(n // 3, n // 2), range(n // 2, n)], refs, values, columns, saved=True) == whole
+    )

@@ -11,9 +11,9 @@ from dedup_data import chat, planted
 
 from curate.check import RunContext
 from curate.config import Rule
-from curate.engine import Engine, EngineOptions
 from curate.model import Severity
 from curate.registry import load_registry
+from curate.run.engine import Engine, EngineOptions
 
 RULE_IDS = {
     "dedup.exact": "exact-duplicate",

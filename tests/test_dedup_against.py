@@ -81,7 +81,7 @@ def test_cli_against_exits_1_and_reports_eval_location(tmp_path):
 def _cached(train, against, rules):
     from curate.cache import ResultCache
     from curate.check import RunContext
-    from curate.engine import Engine, EngineOptions
+    from curate.run.engine import Engine, EngineOptions
 
     cache = ResultCache()
     engine = Engine(rules, RunContext(against=against), EngineOptions(jobs=1, cache=cache, block_bytes=2048))

@@ -11,7 +11,7 @@ from test_dedup import rule, run
 
 import curate.checks.dedup.common as common
 from curate.check import RunContext
-from curate.engine import Engine, EngineOptions
+from curate.run.engine import Engine, EngineOptions
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +119,7 @@ def test_damaged_cache_is_ignored(tmp_path, counted):
 def cached_run(paths, rules, jobs=1):
     from curate.cache import ResultCache
     from curate.check import RunContext
-    from curate.engine import Engine, EngineOptions
+    from curate.run.engine import Engine, EngineOptions
 
     cache = ResultCache()  # $CURATE_CACHE_DIR, beside the signature cache
     options = EngineOptions(jobs=jobs, cache=cache, block_bytes=4096)

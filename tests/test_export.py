@@ -196,7 +196,7 @@ def _dup_corpus(path: Path) -> list[dict]:
 
 def test_drop_duplicates_drops_only_non_kept_members_of_copy_clusters(tmp_path: Path) -> None:
     from curate.config import load_ruleset
-    from curate.engine import Engine, EngineOptions
+    from curate.run.engine import Engine, EngineOptions
 
     path = tmp_path / "dups.jsonl"
     _dup_corpus(path)

@@ -9,8 +9,8 @@ import pytest
 
 from curate.check import RunContext
 from curate.config import load_ruleset
-from curate.engine import Engine, EngineOptions
 from curate.formats import detect, normalise
+from curate.run.engine import Engine, EngineOptions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 

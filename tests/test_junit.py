@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.config import load_ruleset
-from curate.engine import Engine, EngineOptions
 from curate.reporters.junit import render_junit
+from curate.run.engine import Engine, EngineOptions
 
 GOOD = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello, how can I help?"}]}
 

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from curate.checks.pii import analyzer
 from curate.checks.pii.entities import PiiParams
 from curate.config import Rule
-from curate.engine import Engine, EngineOptions
 from curate.model import Severity
 from curate.registry import load_registry
+from curate.run.engine import Engine, EngineOptions
 
 EMAIL = "jane.roe@gmail.com"
 CARD = "4111 1111 1111 1111"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from curate.config import load_ruleset
-from curate.engine import Engine
+from curate.run.engine import Engine
 from curate.yamlfile import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,12 +13,12 @@ import pytest
 from curate.check import RunContext
 from curate.checks.schema.messages import RoleAlias
 from curate.config import load_ruleset, select_rules
-from curate.engine import Engine, EngineOptions
 from curate.formats import FORMATS, FormatHint, detect, normalise
 from curate.formats.roles import RoleMapError, parse_role_map
 from curate.formats.templates import detect_template
 from curate.formats.transcript import is_transcript, split_transcript
 from curate.model import Finding, Severity
+from curate.run.engine import Engine, EngineOptions
 
 # One conversation with defects the content checks find (an unfilled placeholder and leftover
 # HTML in the answer, stray whitespace would be template spacing and must not count).

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.config import load_ruleset
-from curate.engine import Engine, EngineOptions
 from curate.registry import load_registry
+from curate.run.engine import Engine, EngineOptions
 from curate.yamlfile import ConfigError
 
 TEXT = "the quick brown fox jumps over the lazy dog while the cat sleeps on the warm mat"

@@ -13,9 +13,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from review_data import open_session, reloaded, rules, write_dataset  # noqa: E402
 
 from curate.decisions import decisions_path  # noqa: E402
-from curate.engine import Engine, EngineOptions  # noqa: E402
 from curate.model import Severity  # noqa: E402
 from curate.review import EditRefused, ReviewFilter, ReviewSession, SaveFailed, parse_edit  # noqa: E402
+from curate.run.engine import Engine, EngineOptions  # noqa: E402
 
 
 @pytest.fixture

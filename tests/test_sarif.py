@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.config import load_ruleset
-from curate.engine import Engine, EngineOptions
 from curate.reporters.sarif import FINGERPRINT_KEY, artifact_uri, to_sarif
+from curate.run.engine import Engine, EngineOptions
 
 SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 GOOD = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello, how can I help?"}]}

@@ -11,7 +11,7 @@ import pytest
 from curate.check import RunContext
 from curate.checks.tokens.outlier import threshold
 from curate.config import load_ruleset, select_rules
-from curate.engine import Engine, EngineOptions
+from curate.run.engine import Engine, EngineOptions
 
 
 def chat(user: str, answer: str, weight: int | None = None) -> dict:

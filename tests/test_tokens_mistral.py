@@ -14,7 +14,7 @@ from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
 
 from curate.check import RunContext
 from curate.config import load_ruleset, select_rules
-from curate.engine import Engine, EngineOptions
+from curate.run.engine import Engine, EngineOptions
 from curate.targets import load_table
 from curate.tokenizer import MISTRAL_ENCODINGS
 

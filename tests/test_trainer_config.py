@@ -11,8 +11,8 @@ import pytest
 from curate.check import RunContext
 from curate.checks.schema.trainer_config import TrainerConfigMismatch
 from curate.config import Rule
-from curate.engine import Engine, EngineOptions
 from curate.model import Severity
+from curate.run.engine import Engine, EngineOptions
 from curate.trainer_config import load
 from curate.yamlfile import ConfigError
 

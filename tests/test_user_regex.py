@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from curate.config import load_ruleset
-from curate.engine import Engine, EngineOptions
+from curate.run.engine import Engine, EngineOptions
 from curate.userregex import UserPatternError, compile_user, unicode_classes
 from curate.yamlfile import ConfigError
 

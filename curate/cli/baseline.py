@@ -38,9 +38,9 @@ def baseline(
     """
     from curate.baseline import DEFAULT_BASELINE, load_baseline
     from curate.cache import ResultCache
-    from curate.engine import Engine, EngineOptions
     from curate.gate import accepted, gather
     from curate.io.reader import DatasetReadError, ReadOptions
+    from curate.run.engine import Engine, EngineOptions
     from curate.yamlfile import ConfigError
 
     try:

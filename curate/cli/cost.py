@@ -171,8 +171,8 @@ def _count(
     from curate.checks.tokens._common import ENCODING_SETTING
     from curate.checks.tokens.stats import TokenStats
     from curate.config import Rule
-    from curate.engine import Engine, EngineOptions
     from curate.model import Severity
+    from curate.run.engine import Engine, EngineOptions
 
     rule = Rule("token-stats", TokenStats.id, Severity.ERROR, TokenStats.Params(), None, "curate cost", "")
     out = {}
@@ -198,8 +198,8 @@ def _count_folder(files: list[str], settings: dict[str, Any], input_format: Any,
     from curate.check import RunContext
     from curate.checks.tokens.cost import CostEstimate
     from curate.config import Rule
-    from curate.engine import Engine, EngineOptions
     from curate.model import Severity
+    from curate.run.engine import Engine, EngineOptions
 
     rule = Rule("cost-estimate", CostEstimate.id, Severity.INFO, CostEstimate.Params(), None, "curate cost", "")
     engine = Engine([rule], RunContext(settings=dict(settings)), EngineOptions(input_format=input_format, jobs=jobs))

@@ -114,7 +114,7 @@ def export(
     read = read_options(ruleset)
     drop_lines: dict[int, str] = {}
     if drop_duplicates:
-        from curate.engine import Engine, EngineOptions
+        from curate.run.engine import Engine, EngineOptions
 
         dedup = [r for r in chosen if r.check in DUPLICATE_CHECKS]
         if not dedup:

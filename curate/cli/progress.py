@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
-from curate.engine import Progress
+from curate.run.engine import Progress
 
 
 def wanted(machine_output: bool) -> bool:

@@ -26,11 +26,11 @@ def report(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).")] = 0,
 ) -> None:
     """Audit datasets and write a report people read: HTML with charts, Markdown, JSON."""
-    from curate.engine import Engine, EngineOptions
     from curate.io.atomic import write_bytes_atomic
     from curate.io.reader import DatasetReadError, ReadOptions
     from curate.reporters.html import render_html
     from curate.reporters.markdown import render_markdown
+    from curate.run.engine import Engine, EngineOptions
 
     inputs = expand_inputs(paths)
     files = inputs.files

@@ -40,8 +40,8 @@ def split(
     from rich.console import Console
     from rich.table import Table
 
-    from curate.engine import Engine, EngineOptions
     from curate.io.reader import DatasetReadError, ReadOptions
+    from curate.run.engine import Engine, EngineOptions
     from curate.split import split_dataset
 
     if stratify not in (None, "language", "category"):
