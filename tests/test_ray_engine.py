@@ -21,8 +21,8 @@ from curate.check import RunContext
 from curate.checks.dedup.near import NearDuplicate
 from curate.cli import app
 from curate.config import load_ruleset
-from curate.engine import Engine, EngineOptions
 from curate.reporters.json_report import render_json
+from curate.run.engine import Engine, EngineOptions
 from curate.run.ray_engine import RayEngine
 from curate.run.ray_near import RayPairIndex
 

@@ -9,7 +9,7 @@ from curate.cli.common import fail
 if TYPE_CHECKING:
     from curate.check import RunContext
     from curate.config import Rule
-    from curate.engine import Engine, EngineOptions
+    from curate.run.engine import Engine, EngineOptions
 
 
 def ray_engine(rules: list[Rule], ctx: RunContext, options: EngineOptions, ruleset: str, address: str | None) -> Engine:

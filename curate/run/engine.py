@@ -210,7 +210,7 @@ class Engine:
             self._prepare_cache(paths)
         options = self.options
         work = Work(self.rules, self.ctx, options.read, options.input_format, cache, options.jobs, options.block_bytes)
-        scheduler = Scheduler(work, [c for _, c in self.dataset_checks])
+        scheduler = self._scheduler(work)
         partial = Partial()
         finished = False
         try:
@@ -230,6 +230,10 @@ class Engine:
             if cache is not None:
                 cache.close() if finished else cache.abort()  # writes the new entries, or drops them
         return partial
+
+    def _scheduler(self, work: Work) -> Scheduler:
+        """What turns units into results: local workers here; `RayEngine` gives Ray tasks."""
+        return Scheduler(work, [c for _, c in self.dataset_checks])
 
     def _fold(self, path: str, result: BlockResult, tally: FileTally, partial: Partial) -> None:
         if result.file_stats is not None:

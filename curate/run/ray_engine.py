@@ -14,20 +14,23 @@ import os
 import uuid
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import ray
 
-from curate.check import Check, DatasetCheck, RecordRef, RunContext, RunState
+from curate.check import Check, DatasetCheck, RecordRef, RunContext
 from curate.checks.dedup.near import NearDuplicate
 from curate.config import Rule
-from curate.engine import Engine, EngineOptions, _Batch, _Processor, describe_failure
 from curate.io.reader import FileStats, ReadOptions, iter_units
 from curate.model import Finding
 from curate.registry import Registry, load_registry
+from curate.run.engine import Engine, EngineOptions, Partial
+from curate.run.findings import describe_failure
 from curate.run.ray_near import RayPairIndex
-from curate.run.results import SKIP_MARK
+from curate.run.results import SKIP_MARK, BlockResult
+from curate.run.runner import Runner
+from curate.run.scheduling import Work
 
 RAY_PACKAGE = "pip install 'curate[ray]'"
 
@@ -43,51 +46,53 @@ class _Setup:
     input_format: str | None
 
 
-_WORKER: dict[str, tuple[_Processor, Registry]] = {}  # in each Ray worker process: the current run's processor
+_WORKER: dict[str, tuple[Runner, Registry]] = {}  # in each Ray worker process: the current run's runner
 
 
-def _processor(setup: _Setup) -> tuple[_Processor, Registry]:
+def _runner(setup: _Setup) -> tuple[Runner, Registry]:
     found = _WORKER.get(setup.token)
     if found is None:
         _WORKER.clear()
         found = _WORKER[setup.token] = (
-            _Processor(setup.rules, setup.ctx, setup.read, setup.input_format),
+            Runner(setup.rules, setup.ctx, setup.read, setup.input_format),
             load_registry(),
         )
     return found
 
 
 @ray.remote(num_returns=4)
-def _block_task(setup: _Setup, path: str, unit: Any) -> tuple[_Batch, list[int], list[DatasetCheck], list[Any]]:
+def _block_task(setup: _Setup, path: str, unit: Any) -> tuple[BlockResult, list[int], list[DatasetCheck], list[Any]]:
     """One block: per-record work, then its records observed into fresh dataset checks.
 
-    Returns the block's batch without extracts and how many records each near-duplicate check kept
-    (to the driver), the checks' states (merged in a tree) and each near-duplicate check's sketches
-    of this block (they stay where they are)."""
-    proc, registry = _processor(setup)
-    batch = proc.process(path, unit)
+    Returns the block's results without extracts (a failure to observe added to its record's
+    failures) and how many records each near-duplicate check kept (to the driver), the checks'
+    states (merged in a tree) and each near-duplicate check's sketches of this block (they stay
+    where they are)."""
+    runner, registry = _runner(setup)
+    result = runner.run_unit(path, unit)
     checks = [
-        (rule, registry.checks[rule.check](rule.params, setup.ctx, rule.roles)) for rule, _ in proc.dataset_checks
+        (rule, registry.checks[rule.check](rule.params, setup.ctx, rule.roles)) for rule, _ in runner.dataset_checks
     ]
-    failures: dict[str, int] = {}
-    for i, row in enumerate(batch.extracted):
-        ref = RecordRef(path, batch.lines[i], batch.keys[i], batch.formats[i], batch.stats[i])
-        for (rule, check), extracted in zip(checks, row, strict=True):
-            if extracted is SKIP_MARK:
-                continue
-            try:
-                check.observe(ref, extracted)  # type: ignore[attr-defined]
-            except Exception as exc:  # noqa: BLE001 - one bad record never stops the audit
-                failures[rule.check] = failures.get(rule.check, 0) + 1
-                if failures[rule.check] <= 20:
-                    batch.errors.append(describe_failure(rule, exc, f"{path}:{ref.line}"))
-    batch.extracted = []
+    records = []
+    for r in result.records:
+        failures = list(r.failures)
+        if r.extracts:
+            ref = RecordRef(path, r.line, r.key, r.format, r.stats)
+            for (rule, check), extracted in zip(checks, r.extracts, strict=True):
+                if extracted is SKIP_MARK:
+                    continue
+                try:
+                    check.observe(ref, extracted)  # type: ignore[attr-defined]
+                except Exception as exc:  # noqa: BLE001 - one bad record never stops the audit
+                    failures.append((rule.check, describe_failure(rule, exc, f"{path}:{r.line}")))
+        records.append(replace(r, extracts=(), failures=tuple(failures)))
+    result.records = records
     sketches = []
     for _, check in checks:
         if isinstance(check, NearDuplicate):
             sketches.append(check.store)
             check.store = check.store.without_sketches()
-    return batch, [len(s) for s in sketches], [c for _, c in checks], sketches  # type: ignore[misc]
+    return result, [len(s) for s in sketches], [c for _, c in checks], sketches  # type: ignore[misc]
 
 
 @ray.remote
@@ -166,28 +171,20 @@ class RayEngine(Engine):
                 ray.shutdown()
 
     # -- per-block work on Ray ---------------------------------------------------------------------
-    def _batches(self, path: str, fstats: FileStats) -> Iterator[_Batch]:
-        """Batches in file order; at most `2 x CPUs + 2` blocks in flight (the driver's memory stays flat)."""
-        flying: deque[Any] = deque()
-        for unit in iter_units(path, fstats, self.options.block_bytes, self.options.read.max_line_bytes):
-            flying.append(_block_task.remote(self._setup, path, unit))
-            self.blocks_sent += 1
-            while len(flying) > self._window:
-                yield self._arrived(flying.popleft(), fstats)
-        while flying:
-            yield self._arrived(flying.popleft(), fstats)
+    def _scheduler(self, work: Work) -> _RayScheduler:  # type: ignore[override]
+        return _RayScheduler(self, work)
 
-    def _arrived(self, refs: list[Any], fstats: FileStats) -> _Batch:
-        batch_ref, sizes_ref, states_ref, sketches_ref = refs
-        batch, sizes = ray.get([batch_ref, sizes_ref])
+    def _arrived(self, refs: list[Any]) -> BlockResult:
+        result_ref, sizes_ref, states_ref, sketches_ref = refs
+        result, sizes = ray.get([result_ref, sizes_ref])
         if self.dataset_checks:
             self._states.append(states_ref)
             self._sketches.append(sketches_ref)
             self._near_sizes.append(sizes)
-        return self._merged(batch, fstats)
+        return result
 
     # -- dataset checks: tree merge, then finalize on the driver -----------------------------------
-    def _finalize(self, state: RunState) -> list[Finding]:
+    def _conclude(self, partial: Partial) -> tuple[Any, list[Finding]]:
         if self._states:
             merged, errors = ray.get(self._tree_merge(self._states))
             self.errors.extend(errors)
@@ -202,7 +199,7 @@ class RayEngine(Engine):
                     near += 1
                 bound.append((rule, state_check))
             self.dataset_checks = bound
-        return super()._finalize(state)
+        return super()._conclude(partial)
 
     @staticmethod
     def _tree_merge(states: list[Any]) -> Any:
@@ -213,3 +210,28 @@ class RayEngine(Engine):
                 nxt.append(level[-1])
             level = nxt
         return level[0]
+
+
+class _RayScheduler:
+    """Blocks to Ray tasks, results back in file order; at most `2 x CPUs + 2` blocks in flight (the
+    driver's memory stays flat). Each task's dataset-check state stays in the object store."""
+
+    def __init__(self, engine: RayEngine, work: Work) -> None:
+        self.engine = engine
+        self.work = work
+
+    def results(self, path: str, fstats: FileStats, owns: Any = None) -> Iterator[BlockResult]:
+        engine = self.engine
+        flying: deque[Any] = deque()
+        for unit in iter_units(path, fstats, self.work.block_bytes, self.work.read.max_line_bytes):
+            if owns is not None and not owns(fstats.bytes_read):
+                continue
+            flying.append(_block_task.remote(engine._setup, path, unit))
+            engine.blocks_sent += 1
+            while len(flying) > engine._window:
+                yield engine._arrived(flying.popleft())
+        while flying:
+            yield engine._arrived(flying.popleft())
+
+    def close(self, graceful: bool) -> None:
+        """Tasks in flight are dropped with the run (Ray cancels nothing we still need)."""
