@@ -96,6 +96,15 @@ class Conversation:
     def texts(self, roles: frozenset[str] | None = None) -> list[Turn]:
         return [t for t in self.turns if roles is None or t.role in roles]
 
+    def rejected_tail(self) -> tuple[Turn, ...]:
+        """The rejected completion without the prompt it shares with the chosen one."""
+        i = 0
+        for a, b in zip(self.turns, self.rejected, strict=False):
+            if a is not b and (a.role, a.text) != (b.role, b.text):
+                break
+            i += 1
+        return self.rejected[i:]
+
     @property
     def is_preference(self) -> bool:
         return bool(self.rejected)

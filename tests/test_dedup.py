@@ -278,3 +278,85 @@ def test_closing_pleasantries_in_later_turns_are_not_canned_answers(tmp_path):
     path = write_jsonl(tmp_path / "p.jsonl", records)
     report = run([path], [rule("dedup.prompt")])
     assert {(f.line, f.data["kind"]) for f in report.findings} == {(5, "repeated_answer"), (6, "repeated_answer")}
+
+
+def _pair(prompt: str, chosen: str, rejected: str) -> dict[str, Any]:
+    return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+
+
+TITLES = ["Embeddings from theory to practice", "Three embedding models to know", "Why embeddings matter today"]
+
+
+def test_ranking_pairs_of_one_prompt_are_neither_copies_nor_conflicts(tmp_path):
+    ask = "Write an engaging title for a video about text embedding models, under 75 characters please."
+    a, b, c = TITLES
+    # all pairs of a ranking a > b > c: a is chosen twice (other rejected sides), b chosen once and rejected once
+    records = [_pair(ask, a, b), _pair(ask, a, c), _pair(ask, b, c)]
+    path = write_jsonl(tmp_path / "ranking.jsonl", records)
+    report = run([path], [rule("dedup.exact"), rule("dedup.prompt")])
+    assert not report.findings
+    # the same pair twice is still a copy
+    path = write_jsonl(tmp_path / "copy.jsonl", [*records, _pair(ask, a, c)])
+    report = run([path], [rule("dedup.exact"), rule("dedup.prompt")])
+    assert [(f.rule, f.line, f.data["duplicate_of"]) for f in report.findings] == [("exact-duplicate", 4, 2)]
+
+
+def test_a_pair_preferred_both_ways_round_is_a_conflict(tmp_path):
+    ask = "Write an engaging title for a video about text embedding models."
+    a, b, c = TITLES
+    records = [_pair(ask, a, b), _pair(ask, a, c), _pair(ask, b, a)]
+    path = write_jsonl(tmp_path / "reversed.jsonl", records)
+    report = run([path], [rule("dedup.prompt")])
+    assert [(f.line, f.data["kind"], f.data["duplicate_of"]) for f in report.findings] == [
+        (3, "reversed_preference", 1)
+    ]
+
+
+def _path(*turns: str) -> dict[str, Any]:
+    roles = ["user", "assistant"] * len(turns)
+    return {"messages": [{"role": r, "content": t} for r, t in zip(roles, turns, strict=False)]}
+
+
+def _tree_records() -> list[dict[str, Any]]:
+    """Paths of three OpenAssistant-like trees: each root has sibling answers, and the first
+    exchange of each root is continued by two different follow-up questions."""
+    out = []
+    for root in ("Explain photosynthesis", "How do magnets work?", "What is a prime number?"):
+        first = f"A first careful answer about: {root}"
+        out += [
+            _path(root, first, "Can you go deeper?", f"Deeper detail one on {root}"),
+            _path(root, first, "Can you go deeper?", f"Another deeper explanation of {root} entirely"),
+            _path(root, first, "Give an example", f"An example for {root}"),
+            _path(root, f"A second, different sibling answer on {root}"),
+            _path(root, f"A third sibling reply, written by someone else, on {root}"),
+        ]
+    return out
+
+
+def test_sibling_answers_of_a_tree_shaped_set_are_not_conflicts(tmp_path):
+    path = write_jsonl(tmp_path / "tree.jsonl", _tree_records())
+    report = run([path], [rule("dedup.prompt")])
+    assert not report.findings
+    assert report.stats["dedup"]["prompt"]["tree_branches"] == 3
+    assert report.stats["dedup"]["prompt"]["sibling_prompts"] == 6
+    assert any("tree-shaped" in n and "tree_siblings" in n for n in report.notices)
+    # asked for, they are reported as before
+    report = run([path], [rule("dedup.prompt", tree_siblings=True)])
+    assert {f.data["kind"] for f in report.findings} == {"conflicting_answers"}
+    assert len(report.findings) == 6  # per root: one sibling of the deeper answer, one of the first answer
+
+
+def test_a_conversation_cut_into_growing_records_is_not_a_tree(tmp_path):
+    """One conversation saved after every turn shares its exchanges but never branches: conflicts stay."""
+    records = []
+    for q in ("Explain photosynthesis", "How do magnets work?", "What is a prime number?", "Why is the sky blue?"):
+        records += [
+            _path(q, f"An answer on {q}"),
+            _path(q, f"An answer on {q}", "And then?", f"More on {q}"),
+            _path(q, f"An answer on {q}", "And then?", f"More on {q}", "Last point?", f"The last point on {q}"),
+        ]
+    records.append(_path("Explain photosynthesis", "Plants make sugar from light, water and carbon dioxide."))
+    path = write_jsonl(tmp_path / "growing.jsonl", records)
+    report = run([path], [rule("dedup.prompt")])
+    assert report.stats["dedup"]["prompt"]["tree_branches"] == 0
+    assert [(f.line, f.data["kind"]) for f in report.findings] == [(13, "conflicting_answers")]

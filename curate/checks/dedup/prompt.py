@@ -2,6 +2,13 @@
 
 The first teaches the model two things at once (conflicting supervision); the second is
 usually a canned reply or a template bug that the model learns to produce everywhere.
+
+Two layouts give one prompt several answers by design, and are not conflicts: preference sets
+with several pairs per prompt (all pairs of a ranking: the conflict there is the same two answers
+preferred both ways round), and tree-shaped sets (OpenAssistant exports flattened into one record
+per path: sibling answers to one prompt are the tree's alternatives). A set is tree-shaped when
+conversations share a whole exchange (a prompt and its answer) and then go on differently, which
+a set of independent conversations almost never does.
 """
 
 from __future__ import annotations
@@ -72,8 +79,19 @@ def _substantive(turns: list[Any], last: int) -> int:
         last = earlier
 
 
+# prompt hash, answer hash, answer words, answer field, answer sketch, rejected answer hash,
+# (exchange hash, hash of the turn after it) for each answer inside the prompt
+Extract = tuple[int, int, int, str, bytes, int, tuple[tuple[int, int], ...]]
+
+
 class PromptParams(Params):
     conflicting: bool = Field(True, description="report one prompt with different answers")
+    tree_siblings: bool = Field(
+        False, description="also report sibling answers in tree-shaped sets (OpenAssistant paths) as conflicts"
+    )
+    tree_min_branches: int = Field(
+        3, ge=1, description="shared exchanges continued differently that make a set tree-shaped"
+    )
     repeated_answers: bool = Field(True, description="report one answer given to many different prompts")
     min_prompts: int = Field(3, ge=2, description="an answer counts as repeated from this many distinct prompts")
     min_answer_words: int = Field(4, ge=1, description="shorter answers (yes, no, ok) may legitimately repeat")
@@ -94,11 +112,15 @@ class PromptAnswer(DatasetCheck):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # prompt hash, answer hash, answer words, field, path, line, key, answer word-set sketch
-        self.rows: list[tuple[int, int, int, str, str, int, str, bytes]] = []
+        # prompt hash, answer hash, answer words, field, path, line, key, answer word-set sketch,
+        # rejected answer hash (0: not a preference pair)
+        self.rows: list[tuple[int, int, int, str, str, int, str, bytes, int]] = []
+        # exchange hash (the conversation up to an answer inside a prompt) -> hashes of the turns that follow it
+        self.exchanges: dict[int, set[int]] = defaultdict(set)
         self._summary: dict[str, Any] = {}
+        self._notices: list[str] = []
 
-    def extract(self, record: Record) -> tuple[int, int, int, str, bytes] | None:
+    def extract(self, record: Record) -> Extract | None:
         p: PromptParams = self.params  # type: ignore[assignment]
         if isinstance(record.data.get("label"), bool):
             return None  # KTO: one prompt with a desirable and an undesirable answer is by design
@@ -111,30 +133,55 @@ class PromptAnswer(DatasetCheck):
         if not any(t.role == "user" for t in prompt):
             return None
         if p.ignore_case:  # the default normalisation: shared with dedup.exact and dedup.near
-            answer = turn_norm(record, turns[last])
             prompt_text = TURN_SEP.join(f"{t.role}:{turn_norm(record, t)}" for t in prompt)
         else:
-            answer = normalise_exact(turn_text(turns[last]), "NFC", False, True, False)
             prompt_text = exact_text(prompt, ignore_case=False)
+        answer = self._answer_text(record, turns[last])
         if not answer:
             return None
+        tools = ""
         if record.conversation.tools:  # the tools offered are part of the prompt: other tools, other answer
-            prompt_text += "\x1d" + orjson.dumps(record.conversation.tools, option=orjson.OPT_SORT_KEYS).decode()
+            tools = "\x1d" + orjson.dumps(record.conversation.tools, option=orjson.OPT_SORT_KEYS).decode()
+        # where this prompt goes after each answer inside it: (the conversation up to that answer, the next turn)
+        steps = [f"{t.role}:{turn_norm(record, t)}" for t in prompt]
+        exchanges = tuple(
+            (digest64(TURN_SEP.join(steps[: i + 1]) + tools), digest64(steps[i + 1]))
+            for i, t in enumerate(prompt[:-1])
+            if t.role == "assistant"
+        )
+        rejected = 0
+        tail = [t for t in record.conversation.rejected_tail() if t.role == "assistant"]
+        if tail:
+            rejected = digest64(self._answer_text(record, tail[-1]))
         return (
-            digest64(prompt_text),
+            digest64(prompt_text + tools),
             digest64(answer),
             len(answer.split()),
             turns[last].field,
             sketch_of(turn_word_hashes(record, turns[last])),
+            rejected,
+            exchanges,
         )
 
-    def observe(self, ref: RecordRef, extracted: tuple[int, int, int, str, bytes] | None) -> None:
+    def _answer_text(self, record: Record, turn: Any) -> str:
+        if self.params.ignore_case:  # type: ignore[attr-defined]
+            return turn_norm(record, turn)
+        return normalise_exact(turn_text(turn), "NFC", False, True, False)
+
+    def observe(self, ref: RecordRef, extracted: Extract | None) -> None:
         if extracted is not None:
-            self.rows.append((*extracted[:4], ref.path, ref.line, ref.key, extracted[4]))
+            self.rows.append((*extracted[:4], ref.path, ref.line, ref.key, extracted[4], extracted[5]))
+            for exchange, following in extracted[6]:
+                self.exchanges[exchange].add(following)
 
     def merge(self, other: DatasetCheck) -> None:
         assert isinstance(other, PromptAnswer)
         self.rows.extend(other.rows)
+        for exchange, following in other.exchanges.items():
+            self.exchanges[exchange] |= following
+
+    def notices(self) -> list[str]:
+        return self._notices
 
     def finalize(self, run: RunState) -> Iterable[Hit]:
         p: PromptParams = self.params  # type: ignore[assignment]
@@ -144,11 +191,22 @@ class PromptAnswer(DatasetCheck):
             by_prompt[row[0]].append(i)
             by_answer[row[1]].append(i)
         out: list[Hit] = []
-        conflicts = repeated = 0
+        conflicts = repeated = siblings = reversed_pairs = 0
+        branches = sum(1 for following in self.exchanges.values() if len(following) > 1)
+        tree = branches >= p.tree_min_branches
         if p.conflicting:
             for members in by_prompt.values():
+                pairs = [i for i in members if self.rows[i][8]]
+                if pairs:
+                    found = self._reversed_preferences(pairs)
+                    out += found
+                    reversed_pairs += bool(found)
+                members = [i for i in members if not self.rows[i][8]]
                 answers = {self.rows[i][1] for i in members}
                 if len(answers) < 2:
+                    continue
+                if tree and not p.tree_siblings:
+                    siblings += 1
                     continue
                 kept = members[0]
                 before = len(out)
@@ -189,10 +247,43 @@ class PromptAnswer(DatasetCheck):
             "prompt": {
                 "records": len(self.rows),
                 "conflicting_prompts": conflicts,
+                "reversed_preferences": reversed_pairs,
                 "repeated_answers": repeated,
                 "reported": len(out),
+                "tree_branches": branches,
+                "sibling_prompts": siblings,
             }
         }
+        if siblings:
+            self._notices = [
+                f"prompt-answer-conflict: the data are tree-shaped ({branches} shared exchanges continued "
+                f"differently, as in OpenAssistant paths); {siblings} prompts with sibling answers were not "
+                "reported as conflicts (params: {tree_siblings: true} to report them)"
+            ]
+        return out
+
+    def _reversed_preferences(self, members: list[int]) -> list[Hit]:
+        """Pairs of one prompt that prefer the same two answers both ways round: the real conflict of a
+        preference set (several pairs per prompt with other chosen answers are a ranking's pairs)."""
+        first: dict[tuple[int, int], int] = {}
+        out = []
+        for i in members:
+            row = self.rows[i]
+            first.setdefault((row[1], row[8]), i)
+        for i in members:
+            row = self.rows[i]
+            kept = first.get((row[8], row[1]))
+            if kept is not None and kept < i:
+                out.append(
+                    self._hit(
+                        i,
+                        kept,
+                        "reversed_preference",
+                        2,
+                        "same prompt and answers as {where}, preferred the other way round",
+                        "Keep the pair whose preference is right, drop the other.",
+                    )
+                )
         return out
 
     def _hit(self, i: int, kept: int, kind: str, count: int, message: str, fix: str) -> Hit:

@@ -36,9 +36,17 @@ def turn_text(turn: Turn) -> str:
 
 
 def selected_turns(record: Record, scope: str, roles: frozenset[str] | None = None) -> list[Turn]:
-    """The turns that count: the rule's `roles` when given, else the `text` parameter's."""
+    """The turns that count: the rule's `roles` when given, else the `text` parameter's.
+
+    A preference pair counts whole: its rejected answer too. Preference sets often hold several
+    pairs per prompt with the same chosen answer (all pairs of a ranking); those differ by the
+    rejected side and are different training examples, not copies."""
     wanted = roles if roles is not None else SCOPE_ROLES[scope]
-    return record.conversation.texts(wanted)
+    conv = record.conversation
+    out = conv.texts(wanted)
+    if conv.rejected:
+        out += [t for t in conv.rejected_tail() if wanted is None or t.role in wanted]
+    return out
 
 
 def normalise_exact(

@@ -97,7 +97,7 @@ class Counter:
             trainable += b
         messages = len(conv.turns)
         if conv.rejected:
-            for t in _rejected_tail(conv):
+            for t in conv.rejected_tail():
                 a, b = self.turn(t)
                 total += a
                 trainable += b
@@ -106,15 +106,6 @@ class Counter:
             trainable = 0  # a pair whose chosen side has no answer teaches nothing, whatever the rejected side says
         return Counts(total, trainable, messages, total - trainable)
 
-
-def _rejected_tail(conv: Conversation) -> tuple[Turn, ...]:
-    """The rejected completion without the prompt it shares with the chosen one."""
-    i = 0
-    for a, b in zip(conv.turns, conv.rejected, strict=False):
-        if a is not b and (a.role, a.text) != (b.role, b.text):
-            break
-        i += 1
-    return conv.rejected[i:]
 
 
 _counters: dict[str, Counter] = {}

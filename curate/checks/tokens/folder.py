@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curate.checks.tokens.counting import Counts, _rejected_tail
+from curate.checks.tokens.counting import Counts
 from curate.checks.tokens.trainer import RenderError, TrainerCounter, TrainerSettings
 from curate.display import shown
 from curate.model import Record
@@ -53,7 +53,7 @@ def measure_with_folder(record: Record, settings: dict[str, Any], max_length: in
         record.stats["template_error"] = shown(str(exc), 300)
         return None
     trainable = sum(s.trainable for s in sequences)
-    messages = len(conv.turns) + (len(_rejected_tail(conv)) if conv.rejected else 0)
+    messages = len(conv.turns) + (len(conv.rejected_tail()) if conv.rejected else 0)
     counts = Counts(total, trainable, messages, total - trainable, sequences)
     stats = record.stats
     stats["tokens"] = total

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from curate.checks.tokens.counting import Counts, _rejected_tail
+from curate.checks.tokens.counting import Counts
 from curate.model import Conversation, Record, Turn
 from curate.tokenizer import MISTRAL_ENCODINGS
 
@@ -83,7 +83,7 @@ class MistralCounter:
                     break
                 shared += 1
             total += len(rejected) - shared
-            tail = _rejected_tail(conv)
+            tail = conv.rejected_tail()
             trainable += sum(self._trainable(t) for t in tail)
             messages += len(tail)
         return Counts(total, trainable, messages, total - trainable)
