@@ -337,7 +337,8 @@ def test_sibling_answers_of_a_tree_shaped_set_are_not_conflicts(tmp_path):
     path = write_jsonl(tmp_path / "tree.jsonl", _tree_records())
     report = run([path], [rule("dedup.prompt")])
     assert not report.findings
-    assert report.stats["dedup"]["prompt"]["tree_branches"] == 3
+    # per root: the first exchange followed by two questions, and the deeper question given two answers
+    assert report.stats["dedup"]["prompt"]["tree_branches"] == 6
     assert report.stats["dedup"]["prompt"]["sibling_prompts"] == 6
     assert any("tree-shaped" in n and "tree_siblings" in n for n in report.notices)
     # asked for, they are reported as before
@@ -360,3 +361,16 @@ def test_a_conversation_cut_into_growing_records_is_not_a_tree(tmp_path):
     report = run([path], [rule("dedup.prompt")])
     assert report.stats["dedup"]["prompt"]["tree_branches"] == 0
     assert [(f.line, f.data["kind"]) for f in report.findings] == [(13, "conflicting_answers")]
+
+
+def test_a_tree_that_branches_only_at_its_answers_is_tree_shaped(tmp_path):
+    """OpenAssistant paths where every follow-up question is unique still give the deeper question
+    several answers: a shared exchange, then other answers."""
+    records = [r for r in _tree_records() if r["messages"][2:3] != [{"role": "user", "content": "Give an example"}]]
+    path = write_jsonl(tmp_path / "tree.jsonl", records)
+    report = run([path], [rule("dedup.prompt")])
+    assert report.stats["dedup"]["prompt"]["tree_branches"] == 3
+    assert not report.findings
+    # two such branches are not enough by default
+    report = run([path], [rule("dedup.prompt", tree_min_branches=4)])
+    assert len(report.findings) == 6

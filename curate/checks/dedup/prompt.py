@@ -7,8 +7,9 @@ Two layouts give one prompt several answers by design, and are not conflicts: pr
 with several pairs per prompt (all pairs of a ranking: the conflict there is the same two answers
 preferred both ways round), and tree-shaped sets (OpenAssistant exports flattened into one record
 per path: sibling answers to one prompt are the tree's alternatives). A set is tree-shaped when
-conversations share a whole exchange (a prompt and its answer) and then go on differently, which
-a set of independent conversations almost never does.
+conversations share a whole exchange (a prompt and its answer) and then go on differently (another
+question, or another answer to the same next question), which independent conversations almost never
+do; a conversation saved again after every turn shares its exchanges but never goes on differently.
 """
 
 from __future__ import annotations
@@ -113,8 +114,8 @@ class PromptAnswer(DatasetCheck):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # prompt hash, answer hash, answer words, field, path, line, key, answer word-set sketch,
-        # rejected answer hash (0: not a preference pair)
-        self.rows: list[tuple[int, int, int, str, str, int, str, bytes, int]] = []
+        # rejected answer hash (0: not a preference pair), whether the prompt holds an earlier answer
+        self.rows: list[tuple[int, int, int, str, str, int, str, bytes, int, bool]] = []
         # exchange hash (the conversation up to an answer inside a prompt) -> hashes of the turns that follow it
         self.exchanges: dict[int, set[int]] = defaultdict(set)
         self._summary: dict[str, Any] = {}
@@ -170,7 +171,8 @@ class PromptAnswer(DatasetCheck):
 
     def observe(self, ref: RecordRef, extracted: Extract | None) -> None:
         if extracted is not None:
-            self.rows.append((*extracted[:4], ref.path, ref.line, ref.key, extracted[4], extracted[5]))
+            multi_turn = bool(extracted[6])  # the prompt holds an answer: a whole exchange before the question
+            self.rows.append((*extracted[:4], ref.path, ref.line, ref.key, extracted[4], extracted[5], multi_turn))
             for exchange, following in extracted[6]:
                 self.exchanges[exchange].add(following)
 
@@ -192,7 +194,14 @@ class PromptAnswer(DatasetCheck):
             by_answer[row[1]].append(i)
         out: list[Hit] = []
         conflicts = repeated = siblings = reversed_pairs = 0
+        # branch points: an exchange followed by different turns, or one prompt that contains an answer
+        # (a whole exchange shared with another record) given different answers
         branches = sum(1 for following in self.exchanges.values() if len(following) > 1)
+        branches += sum(
+            1
+            for members in by_prompt.values()
+            if self.rows[members[0]][9] and len({self.rows[i][1] for i in members if not self.rows[i][8]}) > 1
+        )
         tree = branches >= p.tree_min_branches
         if p.conflicting:
             for members in by_prompt.values():
@@ -256,7 +265,7 @@ class PromptAnswer(DatasetCheck):
         }
         if siblings:
             self._notices = [
-                f"prompt-answer-conflict: the data are tree-shaped ({branches} shared exchanges continued "
+                f"the data are tree-shaped ({branches} shared exchanges continued "
                 f"differently, as in OpenAssistant paths); {siblings} prompts with sibling answers were not "
                 "reported as conflicts (params: {tree_siblings: true} to report them)"
             ]
