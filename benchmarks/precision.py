@@ -22,6 +22,7 @@ content families (quality, dedup, pii, balance, tokens) unless `--all-families`.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -51,12 +52,18 @@ def datasets(folders: list[Path]) -> list[Path]:
     return out
 
 
-def run_findings(path: Path, rules: str, cache: Path) -> list[dict[str, Any]]:
-    """Findings of one dataset through the real CLI, remembered by (file, rules, curate sources) digest."""
+@functools.lru_cache(maxsize=1)
+def _sources_digest() -> bytes:
+    """The curate sources and rule sets, read once per run (an edit during a run does not mix two versions)."""
     digest = hashlib.sha256()
-    digest.update(str(path).encode() + rules.encode())
     for src in sorted((ROOT / "curate").rglob("*.py")) + sorted((ROOT / "rules").rglob("*.yaml")):
         digest.update(src.read_bytes())
+    return digest.digest()
+
+
+def run_findings(path: Path, rules: str, cache: Path) -> list[dict[str, Any]]:
+    """Findings of one dataset through the real CLI, remembered by (file, rules, curate sources) digest."""
+    digest = hashlib.sha256(str(path).encode() + rules.encode() + _sources_digest())
     key = cache / f"{path.name}.{digest.hexdigest()[:16]}.json"
     if key.exists():
         return json.loads(key.read_text())
@@ -100,6 +107,11 @@ def all_findings(args: argparse.Namespace) -> list[dict[str, Any]]:
     cache = Path(os.environ.get("CURATE_PRECISION_CACHE", "/tmp/curate-precision"))
     out: list[dict[str, Any]] = []
     for path in datasets(args.data):
+        if args.cached:  # the last findings computed for this file, whatever the sources are now
+            runs = sorted(cache.glob(f"{path.name}.*.json"), key=lambda p: p.stat().st_mtime)
+            if runs:
+                out += json.loads(runs[-1].read_text())
+                continue
         out += run_findings(path, args.rules, cache)
     if not args.all_families:
         out = [f for f in out if _family(f) in CONTENT_FAMILIES and f.get("line") is not None]
@@ -228,6 +240,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, action="append", help="folder of real datasets (repeatable)")
     ap.add_argument("--rules", default="default")
     ap.add_argument("--all-families", action="store_true", help="also schema findings")
+    ap.add_argument("--cached", action="store_true", help="the last findings computed per file (while editing)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("table")
     t.add_argument("--json", action="store_true")

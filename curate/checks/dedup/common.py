@@ -22,6 +22,7 @@ from curate.checks.dedup.text import (
     selected_turns,
     turn_text,
 )
+from curate.checks.dedup.varying import Varying, compared_turns, shared_lines, varying_texts
 from curate.checks.dedup.wordhash import texts_word_hashes
 from curate.loading import InsideFolder
 from curate.model import Hit, Record, Turn
@@ -192,16 +193,26 @@ class _Memo:
 _MEMO = _Memo()
 
 
-def sketch_record(record: Record, p: NearParams, roles: frozenset[str] | None, cache: Any = None) -> Sketch:
+def sketch_record(
+    record: Record, p: NearParams, roles: frozenset[str] | None, cache: Any = None, varying: Varying | None = None
+) -> Sketch:
+    """The record's sketch: of its selected text, or of what varies in it (`varying`: shared lines
+    left out, last exchange only); the exact hash is always the whole selected text's."""
     key = (p.text, roles, p.shingle, p.num_perm, p.bands, p.threshold, p.min_words, p.seed, p.cache, p.cache_dir)
+    key += (varying,)
     if _MEMO.record is record and _MEMO.key == key:
         return _MEMO.value
     exact_norm, raw = selected_text(record, p.text, roles)
+    texts = None
+    if varying is not None and varying.active:
+        turns = compared_turns(record, p.text, roles, varying.last_exchange)
+        texts = varying_texts(turns, shared_lines(record.path, p.text, roles, varying))
+        raw = "varying\x00" + "\x1f".join(texts)  # the cache key follows what is compared
     sk = None
     if cache is not None:
         sk = cache.lookup(record.path, text_key(exact_norm, raw))
     if sk is None:
-        w = _selected_word_hashes(record, p.text, roles)
+        w = _selected_word_hashes(record, p.text, roles) if texts is None else _joined(texts_word_hashes(texts))
         exact = selected_exact_hash(record, p.text, roles)
         sk = compute_sketch(exact_norm, raw, w, p.sketch_params(), p.min_words, exact)
     _MEMO.record, _MEMO.key, _MEMO.value = record, key, sk
@@ -238,9 +249,13 @@ def sketches_from_fields(stored: Sequence[Any]) -> list[Any] | None:
 
 def _selected_word_hashes(record: Record, scope: str, roles: frozenset[str] | None) -> Any:
     """Word hashes of the selected turns, in order: the tokens of their texts joined by newlines."""
+
+    return _joined([turn_word_hashes(record, t) for t in selected_turns(record, scope, roles)])
+
+
+def _joined(parts: list[Any]) -> Any:
     import numpy as np
 
-    parts = [turn_word_hashes(record, t) for t in selected_turns(record, scope, roles)]
     if len(parts) == 1:
         return parts[0]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)

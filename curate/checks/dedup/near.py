@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import Field
 
@@ -24,19 +24,41 @@ from curate.checks.dedup.common import (
 )
 from curate.checks.dedup.stats import similarity_summary
 from curate.checks.dedup.store import Sketch, SketchStore, StoreArrays
+from curate.checks.dedup.varying import Varying, shared_lines
 from curate.model import Hit, Record, Severity
 
 
 class NearCheckParams(NearParams):
     keep: KeepPolicy = Field("first", description="which record of a cluster is kept: first, last, longest, shortest")
     report_exact: bool = Field(False, description="also report copies identical after normalisation (dedup.exact does)")
+    ignore_shared_lines: float | None = Field(
+        None,
+        gt=0.0,
+        le=1.0,
+        description="compare only what varies: leave out lines found in more than this share of the records "
+        "(template text, a shared system prompt or tool list), counted on the first shared_sample records of each file",
+    )
+    shared_sample: int = Field(2000, ge=10, le=100_000, description="records per file that ignore_shared_lines counts")
+    turns: Literal["all", "last"] = Field(
+        "all", description="which exchanges count: all, or last (the last prompt turn and its answer)"
+    )
+
+    def varying(self) -> Varying | None:
+        v = Varying(self.ignore_shared_lines, self.shared_sample, self.turns == "last")
+        return v if v.active else None
 
 
 def make_cache(p: NearParams, ctx: RunContext | None = None) -> SignatureCache | None:
     """The signature cache of these parameters; None when the rule or the run (`--no-cache`) turns it off."""
     if not p.cache or (ctx is not None and not ctx.use_cache):
         return None
-    return SignatureCache(f"{p.sketch_params().cache_tag()}-m{p.min_words}-{p.text}", p.cache_dir)
+    return SignatureCache(f"{p.sketch_params().cache_tag()}-m{p.min_words}-{p.text}{_varying_tag(p)}", p.cache_dir)
+
+
+def _varying_tag(p: NearParams) -> str:
+    """Signatures of what varies live in their own cache file (its keys differ anyway)."""
+    v = p.varying() if isinstance(p, NearCheckParams) else None
+    return "" if v is None else f"-v{v.shared_share}-{v.sample}-{int(v.last_exchange)}"
 
 
 def write_caches(
@@ -110,10 +132,11 @@ class NearDuplicate(DatasetCheck):
         self.store = SketchStore(self.sp.bands)
         self.cache = make_cache(p, self.ctx)
         self.index: PairIndex | None = None  # set by an engine that keeps bands and shingles elsewhere (Ray)
+        self.vary = p.varying()
         self._summary: dict[str, Any] = {}
 
     def extract(self, record: Record) -> Sketch:
-        return sketch_record(record, self.params, self.roles, self.cache)  # type: ignore[arg-type]
+        return sketch_record(record, self.params, self.roles, self.cache, self.vary)  # type: ignore[arg-type]
 
     def cache_extracts(self, values: Sequence[Any]) -> Any:
         return sketch_refs(values) if self.cache is not None else sketch_fields(values)
@@ -199,9 +222,22 @@ class NearDuplicate(DatasetCheck):
                 "reported": len(out),
                 "largest_cluster": max(clusters.values(), default=0) + (1 if clusters else 0),
                 **similarity_summary(best[rep_pos[group_rep]], n),
+                **self._varying_summary(),
                 **({"problems": problems} if problems else {}),
             }
         }
+        return out
+
+    def _varying_summary(self) -> dict[str, Any]:
+        """What the comparison left out (shared lines counted again here: cached per process)."""
+        v = self.vary
+        if v is None:
+            return {}
+        out: dict[str, Any] = {"compared": "last exchange" if v.last_exchange else "all turns"}
+        if v.shared_share is not None:
+            p: NearCheckParams = self.params  # type: ignore[assignment]
+            ignored = sum(len(shared_lines(path, p.text, self.roles, v)) for path in self.store.paths)
+            out["shared_lines_ignored"] = ignored
         return out
 
     def _hit(self, rec: int, kept: int, sim: float, threshold: float) -> Hit:

@@ -1,0 +1,110 @@
+"""What of a record varies: the near-duplicate comparison without text most records share.
+
+On templated data (one instruction template, one system prompt, the same tool descriptions in
+every record) the shared text dominates word-shingle similarity, so records that differ in all
+that matters look alike. Two user options narrow what goes into the signature:
+
+- `ignore_shared_lines: S`: a line (normalised: case and spacing) found in more than a share S
+  of the records is left out. Shares are counted on the first `shared_sample` records of each
+  file, read again from the file by the same bounded reader, so every worker (and every shard)
+  decides the same way without a second pass over the data.
+- `turns: last`: only the last exchange counts (the last prompt turn and the answer, with the
+  rejected answer of a preference pair); earlier turns are context shared by branches of a tree.
+
+Nothing here changes which records are exact copies: `dedup.exact` compares whole records.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from curate.checks.dedup.text import digest64, selected_turns, turn_text
+from curate.model import Record, Turn
+
+
+@dataclass(frozen=True, slots=True)
+class Varying:
+    """The options that narrow the compared text (both off: the whole selected text)."""
+
+    shared_share: float | None = None
+    sample: int = 2000
+    last_exchange: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.shared_share is not None or self.last_exchange
+
+
+def line_key(line: str) -> int | None:
+    """A line's identity for sharing: case and spacing do not matter; blank lines have none."""
+    norm = " ".join(line.casefold().split())
+    return digest64(norm) if norm else None
+
+
+def compared_turns(record: Record, scope: str, roles: frozenset[str] | None, last_exchange: bool) -> list[Turn]:
+    """The turns that count, narrowed to the last exchange when asked."""
+    turns = selected_turns(record, scope, roles)
+    if not last_exchange:
+        return turns
+    conv = record.conversation
+    users = [i for i, t in enumerate(conv.turns) if t.role == "user"]
+    start = conv.turns[users[-1]] if users else None
+    if start is None:
+        return turns
+    keep = {id(t) for t in conv.turns[users[-1] :]} | {id(t) for t in conv.rejected_tail()}
+    return [t for t in turns if id(t) in keep]
+
+
+def varying_texts(turns: list[Turn], shared: frozenset[int]) -> list[str]:
+    """Each turn's text without its shared lines; the whole texts when nothing would be left
+    (a record made only of shared lines is compared whole, not as an empty text)."""
+    texts = [turn_text(t) for t in turns]
+    if not shared:
+        return texts
+    out = ["\n".join(ln for ln in text.split("\n") if line_key(ln) not in shared) for text in texts]
+    return out if any(s.strip() for s in out) else texts
+
+
+def shared_lines(path: str, scope: str, roles: frozenset[str] | None, v: Varying) -> frozenset[int]:
+    """Keys of the lines found in more than `v.shared_share` of the first `v.sample` records of `path`.
+
+    Remembered per process by the file's identity (size, modification time), so a worker reads
+    the file's head once. A file that cannot be read again (stdin) gives no shared lines."""
+    if v.shared_share is None:
+        return frozenset()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return frozenset()
+    return _shared_lines(path, st.st_size, st.st_mtime_ns, scope, roles, v)
+
+
+@lru_cache(maxsize=16)
+def _shared_lines(
+    path: str, size: int, mtime: int, scope: str, roles: frozenset[str] | None, v: Varying
+) -> frozenset[int]:
+    from curate.io.reader import iter_records
+
+    counts: Counter[int] = Counter()
+    seen = 0
+    try:
+        for record in iter_records(path):
+            if seen >= v.sample:
+                break
+            if not record.ok:
+                continue
+            seen += 1
+            keys = set()
+            for turn in compared_turns(record, scope, roles, v.last_exchange):
+                keys.update(line_key(ln) for ln in turn_text(turn).split("\n"))
+            keys.discard(None)
+            counts.update(keys)  # type: ignore[arg-type]
+    except (OSError, ValueError):  # a read error is the engine's to report; here it only means no sample
+        return frozenset()
+    if seen < 2:
+        return frozenset()
+    assert v.shared_share is not None
+    return frozenset(k for k, n in counts.items() if n > v.shared_share * seen)

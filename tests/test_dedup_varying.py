@@ -1,0 +1,119 @@
+"""dedup.near on templated and tree-shaped data: comparing only what varies (issue 17)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dedup_data import chat
+from test_dedup import rule, run
+
+from curate.checks.dedup.varying import Varying, line_key, shared_lines, varying_texts
+from curate.model import Turn
+
+TEMPLATE = [
+    "You are given an idea for a video. Write one engaging title for it.",
+    "Guidance:",
+    "- The title should be between thirty and seventy five characters long.",
+    "- Return only the title, nothing else, no quotes and no explanation.",
+    "- Prefer concrete words over vague ones; avoid clickbait and all capitals.",
+]
+
+
+def _words(rng: random.Random, n: int) -> str:
+    return " ".join(f"w{rng.randrange(10**6)}" for _ in range(n))
+
+
+def _templated(n: int, seed: int = 3) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        idea = _words(rng, 3)
+        prompt = "\n".join([TEMPLATE[0], f"Idea: {idea}", *TEMPLATE[1:]])
+        out.append(chat(prompt, _words(rng, 6)))
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_shared_template_dominates_unless_left_out(tmp_path):
+    records = _templated(40)
+    # a real near-duplicate: the same idea and title, one word of the title changed
+    copy = json.loads(json.dumps(records[5]))
+    title = copy["messages"][1]["content"].split()
+    copy["messages"][1]["content"] = " ".join([*title[:-1], "changed"])
+    records.append(copy)
+    path = _write(tmp_path / "templated.jsonl", records)
+    whole = run([path], [rule("dedup.near")])
+    assert len(whole.findings) > 30  # every record looks like every other: the template is most of the text
+    varying = run([path], [rule("dedup.near", ignore_shared_lines=0.5)])
+    assert [(f.line, f.data["duplicate_of"]) for f in varying.findings] == [(41, 6)]
+    assert varying.stats["dedup"]["near"]["shared_lines_ignored"] == len(TEMPLATE)
+
+
+def test_lines_under_the_share_are_kept(tmp_path):
+    records = _templated(40)
+    path = _write(tmp_path / "templated.jsonl", records)
+    v = Varying(shared_share=0.5, sample=2000)
+    shared = shared_lines(str(path), "conversation", None, v)
+    assert shared == {line_key(t) for t in TEMPLATE}
+    # a share above 1 record in 1 never leaves anything out; case and spacing do not matter
+    assert line_key("  Guidance:  ") == line_key("guidance:")
+    assert not shared_lines(str(path), "conversation", None, Varying(shared_share=1.0))
+    # only the first `sample` records are counted: a line in the first 10 of 40 is shared among them
+    records[:10] = [chat(r["messages"][0]["content"] + "\nA line of the first ten", "x y z") for r in records[:10]]
+    path = _write(tmp_path / "head.jsonl", records)
+    assert line_key("A line of the first ten") in shared_lines(str(path), "conversation", None, Varying(0.5, 10))
+    assert line_key("A line of the first ten") not in shared_lines(str(path), "conversation", None, Varying(0.5, 40))
+
+
+def test_a_record_of_shared_lines_only_is_compared_whole():
+    turn = Turn("user", "Guidance:\nReturn only the title", "/messages/0/content")
+    shared = frozenset({line_key("Guidance:"), line_key("Return only the title")})
+    assert varying_texts([turn], shared) == [turn.text]
+    assert varying_texts([turn], frozenset({line_key("guidance:")})) == ["Return only the title"]
+
+
+def test_unreadable_path_shares_nothing(tmp_path):
+    assert shared_lines(str(tmp_path / "missing.jsonl"), "conversation", None, Varying(0.5)) == frozenset()
+    assert shared_lines("-", "conversation", None, Varying(0.5)) == frozenset()
+
+
+def _branch(first: str, answer: str, follow: str, last: str) -> dict[str, Any]:
+    turns = [("user", first), ("assistant", answer), ("user", follow), ("assistant", last)]
+    return {"messages": [{"role": r, "content": c} for r, c in turns]}
+
+
+def test_last_exchange_compares_branches_by_what_they_add(tmp_path):
+    rng = random.Random(9)
+    first, answer = _words(rng, 10), _words(rng, 120)  # a long shared first exchange
+    records = [_branch(first, answer, _words(rng, 5), _words(rng, 20)) for _ in range(3)]
+    last = records[0]["messages"][3]["content"]
+    records.append(_branch(first, answer, records[0]["messages"][2]["content"], last + " w1"))
+    path = _write(tmp_path / "tree.jsonl", records)
+    whole = run([path], [rule("dedup.near")])
+    assert {f.line for f in whole.findings} == {2, 3, 4}  # the shared exchange makes every branch a copy
+    last_only = run([path], [rule("dedup.near", turns="last")])
+    assert [(f.line, f.data["duplicate_of"]) for f in last_only.findings] == [(4, 1)]
+    assert last_only.stats["dedup"]["near"]["compared"] == "last exchange"
+
+
+def test_options_change_the_signature_cache_file(tmp_path):
+    from curate.checks.dedup.near import NearCheckParams, make_cache
+
+    plain = make_cache(NearCheckParams())
+    varying = make_cache(NearCheckParams(ignore_shared_lines=0.5))
+    last = make_cache(NearCheckParams(turns="last"))
+    assert plain is not None and varying is not None and last is not None
+    assert len({plain.tag, varying.tag, last.tag}) == 3
