@@ -103,8 +103,8 @@ def test_targets_minimums_and_untargeted(tmp_path: Path) -> None:
 
 def test_question_and_answer_in_different_languages(tmp_path: Path) -> None:
     rng = random.Random(3)
-    records = [chat(sentence("en", rng), sentence("en", rng)) for _ in range(5)]
-    records.append(chat(sentence("de", rng), sentence("en", rng)))
+    records = [chat(sentence("en", rng, 30), sentence("en", rng, 30)) for _ in range(5)]
+    records.append(chat(sentence("de", rng, 30), sentence("en", rng, 30)))
     path = write_jsonl(tmp_path / "mm.jsonl", records)
     report = run(path, rule("balance.language"))
     assert [(f.line, f.data) for f in report.findings] == [(6, {"user": "de", "assistant": "en"})]
@@ -114,9 +114,17 @@ def test_question_and_answer_in_different_languages(tmp_path: Path) -> None:
     assert quiet.stats["balance"]["language"]["mismatched"] == 1  # still counted
 
 
+def test_a_short_answer_is_too_short_to_call_a_mismatch(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    title = "Wie Entscheidungsbäume Vorhersagen verbessern"  # 43 letters: a title, not a language sample
+    path = write_jsonl(tmp_path / "short.jsonl", [chat(sentence("en", rng), title)])
+    assert run(path, rule("balance.language")).findings == []
+    assert [f.line for f in run(path, rule("balance.language", mismatch_min_letters=40)).findings] == [1]
+
+
 def test_a_switch_of_language_that_is_the_task_is_no_mismatch(tmp_path: Path) -> None:
     rng = random.Random(5)
-    de, en = sentence("de", rng), sentence("en", rng)
+    de, en = sentence("de", rng, 30), sentence("en", rng, 30)
     records = [
         chat(f"Translate to English:\n\n{de}", en),  # names the language and the task
         chat(f"{de}\n\nWhat does this mean? Explain it to me in simple words please.", en),  # instruction in en

@@ -27,7 +27,9 @@ class LanguageParams(MixParams):
     backend: Literal["fasttext", "langdetect"] = Field("fasttext", validate_default=True)
     second_opinion: bool = True  # fasttext unsure: ask langdetect (at 0.9) before saying "unknown"
     mismatch: bool = True  # report records whose user and assistant turns disagree (needs on: both)
-    mismatch_min_letters: int = Field(40, ge=1)  # ... only when both sides have this many letters
+    # ... only when both sides have this many letters: at 40, English titles of six words read as Italian
+    # and a Chinese line of product names as English (docs/precision.md)
+    mismatch_min_letters: int = Field(80, ge=1)
 
     @field_validator("backend")
     @classmethod
@@ -91,8 +93,10 @@ class Language(DatasetCheck):
     Params = LanguageParams
     top_level_stats = ("languages",)
     example = (
-        '{"messages": [{"role": "user", "content": "Wie spät ist es gerade in Tokio, und wie ist dort das Wetter?"}, '
-        '{"role": "assistant", "content": "It is nine in the evening in Tokyo, and the weather is clear and mild."}]}'
+        '{"messages": [{"role": "user", "content": "Wie spät ist es gerade in Tokio, und wie ist dort das Wetter? '
+        'Ich möchte heute Abend mit meinen Kollegen dort telefonieren."}, {"role": "assistant", "content": '
+        '"It is nine in the evening in Tokyo, and the weather is clear and mild. '
+        'It is a good time to call your colleagues there now."}]}'
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
