@@ -107,7 +107,6 @@ class Counter:
         return Counts(total, trainable, messages, total - trainable)
 
 
-
 _counters: dict[str, Counter] = {}
 
 
