@@ -88,12 +88,20 @@ def check(
             help="The trainer's config to hold the data to: llamafactory:PATH/dataset_info.json or axolotl:config.yml.",
         ),
     ] = None,
+    shard: Annotated[
+        Optional[str],
+        typer.Option("--shard", help="Check only the K-th of N slices of the input (K/N); needs --save-state."),
+    ] = None,
+    save_state: Annotated[
+        Optional[str],
+        typer.Option("--save-state", help="Write this shard's findings and state to DIR for `curate merge DIR`."),
+    ] = None,
 ) -> None:
     """Check datasets and report every problem with file and line."""
     from curate.cli import stopping
     from curate.cli.progress import progress_display, wanted
-    from curate.engine import Engine, EngineOptions
     from curate.io.reader import DatasetReadError, ReadOptions
+    from curate.run.engine import Engine, EngineOptions
 
     if output_format not in FORMATS_OUT:
         fail(f"--format must be one of {', '.join(FORMATS_OUT)}")
@@ -103,6 +111,9 @@ def check(
         fail("--engine must be local or ray")
     if ray_address is not None and engine_name != "ray":
         fail("--ray-address needs --engine ray")
+    sharding = _shard_option(shard, save_state)
+    if sharding is not None and engine_name == "ray":
+        fail("--shard and --engine ray are two ways to spread one run: use one")
     hint = format_hint(input_format, role_map)
     trainer_opts, notices = trainer_settings(tokenizer, max_length, overflow, response_template)
     from curate.gate import accepted, find_baseline, gather
@@ -142,6 +153,30 @@ def check(
         engine = ray_engine(chosen, ctx, options, ruleset.name, ray_address)
     else:
         engine = Engine(chosen, ctx, options, ruleset_name=ruleset.name)
+    if sharding is not None:
+        from pathlib import Path
+
+        from curate.run.shards import ShardStateError, run_shard
+
+        if "-" in files:
+            fail("--shard cannot read stdin: every shard must read the same files")
+        assert save_state is not None
+        try:
+            with progress_display(wanted(True)) as on_progress:
+                options.on_progress = stopping.track(on_progress, files)
+                path, records = run_shard(
+                    engine, files, sharding, Path(save_state), fail_on or default_fail_on, inputs.skipped, notices
+                )
+        except ShardStateError as exc:
+            fail(str(exc))
+        except DatasetReadError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"cannot read input or write state: {exc.strerror or exc}")
+        for warning in engine.warnings:
+            say(warning)
+        say(f"shard {sharding.index}/{sharding.count}: {records:,} records checked; state in {path}")
+        raise typer.Exit(0)
     try:
         with progress_display(wanted(output_format != "text")) as on_progress:
             options.on_progress = stopping.track(on_progress, files)
@@ -154,6 +189,29 @@ def check(
         fail(f"cannot read input: {exc.strerror or exc}")
     require_records(report.datasets, inputs.skipped)
     report.notices[:0] = skipped_notices(inputs.skipped)
+    add_pending_notices(report, files)
+    report.notices.extend(notices)
+    for warning in engine.warnings:
+        say(warning)  # the run went on without the cache: results are complete
+    emit(report, output_format, fail_on or default_fail_on, show_all=show_all, verbose=verbose, hook=hook)
+
+
+def _shard_option(shard: str | None, save_state: str | None):  # noqa: ANN202 - Shard | None
+    """--shard K/N with --save-state DIR (or --save-state alone: the whole input as shard 1/1)."""
+    if shard is None and save_state is None:
+        return None
+    if save_state is None:
+        fail("--shard needs --save-state DIR (where `curate merge DIR` finds the shards)")
+    from curate.run.shards import Shard
+
+    try:
+        return Shard.parse(shard or "1/1")
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def add_pending_notices(report, files: list[str]) -> None:  # noqa: ANN001 - curate.report.Report
+    """Findings on records already decided in review wait for `curate export`: said in the notes."""
     from curate.display import shown
     from curate.gate import pending_export
 
@@ -162,9 +220,10 @@ def check(
             f"{n:,} finding{'s' if n != 1 else ''} in {shown(path)} concern records already fixed, edited or dropped "
             f"in review: the decisions wait for `curate export {shown(path)}`"
         )
-    report.notices.extend(notices)
-    for warning in engine.warnings:
-        say(warning)  # the run went on without the cache: results are complete
+
+
+def emit(report, output_format: str, fail_on: str, show_all: bool, verbose: bool, hook: bool) -> None:  # noqa: ANN001
+    """Print the report in the chosen format and exit with its code (0 clean, 1 findings at the fail level)."""
     if output_format == "json":
         from curate.reporters.json_report import render_json
 
@@ -176,7 +235,7 @@ def check(
     elif output_format == "junit":
         from curate.reporters.junit import render_junit
 
-        sys.stdout.buffer.write(render_junit(report, fail_on or default_fail_on))
+        sys.stdout.buffer.write(render_junit(report, fail_on))
     else:
         import os
 
@@ -188,4 +247,4 @@ def check(
         render_terminal(
             report, Console(highlight=False), max_per_rule=None if show_all else 50, verbose=verbose, compact=compact
         )
-    raise typer.Exit(report.exit_code(fail_on or default_fail_on))
+    raise typer.Exit(report.exit_code(fail_on))
