@@ -195,7 +195,7 @@ def test_every_mistake_of_a_rules_file_is_reported_at_once_with_did_you_mean(tmp
         load_ruleset(str(path))
     lines = str(err.value).splitlines()
     assert lines == [
-        f"{path}:1: unknown rule set 'defualt' (did you mean default?); built-in sets: default, fast, openai, strict",
+        f"{path}:1: unknown rule set 'defualt' (did you mean default?); built-in sets: default, fast, openai, semantic, strict",
         f"{path}:2: unknown key 'colr'",
         f"{path}:4: rule missing-asistant has no 'check'",
         f"{path}:7: rule near-duplicate: parameter unknown key 'threshhold' (did you mean threshold?)",

@@ -47,7 +47,10 @@ class Topics(DatasetCheck):
     default_severity = Severity.INFO
     Params = TopicParams
     top_level_stats = ("coverage",)
-    example = "curate check train.jsonl -r semantic --against eval.jsonl: stats.coverage lists the topics of both."
+    example = (
+        '{"messages": [{"role": "user", "content": "How do I bake sourdough bread?"}, '
+        '{"role": "assistant", "content": "Feed the starter the night before, then ..."}]}'
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
