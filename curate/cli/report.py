@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import expand_inputs, fail, prepare_rules, require_records, skipped_notices
+from curate.cli.common import expand_inputs, expand_paths, fail, prepare_rules, require_records, skipped_notices
 
 
 @app.command()
@@ -24,6 +24,10 @@ def report(
     ] = None,
     target: Annotated[Optional[str], typer.Option("--target", help="Target model, e.g. openai/gpt-4o-mini.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).")] = 0,
+    against: Annotated[
+        Optional[list[str]],
+        typer.Option("--against", help="Evaluation file: its copies in training, topics one side lacks (repeatable)."),
+    ] = None,
 ) -> None:
     """Audit datasets and write a report people read: HTML with charts, Markdown, JSON."""
     from curate.io.atomic import write_bytes_atomic
@@ -35,6 +39,8 @@ def report(
     inputs = expand_inputs(paths)
     files = inputs.files
     ruleset, chosen, ctx, _ = prepare_rules(rules, select, ignore, target)
+    if against:
+        ctx.against = tuple(expand_paths(against))
     read = ReadOptions(id_field=ruleset.settings.id_field)
     if ruleset.settings.max_line_bytes:
         read.max_line_bytes = ruleset.settings.max_line_bytes

@@ -13,7 +13,8 @@ from typing import Any
 SAMPLE = 4000
 SILHOUETTE_SAMPLE = 1500
 ITERATIONS = 40
-CANDIDATE_K = (3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
+RESTARTS = 3
+CANDIDATE_K = (6, 8, 10, 12, 15, 20, 25, 30)  # fewer than 6 topics says little about coverage
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,21 @@ def evenly(n: int, m: int) -> Any:
     return np.arange(n) if n <= m else np.linspace(0, n - 1, m).round().astype(np.int64)
 
 
-def kmeans(x: Any, k: int, seed: int = 0) -> tuple[Any, Any]:
-    """(centres, labels) of spherical k-means with k-means++ seeding (cosine similarity)."""
+def kmeans(x: Any, k: int, restarts: int = RESTARTS) -> tuple[Any, Any]:
+    """(centres, labels) of spherical k-means: the best of `restarts` k-means++ seedings (seeds
+    0, 1, ...), best meaning the highest total similarity of vectors to their centres."""
+
+    best: tuple[float, Any, Any] | None = None
+    for seed in range(restarts):
+        centres, labels = _kmeans_once(x, k, seed)
+        score = float((x * centres[labels]).sum())
+        if best is None or score > best[0]:
+            best = (score, centres, labels)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _kmeans_once(x: Any, k: int, seed: int) -> tuple[Any, Any]:
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -96,7 +110,7 @@ def choose(x: Any, k: int | None = None, max_k: int = 30, min_per_topic: int = 1
         centres, _ = kmeans(sample, k)
         return Fit(centres, k, float("nan"), {})
     limit = min(max_k, len(x) // min_per_topic)
-    candidates = [c for c in CANDIDATE_K if c <= limit]
+    candidates = [c for c in CANDIDATE_K if c <= limit] or ([limit] if limit >= 2 else [])
     if not candidates:
         centres, _ = kmeans(sample, 1)
         return Fit(centres, 1, float("nan"), {})

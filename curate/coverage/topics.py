@@ -2,9 +2,9 @@
 
 Labels come from a fixed public vocabulary (the embedding model's whole-word pieces), never from
 free text: a word is a label candidate of a topic only when at least `MIN_LABEL_RECORDS` of its
-records use it, and words used by more than `STOP_SHARE` of all records (the, what, please) are
-never labels. A word's score in a topic is how much more often the topic's records use it than
-all records do (c-TF-IDF's idea: share in topic x log of the lift).
+records use it, and the topic uses it at least `MIN_LIFT` times as often as all records do (so
+the, what, please are never labels). A word's score in a topic is its share in the topic x log
+of that lift (c-TF-IDF's idea).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from curate.coverage.kmeans import choose
 
 LABEL_WORDS = 4
 MIN_LABEL_RECORDS = 3
-STOP_SHARE = 0.25
+MIN_LIFT = 2.0  # so a word used by half of all records or more is never a label
 EXAMPLES = 3
 MAX_TOPICS_SHOWN = 50
 ONE_SIDED = 5.0  # a topic is missing from a side when its share there is 5x smaller than on the other
@@ -61,7 +61,7 @@ def _labels(topic: Any, words: list[Any], k: int, vocab: list[str]) -> list[list
     p_topic = counts / sizes[t_of]
     p_all = df[g_of] / n
     score = p_topic * np.log(p_topic / p_all)
-    ok = (counts >= MIN_LABEL_RECORDS) & (p_all <= STOP_SHARE) & (score > 0)
+    ok = (counts >= MIN_LABEL_RECORDS) & (p_topic >= MIN_LIFT * p_all)
     for t in range(k):
         mine = np.flatnonzero(ok & (t_of == t))
         best = mine[np.argsort(-score[mine], kind="stable")[:LABEL_WORDS]]

@@ -42,6 +42,8 @@ code, .loc { font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-si
 .loc { color:var(--muted); overflow-wrap:anywhere; }
 td.loc:first-child { white-space:nowrap; }
 .fix { color:var(--ok); }
+td.examples div { font-size:12px; color:var(--muted); overflow-wrap:anywhere; }
+td .meter + .meter { margin-top:2px; }
 svg.chart text { font-size:12px; fill:var(--fg); }
 svg.chart text.tick { fill:var(--muted); font-size:11px; } svg.chart text.val { fill:var(--muted); }
 svg.chart text.mark { fill:var(--error); font-weight:600; } svg.chart text.axis { fill:var(--muted); font-size:11px; }

@@ -265,6 +265,13 @@ def _dedup_summary(data: dict[str, Any]) -> str:
             for label, n in zip(near["bins"], near["counts"], strict=False)
         ]
         body += _svg.columns(bins, height=170)
+    semantic = (summ.get("semantic") or {}).get("nearest_similarity") or {}
+    if semantic.get("counts"):
+        bins = [
+            {"label": label.split("-")[0], "count": n, "axis": "semantic similarity to the nearest other record"}
+            for label, n in zip(semantic["bins"], semantic["counts"], strict=False)
+        ]
+        body += _svg.columns(bins, height=170)
     return _section("Duplicates", body, "A cluster is kept on one side by curate split.")
 
 
@@ -284,6 +291,58 @@ def _clusters(data: dict[str, Any]) -> str:
         f"<th class='num'>min sim.</th></tr>{rows}</table>"
     )
     return _section("Largest duplicate clusters", table, "Biggest first; lines are 1-based.", "dups")
+
+
+def _coverage(data: dict[str, Any]) -> str:
+    """Topics (balance.topics): share bars, typical words, examples; flags for few records and for
+    topics one side of --against lacks. Absent when the rule is not bound."""
+    cov = data["coverage"]
+    if not cov:
+        return ""
+    rows = cov.get("rows") or []
+    if not rows:
+        return _section("Topics", _na("Too few records with text to find topics."), anchor="topics")
+    against = "against_records" in cov
+    only_against, only_train = set(cov.get("only_in_against") or ()), set(cov.get("only_in_training") or ())
+    top = max(max(r["share"], r.get("against_share", 0.0)) for r in rows) or 1.0
+    head = "<th>#</th><th>typical words</th><th class='num'>records</th><th>share</th>"
+    head += "<th class='num'>eval records</th>" if against else ""
+    body = [f"<table><tr>{head}<th>most typical records</th></tr>"]
+    for r in rows:
+        flags = []
+        if r.get("few"):
+            flags.append("<span class='pill warning'>few</span>")
+        if r["topic"] in only_against:
+            flags.append("<span class='pill error'>missing from training</span>")
+        if r["topic"] in only_train:
+            flags.append("<span class='pill info'>not in eval</span>")
+        bar = f"<div class='meter'><span style='width:{100 * r['share'] / top:.1f}%;background:#4c72b0'></span></div>"
+        if against:
+            width = 100 * r.get("against_share", 0.0) / top
+            bar += f"<div class='meter'><span style='width:{width:.1f}%;background:#e36209'></span></div>"
+        share = f"{100 * r['share']:.1f}%" + (f" / {100 * r.get('against_share', 0.0):.1f}%" if against else "")
+        examples = "".join(
+            f"<div><span class='loc'>{escape(str(e['at']).rsplit('/', 1)[-1])}</span> {escape(str(e['text']))}</div>"
+            for e in r["examples"]
+        )
+        body.append(
+            f"<tr><td class='num'>{r['topic']}</td><td><b>{escape(r['label'])}</b> {' '.join(flags)}</td>"
+            f"<td class='num'>{_n(r['count'])}</td><td>{bar}<small>{share}</small></td>"
+            + (f"<td class='num'>{_n(r.get('against_count'))}</td>" if against else "")
+            + f"<td class='examples'>{examples}</td></tr>"
+        )
+    body.append("</table>")
+    chosen = "given" if cov.get("k_chosen_by") == "given" else f"chosen by silhouette ({cov.get('silhouette')})"
+    sub = (
+        f"{_n(cov.get('topics'))} topics over {_n(cov.get('records'))} records ({chosen}); "
+        f"<b>few</b>: fewer than {_n(cov.get('rare_below'))} records"
+    )
+    if against:
+        sub += (
+            f" · bars: training (blue) and --against ({_n(cov.get('against_records'))} records, orange); "
+            "a topic is missing from one side when its share there is 5x smaller"
+        )
+    return _section("Topics", "".join(body), sub, "topics")
 
 
 def _pii(data: dict[str, Any]) -> str:
@@ -328,6 +387,7 @@ def render_html(report: Report) -> str:
         f'<div class="grid">{_top_list("Most repeated answer openings", data["openings"], "answers", "No openings.")}'
         f"{_top_list('System prompts', data['system_prompts'], 'with', 'No system prompts.')}</div><br>",
         f'<div class="grid">{_pii(data)}{_dedup_summary(data)}</div><br>',
+        _coverage(data),
         _clusters(data),
         _worst(data),
         errors,

@@ -217,6 +217,7 @@ def build(report: Report) -> dict[str, Any]:
         "system_prompts": balance.get("system_prompts") or {},
         "openings": balance.get("openings") or {},
         "duplicates": {"summary": stats.get("dedup") or {}, "clusters": duplicate_clusters(report)[:TOP_CLUSTERS]},
+        "coverage": stats.get("coverage") or {},  # balance.topics (docs/semantic.md), masked by shown_tree above
         "pii": {
             "available": bool(pii),
             "records_scanned": pii.get("records_scanned"),
