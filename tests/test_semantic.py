@@ -204,3 +204,15 @@ def test_cached_runs_equal_uncached(tmp_path: Path) -> None:
     first, second = audit(ResultCache(tmp_path / "c")), audit(ResultCache(tmp_path / "c"))
     assert plain["stats"]["dedup"]["semantic"]["records"] == 20 and plain["stats"]["coverage"]["records"] == 20
     assert plain == first == second
+
+
+def test_a_state_that_does_not_fit_is_refused_not_used() -> None:
+    """A merged shard state is data from disk: a vector of the wrong shape is an error, not a finding."""
+    check = SemanticDuplicate(SemanticParams())
+    _observe(check, np.stack([_unit(0), _unit(5)]))
+    check.vectors[1] = np.zeros(3, dtype=np.float16)
+    with pytest.raises(ValueError, match="not a vector"):
+        list(check.finalize(RunState({}, 2, [], RunContext())))
+    check.vectors.pop()
+    with pytest.raises(ValueError, match="different lengths"):
+        list(check.finalize(RunState({}, 2, [], RunContext())))

@@ -44,3 +44,15 @@ def missing_notice(check_id: str) -> list[str]:
     """The run notice of a check that cannot embed (not a finding: the run goes on without it)."""
     ok, why = embedder_status()
     return [] if ok else [f"{check_id} did not run: {why}"]
+
+
+def check_vectors(vectors: list[Any], *columns: list[Any]) -> None:
+    """Refuse a state that does not fit (a merged shard state is data from disk): every vector one
+    row of DIM numbers, every column as long as the vectors."""
+    from curate.embeddings import DIM
+
+    if any(len(c) != len(vectors) for c in columns):
+        raise ValueError("embedding state columns of different lengths")
+    for v in vectors:
+        if getattr(v, "shape", None) != (DIM,) or getattr(getattr(v, "dtype", None), "kind", "") != "f":
+            raise ValueError(f"embedding state holds a value that is not a vector of {DIM} numbers")

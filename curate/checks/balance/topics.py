@@ -17,7 +17,7 @@ from pydantic import Field
 
 from curate.check import DatasetCheck, Params, RecordRef, RunState
 from curate.checks.dedup.text import TextScope
-from curate.checks.embedded import embed_record, missing_notice, record_text
+from curate.checks.embedded import check_vectors, embed_record, missing_notice, record_text
 from curate.display import shown
 from curate.embeddings import MODEL
 from curate.model import Hit, Record, Severity
@@ -122,6 +122,9 @@ class Topics(DatasetCheck):
         from curate.embeddings import EmbedderMissing, embedder
 
         p: TopicParams = self.params  # type: ignore[assignment]
+        check_vectors(self.vectors, self.words, self.places, self.snippets)
+        if any(getattr(getattr(w, "dtype", None), "kind", "") not in "iu" for w in self.words):
+            raise ValueError("topic state holds label words that are not vocabulary ids")
         n = len(self.vectors)
         base = {"model": MODEL, "text": p.text, "records": n}
         if n < 2:

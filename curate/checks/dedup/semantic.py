@@ -20,7 +20,7 @@ from curate.checks.dedup.common import KeepPolicy, TextParams, cluster_id, pair_
 from curate.checks.dedup.neighbours import similar_pairs
 from curate.checks.dedup.stats import similarity_summary
 from curate.checks.dedup.text import TextScope
-from curate.checks.embedded import embed_record, missing_notice
+from curate.checks.embedded import check_vectors, embed_record, missing_notice
 from curate.embeddings import MODEL
 from curate.model import Hit, Record, Severity
 
@@ -84,6 +84,7 @@ class SemanticDuplicate(DatasetCheck):
         import numpy as np
 
         p: SemanticParams = self.params  # type: ignore[assignment]
+        check_vectors(self.vectors, self.refs, self.exact, self.tokens)
         n = len(self.refs)
         if n == 0:
             self._summary = {"semantic": {"model": MODEL, "threshold": p.threshold, "records": 0}}
