@@ -10,6 +10,7 @@ import random
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -45,17 +46,20 @@ def _answer(rng: random.Random, n: int) -> str:
 
 def _dataset(tmp_path: Path) -> list[str]:
     """Two files, many small blocks: exact copies and light edits far apart (other blocks, the other
-    file), e-mail addresses and phone numbers, a 9-to-1 category skew, a line that is not JSON."""
+    file), e-mail addresses and phone numbers, a 9-to-1 category skew, a line that is not JSON; and
+    an evaluation file (`eval.jsonl`, for --against) holding a copy of two training records."""
     rng = random.Random(7)
     lines: list[bytes] = []
     for i in range(240):
         rec = {
             "messages": [
-                {"role": "user", "content": f"Question {i}: what of {rng.choice(WORDS)} and {rng.choice(WORDS)}?"},
+                {"role": "user", "content": f"Explain {rng.choice(WORDS)} and {rng.choice(WORDS)} (question {i})"},
                 {"role": "assistant", "content": _answer(rng, 40 + i % 17)},
             ],
             "category": "science" if i % 10 else "art",
         }
+        if i % 40 == 7:  # a few records in French among English ones
+            rec["messages"][1]["content"] = "Bonjour, voici la réponse complète à votre question sur le sujet demandé."
         if i % 37 == 5:
             rec["messages"][0]["content"] += f" Write to user{i}@example.com or call +1 415 555 {1000 + i}."
         lines.append(orjson.dumps(rec))
@@ -69,15 +73,22 @@ def _dataset(tmp_path: Path) -> list[str]:
         lines[dst] = orjson.dumps(rec)  # near copies: one word changed
     lines[77] = b'{"messages": [oops'
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    (tmp_path / "eval.jsonl").write_bytes(lines[30] + b"\n" + lines[180] + b"\n")
     first.write_bytes(b"\n".join(lines[:160]) + b"\n")
     second.write_bytes(b"\n".join(lines[160:]) + b"\n")
     return [str(first), str(second)]
 
 
 def _run(engine_type: type[Engine], paths: list[str], **kwargs: object) -> tuple[Engine, bytes]:
-    ruleset = load_ruleset("default")
-    ctx = RunContext(use_cache=False)
-    engine = engine_type(ruleset.rules, ctx, EngineOptions(jobs=1, block_bytes=4096), ruleset_name="default", **kwargs)
+    """The default rules, with language targets (a balance finding: French is 3% of 50% wanted)."""
+    rules = [
+        replace(r, params=r.params.model_copy(update={"targets": {"en": 0.5, "fr": 0.5}}))
+        if r.check == "balance.language"
+        else r
+        for r in load_ruleset("default").rules
+    ]
+    ctx = RunContext(use_cache=False, against=(str(Path(paths[0]).parent / "eval.jsonl"),))
+    engine = engine_type(rules, ctx, EngineOptions(jobs=1, block_bytes=4096), ruleset_name="default", **kwargs)
     return engine, render_json(engine.run(paths))
 
 
@@ -88,7 +99,15 @@ def test_ray_report_equals_local_report(local_ray: None, tmp_path: Path) -> None
     assert on_ray == local
     report = orjson.loads(on_ray)
     rules = Counter(f["rule"] for f in report["findings"])
-    for rule in ("exact-duplicate", "near-duplicate", "personal-data", "invalid-json"):
+    wanted = (
+        "exact-duplicate",
+        "near-duplicate",
+        "personal-data",
+        "invalid-json",
+        "eval-contamination",
+        "language-mix",
+    )
+    for rule in wanted:
         assert rules[rule] > 0, rule
     assert report["stats"]["dedup"]["near"]["candidate_pairs"] >= 4
     assert engine.blocks_sent > 10  # the dataset checks' state really was merged from many blocks
@@ -102,6 +121,7 @@ def test_cli_engine_ray_exit_code_and_report(local_ray: None, tmp_path: Path, mo
     runner = CliRunner()
     local = runner.invoke(app, ["check", *paths, "--no-cache", "-f", "json"])
     on_ray = runner.invoke(app, ["check", *paths, "--engine", "ray", "-f", "json"])
+    assert "near-duplicate" in on_ray.stdout
     assert (on_ray.exit_code, on_ray.stdout) == (local.exit_code, local.stdout)
     assert local.exit_code == 1
 

@@ -10,6 +10,7 @@ Near-duplicate sketches never leave the workers: see `curate.run.ray_near`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections import deque
@@ -219,10 +220,11 @@ class _RayScheduler:
     def __init__(self, engine: RayEngine, work: Work) -> None:
         self.engine = engine
         self.work = work
+        self.flying: deque[Any] = deque()  # per block sent and not yet taken: its task's result refs
 
     def results(self, path: str, fstats: FileStats, owns: Any = None) -> Iterator[BlockResult]:
         engine = self.engine
-        flying: deque[Any] = deque()
+        flying = self.flying
         for unit in iter_units(path, fstats, self.work.block_bytes, self.work.read.max_line_bytes):
             if owns is not None and not owns(fstats.bytes_read):
                 continue
@@ -234,4 +236,11 @@ class _RayScheduler:
             yield engine._arrived(flying.popleft())
 
     def close(self, graceful: bool) -> None:
-        """Tasks in flight are dropped with the run (Ray cancels nothing we still need)."""
+        """Interrupted (Ctrl-C, SIGTERM) or failed: the blocks still running on the cluster are cancelled,
+        so a stopped run leaves no work behind (a local Ray is shut down with the run anyway)."""
+        if graceful:
+            return
+        while self.flying:
+            refs = self.flying.popleft()
+            with contextlib.suppress(Exception):  # already finished or gone: nothing to stop
+                ray.cancel(refs[0], force=True)

@@ -50,6 +50,17 @@ class _Index:
         self.salts = np.array(salts, dtype=np.uint64)
 
 
+_LOADED: dict[tuple[Any, ...], _Index] = {}  # the last index built in this process (see `_index_key`)
+
+
+def _file_identity(path: str) -> tuple[str, int, int]:
+    try:
+        st = Path(path).stat()
+        return (path, st.st_size, st.st_mtime_ns)
+    except OSError:
+        return (path, -1, -1)
+
+
 class Contamination(DatasetCheck):
     id = "dedup.contamination"
     needs_text = True  # records without conversation text are never duplicates of each other
@@ -73,21 +84,44 @@ class Contamination(DatasetCheck):
         state["_index"] = None  # rebuilt lazily in each worker or shard
         return state
 
-    def _load(self) -> _Index:
-        if self._index is None:
-            from curate.io.reader import iter_records
+    def _index_key(self) -> tuple[Any, ...]:
+        """What the index depends on: the evaluation files as they are now, the training paths, the
+        parameters. Engines that observe each block into a fresh instance (Ray) build it once per
+        worker process, not once per block."""
+        return (
+            tuple(_file_identity(p) for p in self.ctx.against),
+            self.ctx.paths,
+            self.params.model_dump_json(),
+            self.roles,
+        )
 
-            store = SketchStore(self.sp.bands)
-            train = {str(Path(p).resolve()) for p in self.ctx.paths if p != "-"}
-            for path in self.ctx.against:
-                if path != "-" and str(Path(path).resolve()) in train:
-                    continue  # the same file on both sides would match itself
-                for record in iter_records(path):
-                    if record.ok and record.conversation.readable:
-                        ref = RecordRef(record.path, record.line, record.key, record.format, {})
-                        store.add(ref, sketch_record(record, self.params, self.roles, self.cache))  # type: ignore[arg-type]
-            self._index = _Index(store)
+    def _load(self) -> _Index:
+        if self._index is not None:
+            return self._index
+        if self.cache is not None:  # its signature cache tells which sketches to write: not shared
+            self._index = self._build()
+            return self._index
+        key = self._index_key()
+        self._index = _LOADED.get(key)
+        if self._index is None:
+            self._index = self._build()
+            _LOADED.clear()
+            _LOADED[key] = self._index
         return self._index
+
+    def _build(self) -> _Index:
+        from curate.io.reader import iter_records
+
+        store = SketchStore(self.sp.bands)
+        train = {str(Path(p).resolve()) for p in self.ctx.paths if p != "-"}
+        for path in self.ctx.against:
+            if path != "-" and str(Path(path).resolve()) in train:
+                continue  # the same file on both sides would match itself
+            for record in iter_records(path):
+                if record.ok and record.conversation.readable:
+                    ref = RecordRef(record.path, record.line, record.key, record.format, {})
+                    store.add(ref, sketch_record(record, self.params, self.roles, self.cache))  # type: ignore[arg-type]
+        return _Index(store)
 
     def extract(self, record: Record) -> Sketch | None:
         if not self.ctx.against:
