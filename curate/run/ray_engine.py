@@ -62,7 +62,9 @@ def _runner(setup: _Setup) -> tuple[Runner, Registry]:
 
 
 @ray.remote(num_returns=4)
-def _block_task(setup: _Setup, path: str, unit: Any) -> tuple[BlockResult, list[int], list[DatasetCheck], list[Any]]:
+def _block_task(
+    setup: _Setup, path: str, unit: Any
+) -> tuple[BlockResult, list[int], tuple[list[DatasetCheck], list[str]], list[Any]]:
     """One block: per-record work, then its records observed into fresh dataset checks.
 
     Returns the block's results without extracts (a failure to observe added to its record's
@@ -93,7 +95,7 @@ def _block_task(setup: _Setup, path: str, unit: Any) -> tuple[BlockResult, list[
         if isinstance(check, NearDuplicate):
             sketches.append(check.store)
             check.store = check.store.without_sketches()
-    return result, [len(s) for s in sketches], [c for _, c in checks], sketches  # type: ignore[misc]
+    return result, [len(s) for s in sketches], ([c for _, c in checks], []), sketches
 
 
 @ray.remote
@@ -110,11 +112,6 @@ def _merge_task(left: tuple[list[Any], list[str]], right: tuple[list[Any], list[
             checks[index] = None
             errors.append(f"check {mine.id}: state could not be merged on Ray: {type(exc).__name__}")
     return checks, errors + right[1]
-
-
-@ray.remote
-def _wrap_task(checks: list[Any]) -> tuple[list[Any], list[str]]:
-    return checks, []
 
 
 def connect(address: str | None) -> bool:
@@ -204,7 +201,7 @@ class RayEngine(Engine):
 
     @staticmethod
     def _tree_merge(states: list[Any]) -> Any:
-        level = [_wrap_task.remote(s) for s in states]
+        level = list(states)  # each block's (checks, merge errors)
         while len(level) > 1:
             nxt = [_merge_task.remote(level[k], level[k + 1]) for k in range(0, len(level) - 1, 2)]
             if len(level) % 2:
