@@ -52,6 +52,8 @@ class Check:
     Params: ClassVar[type[Params]] = NoParams
     example: ClassVar[str] = ""  # a record that triggers it, shown by `curate rules explain`
     scope: ClassVar[str] = "record"
+    # False: results depend on more than the record and the run's settings; the result cache turns off
+    cacheable: ClassVar[bool] = True
 
     def __init__(
         self, params: Params | None = None, ctx: RunContext | None = None, roles: frozenset[str] | None = None
@@ -95,6 +97,9 @@ class DatasetCheck(Check):
     # records with no text (unknown format, no recognised role) are not observed, or they would
     # all look alike
     needs_text: ClassVar[bool] = False
+    # may the result cache keep this check's extracts? True: they hold no text (kept as they are);
+    # False: never (computed again on replay); None: only when they are plain numbers
+    cache_extract: ClassVar[bool | None] = None
 
     def extract(self, record: Record) -> Any:
         """Per-record work that can run in a worker; returns something small and picklable."""

@@ -167,8 +167,10 @@ def test_rules_and_params_key_the_cache(tmp_path: Path, data: Path) -> None:
     ]
     a, b = ResultCache(cache_dir), ResultCache(cache_dir)
     reg = Engine(rs.rules).registry
-    a.prepare(rs.rules, reg, [], Engine(rs.rules).ctx, EngineOptions().read, None)
-    b.prepare(changed, reg, [], Engine(changed).ctx, EngineOptions().read, None)
+    from curate.run.replay import prepare
+
+    prepare(a, rs.rules, reg, [], Engine(rs.rules).ctx, EngineOptions().read, None)
+    prepare(b, changed, reg, [], Engine(changed).ctx, EngineOptions().read, None)
     assert a.run_id != b.run_id
 
 

@@ -1,7 +1,9 @@
 """The layers hold: import-linter's contracts in pyproject.toml pass, and they cover every module.
 
 Contracts: the core never imports the edges (cli, tui); checks never import the engine, the run
-package or the cache; the cache never imports the run package or the engine.
+package or the cache; the cache never imports the run package or the engine; inside the run
+package, per-record work (results, runner, replay, findings, checkstate) never imports what drives
+it (engine, scheduling, shards, the Ray engine).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from curate.check import RunContext
 from curate.config import load_ruleset
 from curate.io.reader import FileStats, ReadOptions, iter_units
 from curate.registry import load_registry
+from curate.run.replay import prepare
 from curate.run.results import SKIP_MARK, RecordResult
 from curate.run.runner import Runner, bind
 from curate.run.scheduling import Scheduler, Work
@@ -54,7 +55,7 @@ def _work(path: Path, cache: ResultCache | None) -> tuple[Work, list]:
     read = ReadOptions()
     _, dataset_checks = bind(rules, load_registry(), ctx)
     if cache is not None:
-        cache.prepare(rules, load_registry(), dataset_checks, ctx, read, None)
+        prepare(cache, rules, load_registry(), dataset_checks, ctx, read, None)
     return Work(rules, ctx, read, None, cache, 1, 1024), [c for _, c in dataset_checks]
 
 

@@ -73,7 +73,8 @@ def cache_size(directory: Path | None = None) -> tuple[int, int]:
 
 
 class ResultCache:
-    """The engine's hook: `prepare` once per run, `prefetch`/`get` in workers, `store`/`flush` in the main process.
+    """A store of per-run values: `prepare` once per run, `prefetch`/`get` in workers, `store`/`flush` in the
+    main process.
 
     Picklable (the store's connection is not), so it travels to worker processes with the rules.
     """
@@ -110,19 +111,16 @@ class ResultCache:
     def prepare(
         self,
         rules: Sequence[Rule],
-        registry: Any,
-        dataset_checks: Sequence[tuple[Rule, Any]],
+        classes: Sequence[type],
         ctx: Any,
         read: ReadOptions,
         input_format: str | None,
+        extract_cached: tuple[bool | None, ...],
     ) -> None:
-        """Compute the run fingerprint and load (or create) the key; turn the cache off when a
-        record check is not cacheable or the key cannot be had."""
-        classes = [registry.checks[r.check] for r in rules]
-        blockers = [r.id for r, cls in zip(rules, classes, strict=True) if not getattr(cls, "cacheable", True)]
-        if blockers:
-            self._disable(f"cache off: rule(s) {', '.join(blockers)} cannot be cached")
-            return
+        """Compute the run fingerprint and load (or create) the key; the cache turns off when the
+        key cannot be had. What a run may cache is the run's decision (`curate.run.replay.prepare`):
+        `extract_cached` says, per dataset check, whether its extracts are stored (True), not
+        (False) or only when they are plain numbers (None)."""
         try:
             self._key, warning = load_key(self.folder, create=True)
         except OSError as exc:
@@ -134,9 +132,13 @@ class ResultCache:
             self._disable("cache off: no key")
             return
         _ignore_in_git(self.directory)
-        self.extract_cached = tuple(getattr(c, "cache_extract", None) for _, c in dataset_checks)
+        self.extract_cached = extract_cached
         self.run_id = run_fingerprint(rules, classes, ctx, read, input_format, self.extract_cached)
         self._store = Store(self.folder / f"{self.run_id}.sqlite")
+
+    def turn_off(self, why: str) -> None:
+        """Use no cache for this run, and say why (one warning line)."""
+        self._disable(why)
 
     def store(self, entries: Iterable[tuple[bytes, bytes]]) -> None:
         """Keep (key, value) entries; values are sealed with the MAC here."""

@@ -23,6 +23,7 @@ from curate.io.reader import BLOCK_BYTES, FileStats, ReadOptions
 from curate.model import Finding
 from curate.registry import Registry, load_registry
 from curate.report import DatasetInfo, Report
+from curate.run import replay
 from curate.run.findings import MAX_MESSAGE, ErrorLog, describe_failure, make_finding
 from curate.run.results import SKIP_MARK, BlockResult
 from curate.run.runner import bind
@@ -194,8 +195,14 @@ class Engine:
     def _prepare_cache(self, paths: list[str]) -> None:
         assert self.options.cache is not None
         self.ctx.paths = tuple(paths)
-        self.options.cache.prepare(
-            self.rules, self.registry, self.dataset_checks, self.ctx, self.options.read, self.options.input_format
+        replay.prepare(
+            self.options.cache,
+            self.rules,
+            self.registry,
+            self.dataset_checks,
+            self.ctx,
+            self.options.read,
+            self.options.input_format,
         )
 
     # -- collect: per-record work, observed ----------------------------------------------------

@@ -30,6 +30,26 @@ if TYPE_CHECKING:
     from curate.run.runner import Runner
 
 
+def prepare(
+    cache: ResultCache,
+    rules: Sequence[Any],
+    registry: Any,
+    dataset_checks: Sequence[tuple[Any, Any]],
+    ctx: Any,
+    read: Any,
+    input_format: Any,
+) -> None:
+    """Ready the cache for a run: off when a rule's check is not `cacheable`; else keyed by the run
+    (`curate.cache.keys.run_fingerprint`), with each dataset check's `cache_extract` choice."""
+    classes = [registry.checks[r.check] for r in rules]
+    blockers = [r.id for r, cls in zip(rules, classes, strict=True) if not cls.cacheable]
+    if blockers:
+        cache.turn_off(f"cache off: rule(s) {', '.join(blockers)} cannot be cached")
+        return
+    extract_cached = tuple(check.cache_extract for _, check in dataset_checks)
+    cache.prepare(rules, classes, ctx, read, input_format, extract_cached)
+
+
 def load_block(cache: ResultCache, path: str, keys: tuple[bytes, bytes], checks: Sequence[Any]) -> BlockResult | None:
     """The result computed for this block (of this file or a copy) on an earlier run, or None.
 
