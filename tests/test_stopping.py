@@ -122,3 +122,68 @@ def test_a_signal_stops_a_pooled_run_at_once_and_cleanly(
     assert "big.jsonl" in lines[0] or "finalizing" in lines[0]
     assert took < GUARD
     assert not (tmp_path / "cache").exists()  # --no-cache: nothing written there either
+
+
+_SIGNAL_IN_FORK_HOOK = """
+import os, signal, sys
+from curate.entry import main
+fired = []
+def hook():  # runs in the parent right after each fork, where Python drops a handler's exception
+    if not fired:
+        fired.append(1)
+        os.kill(os.getpid(), {signum})
+os.register_at_fork(after_in_parent=hook)
+sys.argv = ["curate", "check", sys.argv[1], "--jobs", "2", "-f", "json", "--select", "schema,quality", "--no-cache"]
+main()
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "term"])
+def test_a_signal_while_the_pool_forks_is_not_lost(big: Path, tmp_path: Path, signum: int) -> None:
+    """The signal arrives inside the fork's hooks, the moment that used to swallow it (the run then
+    went on as if nothing was pressed); now it is held until the fork is done, then handled."""
+    env = {**os.environ, "CURATE_CACHE_DIR": str(tmp_path / "cache")}
+    script = _SIGNAL_IN_FORK_HOOK.format(signum=int(signum))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(big)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path
+    )
+    try:
+        out, err = proc.communicate(timeout=60)  # start-up included; a lost signal runs the whole audit
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the signal sent while forking was lost")
+    text = err.decode()
+    assert proc.returncode == 128 + signum, text
+    assert out == b""
+    assert "Exception ignored" not in text and "Traceback" not in text, text
+    assert text.splitlines() == [text.splitlines()[0]]
+    assert text.startswith(f"curate: interrupted by {signal.Signals(signum).name}")
+
+
+_INTERRUPT_DURING_IMPORT = """
+import sys
+class Interrupting:  # Ctrl-C while the CLI's libraries are being imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "curate.cli":
+            raise KeyboardInterrupt
+        return None
+sys.meta_path.insert(0, Interrupting())
+from curate.entry import main
+main()
+"""
+
+
+def test_ctrl_c_during_start_up_prints_one_line_not_a_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_DURING_IMPORT], capture_output=True, cwd=tmp_path, timeout=60
+    )
+    assert proc.returncode == 130
+    assert proc.stdout == b""
+    assert proc.stderr.decode() == "curate: interrupted while starting; nothing was read or written\n"
+
+
+def test_the_console_script_starts_through_the_guarded_entry() -> None:
+    import tomllib
+
+    scripts = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["curate"] == "curate.entry:main"

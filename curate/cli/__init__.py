@@ -83,8 +83,8 @@ from curate.cli import split as _split  # noqa: E402,F401
 def main() -> None:
     from curate.cli import stopping
 
-    stopping.install()
     try:
+        stopping.install()
         app()
     except stopping.Interrupted as exc:
         stopping.exit_now(stopping.report(exc))

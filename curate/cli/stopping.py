@@ -18,25 +18,11 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from curate.interruption import Interrupted, deferring, request
+
+__all__ = ["Interrupted", "doing", "exit_now", "install", "report", "track", "uninstall"]
+
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class Interrupted(BaseException):  # noqa: N818 - what happened, not an error
-    """Raised in the main thread by the first SIGINT/SIGTERM. A BaseException (like
-    KeyboardInterrupt) so no `except Exception` in a check or the engine swallows it, and not a
-    KeyboardInterrupt, which click turns into "Aborted!" and exit code 1."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum
-
-    @property
-    def name(self) -> str:
-        return signal.Signals(self.signum).name
 
 
 class _State:
@@ -58,6 +44,9 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     if _STATE.stopping is not None:
         return  # already stopping: the cleanup is bounded, let it finish
     _STATE.stopping = signum
+    request(signum)  # kept, in case this exception is raised where Python drops it (an at-fork hook)
+    if deferring():
+        return  # forking: `interruption.deferred` raises it when the fork is done
     raise Interrupted(signum)
 
 

@@ -7,7 +7,8 @@ replayed). At most `2 x jobs + 2` units to compute are held or in flight, so mem
 with the file.
 
 Stopping (`curate/cli/stopping.py`): the first SIGINT/SIGTERM raises in the main process; `close`
-then terminates the workers at once instead of waiting for their blocks. Workers ignore SIGINT,
+then terminates the workers at once instead of waiting for their blocks. The pool forks inside
+`interruption.deferred()` and waits poll `raise_if_requested()`, so a stop is never lost. Workers ignore SIGINT,
 drop the inherited SIGTERM handler and ask the kernel to end them with the main process.
 """
 
@@ -19,12 +20,13 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from curate.check import Check, RunContext
 from curate.config import Rule
+from curate.interruption import deferred, raise_if_requested
 from curate.io.reader import Block, FileStats, RawItem, ReadOptions, iter_units
 from curate.run import replay
 from curate.run.results import BlockResult
@@ -105,6 +107,26 @@ def _work(path: str, unit: Block | list[RawItem]) -> BlockResult:
     return _WORKER.run_unit(path, unit)
 
 
+_SIGNAL_POLL = 0.1  # seconds: the longest a recorded stop waits for the main thread to raise it
+
+
+def _submit(pool: ProcessPoolExecutor, path: str, block: Block) -> Future[BlockResult]:
+    """Queue a block on the pool, with stop signals deferred while it may fork its workers: Python
+    runs at-fork hooks there, and drops the `Interrupted` a handler raises inside them."""
+    with deferred():
+        return pool.submit(_work, path, block)
+
+
+def _result_in_time_for_signals(future: Future[BlockResult]) -> BlockResult:
+    """`future.result()`, waking every `_SIGNAL_POLL` s to raise a stop whose exception was lost."""
+    while True:
+        raise_if_requested()
+        try:
+            return future.result(timeout=_SIGNAL_POLL)
+        except TimeoutError:
+            continue
+
+
 _STOP_GRACE = 1.0  # seconds a terminated worker gets to exit before it is killed
 
 
@@ -165,7 +187,7 @@ class Scheduler:
             if computing >= 2 and (pool := self._get_pool()) is not None:
                 for entry in queue:
                     if entry[0] == "held":
-                        entry[:] = ["future", pool.submit(_work, path, entry[1])]
+                        entry[:] = ["future", _submit(pool, path, entry[1])]
             while computing > 2 * work.workers + 2:
                 computing -= queue[0][0] != "hit"
                 yield self._kept(self._take(queue, path))
@@ -210,7 +232,7 @@ class Scheduler:
             self._submit_hits(queue, path)
             kind, payload = self._compute(path, payload.reread(path))
         if kind == "future":
-            return payload.result()
+            return _result_in_time_for_signals(payload)
         if self._inline is None:
             self._inline = self.work.runner()
         return self._inline.run_unit(path, payload)
@@ -218,7 +240,7 @@ class Scheduler:
     def _compute(self, path: str, block: Block) -> list[Any]:
         """A block to compute, as a queue entry: on the pool when there is one, else held for inline."""
         pool = self._get_pool()
-        return ["future", pool.submit(_work, path, block)] if pool is not None else ["held", block]
+        return ["future", _submit(pool, path, block)] if pool is not None else ["held", block]
 
     def _submit_hits(self, queue: deque[list[Any]], path: str) -> None:
         """Once replay is off, the next noted blocks go to the pool ahead of their turn (both cores busy)."""
