@@ -17,7 +17,7 @@ import os
 import re
 import secrets
 
-__all__ = ["mask", "mask_text", "find_values", "value_hash", "normalise_value", "pii_key", "KEY_ENV"]
+__all__ = ["mask", "mask_text", "find_values", "value_hash", "normalise_value", "pii_key", "use_run_key", "KEY_ENV"]
 
 KEY_ENV = "CURATE_PII_KEY"
 _STAR = "***"
@@ -213,6 +213,15 @@ def pii_key() -> bytes:
             pass  # read-only home: a per-process key still never reveals the value
     _key_cache = key
     return key
+
+
+def use_run_key() -> None:
+    """Hash values with a key that lives only in this process (`--no-cache`: nothing is read or
+    written in the cache folder, not even `pii.key`). Value hashes then correlate repeats within
+    this run's report only. $CURATE_PII_KEY still wins when set."""
+    global _key_cache
+    if not os.environ.get(KEY_ENV):
+        _key_cache = secrets.token_hex(32).encode()
 
 
 def value_hash(value: str, entity_type: str = "", key: bytes | None = None) -> str:

@@ -171,3 +171,21 @@ def test_the_key_is_private_and_a_foreign_key_is_replaced(tmp_path: Path, data: 
     assert report == uncached
     assert any("key replaced" in w for w in warnings)
     assert result_key.stat().st_mode & 0o777 == 0o600
+
+
+def test_no_cache_does_not_create_the_pii_key_either(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PII value hashes need a key; under --no-cache it is a one-run key, not `pii.key`."""
+    from curate import privacy
+
+    monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(privacy.KEY_ENV, raising=False)
+    monkeypatch.setattr(privacy, "_key_cache", None)  # as in a fresh process
+    data = tmp_path / "pii.jsonl"
+    user = {"role": "user", "content": "Write to me at jane.roe@fastmail.fm please."}
+    data.write_bytes(orjson.dumps({"messages": [user, {"role": "assistant", "content": "I will."}]}) + b"\n")
+    args = ["check", str(data), "-f", "json", "--jobs", "1", "--select", "pii", "--no-cache"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output  # a warning: below the default fail level
+    hashes = [f["data"].get("value_hash") for f in orjson.loads(result.stdout_bytes)["findings"] if f.get("data")]
+    assert any(hashes)  # the values were hashed ...
+    assert not (tmp_path / "cache").exists()  # ... without a key file

@@ -57,6 +57,10 @@ def baseline(
     if ruleset.settings.max_line_bytes:
         read.max_line_bytes = ruleset.settings.max_line_bytes
     ctx.use_cache = not no_cache  # nor the checks' own caches (dedup signatures)
+    if no_cache:
+        from curate.privacy import use_run_key
+
+        use_run_key()  # not even the PII hashing key from the cache folder
     options = EngineOptions(read=read, suppress=suppress, cache=None if no_cache else ResultCache())
     engine = Engine(chosen, ctx, options, ruleset_name=ruleset.name)
     try:

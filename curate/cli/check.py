@@ -146,6 +146,10 @@ def check(
 
     cache = None if no_cache else ResultCache()
     ctx.use_cache = not no_cache  # nor the checks' own caches (dedup signatures)
+    if no_cache:
+        from curate.privacy import use_run_key
+
+        use_run_key()  # not even the PII hashing key from the cache folder
     options = EngineOptions(input_format=hint, read=read, jobs=jobs, suppress=suppress, cache=cache)
     if engine_name == "ray":
         from curate.cli.ray_option import ray_engine
