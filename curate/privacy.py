@@ -216,12 +216,24 @@ def pii_key() -> bytes:
 
 
 def use_run_key() -> None:
-    """Hash values with a key that lives only in this process (`--no-cache`: nothing is read or
-    written in the cache folder, not even `pii.key`). Value hashes then correlate repeats within
-    this run's report only. $CURATE_PII_KEY still wins when set."""
+    """`--no-cache`: create nothing in the cache folder, not even `pii.key`.
+
+    An existing key is still read (it is not a cache: reports of cached and uncached runs then
+    hash values alike); without one, a key is made for this run only and passed to the worker
+    processes through $CURATE_PII_KEY, so value hashes agree within the run's report."""
     global _key_cache
-    if not os.environ.get(KEY_ENV):
-        _key_cache = secrets.token_hex(32).encode()
+    if os.environ.get(KEY_ENV):
+        return
+    from curate.io.cachedir import default_cache_dir
+
+    try:
+        key = (default_cache_dir() / "pii.key").read_bytes().strip()
+    except OSError:
+        key = b""
+    if len(key) < 16:
+        key = secrets.token_hex(32).encode()
+        os.environ[KEY_ENV] = key.decode()
+    _key_cache = key
 
 
 def value_hash(value: str, entity_type: str = "", key: bytes | None = None) -> str:

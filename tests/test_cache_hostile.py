@@ -189,3 +189,18 @@ def test_no_cache_does_not_create_the_pii_key_either(tmp_path: Path, monkeypatch
     hashes = [f["data"].get("value_hash") for f in orjson.loads(result.stdout_bytes)["findings"] if f.get("data")]
     assert any(hashes)  # the values were hashed ...
     assert not (tmp_path / "cache").exists()  # ... without a key file
+    run_key = os.environ.pop(privacy.KEY_ENV)  # the one-run key, for the workers
+    assert len(run_key) == 64
+
+
+def test_no_cache_reads_an_existing_pii_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key is not a cache: with one in place, uncached and cached runs hash values alike."""
+    from curate import privacy
+
+    monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(privacy.KEY_ENV, raising=False)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "pii.key").write_bytes(b"k" * 64)
+    monkeypatch.setattr(privacy, "_key_cache", None)
+    privacy.use_run_key()
+    assert privacy.pii_key() == b"k" * 64 and privacy.KEY_ENV not in os.environ

@@ -117,6 +117,7 @@ def test_ray_report_equals_local_report(local_ray: None, tmp_path: Path) -> None
 
 
 def test_cli_engine_ray_exit_code_and_report(local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CURATE_PII_KEY", "k" * 64)  # one key for both runs (--no-cache makes a one-run key)
     paths = _dataset(tmp_path)
     runner = CliRunner()
     local = runner.invoke(app, ["check", *paths, "--no-cache", "-f", "json"])
