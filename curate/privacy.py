@@ -17,7 +17,17 @@ import os
 import re
 import secrets
 
-__all__ = ["mask", "mask_text", "find_values", "value_hash", "normalise_value", "pii_key", "use_run_key", "KEY_ENV"]
+__all__ = [
+    "mask",
+    "mask_text",
+    "find_values",
+    "value_hash",
+    "normalise_value",
+    "pii_key",
+    "use_run_key",
+    "use_key",
+    "KEY_ENV",
+]
 
 KEY_ENV = "CURATE_PII_KEY"
 _STAR = "***"
@@ -233,6 +243,13 @@ def use_run_key() -> None:
     if len(key) < 16:
         key = secrets.token_hex(32).encode()
         os.environ[KEY_ENV] = key.decode()
+    _key_cache = key
+
+
+def use_key(key: bytes) -> None:
+    """Hash values with `key` in this process (a Ray worker takes the driver's, so value hashes
+    agree across machines)."""
+    global _key_cache
     _key_cache = key
 
 

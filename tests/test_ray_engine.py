@@ -117,7 +117,11 @@ def test_ray_report_equals_local_report(local_ray: None, tmp_path: Path) -> None
 
 
 def test_cli_engine_ray_exit_code_and_report(local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CURATE_PII_KEY", "k" * 64)  # one key for both runs (--no-cache makes a one-run key)
+    monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "pii.key").write_bytes(b"k" * 64)  # the driver's key; Ray's workers have none
+    monkeypatch.delenv("CURATE_PII_KEY", raising=False)
+    monkeypatch.setattr("curate.privacy._key_cache", None)
     paths = _dataset(tmp_path)
     runner = CliRunner()
     local = runner.invoke(app, ["check", *paths, "--no-cache", "-f", "json"])

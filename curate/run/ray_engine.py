@@ -25,6 +25,7 @@ from curate.checks.dedup.near import NearDuplicate
 from curate.config import Rule
 from curate.io.reader import FileStats, ReadOptions, iter_units
 from curate.model import Finding
+from curate.privacy import pii_key, use_key
 from curate.registry import Registry, load_registry
 from curate.run.engine import Engine, EngineOptions, Partial
 from curate.run.findings import describe_failure
@@ -45,6 +46,7 @@ class _Setup:
     ctx: RunContext
     read: ReadOptions
     input_format: str | None
+    pii_key: bytes  # the driver's: value hashes must agree across machines (each has its own pii.key)
 
 
 _WORKER: dict[str, tuple[Runner, Registry]] = {}  # in each Ray worker process: the current run's runner
@@ -54,6 +56,7 @@ def _runner(setup: _Setup) -> tuple[Runner, Registry]:
     found = _WORKER.get(setup.token)
     if found is None:
         _WORKER.clear()
+        use_key(setup.pii_key)
         found = _WORKER[setup.token] = (
             Runner(setup.rules, setup.ctx, setup.read, setup.input_format),
             load_registry(),
@@ -159,7 +162,9 @@ class RayEngine(Engine):
     def run(self, paths: Any) -> Any:
         started = connect(self.address)
         try:
-            setup = _Setup(uuid.uuid4().hex, self.rules, self.ctx, self.options.read, self.options.input_format)
+            setup = _Setup(
+                uuid.uuid4().hex, self.rules, self.ctx, self.options.read, self.options.input_format, pii_key()
+            )
             self._setup = ray.put(setup)
             self._window = 2 * max(1, int(ray.cluster_resources().get("CPU", 1))) + 2
             return super().run(paths)
