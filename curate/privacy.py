@@ -188,6 +188,7 @@ def normalise_value(value: str, entity_type: str = "") -> str:
 
 
 _key_cache: bytes | None = None
+_given_key: bytes | None = None  # the run's driver gave this process its key (`use_key`): it wins
 
 
 def pii_key() -> bytes:
@@ -197,6 +198,8 @@ def pii_key() -> bytes:
     hashing candidate values. Fingerprints do not use it, so baselines stay portable.
     """
     global _key_cache
+    if _given_key is not None:
+        return _given_key
     env = os.environ.get(KEY_ENV)
     if env:
         return env.encode()
@@ -248,9 +251,9 @@ def use_run_key() -> None:
 
 def use_key(key: bytes) -> None:
     """Hash values with `key` in this process (a Ray worker takes the driver's, so value hashes
-    agree across machines)."""
-    global _key_cache
-    _key_cache = key
+    agree across machines, whatever the worker's own environment or cache folder holds)."""
+    global _given_key
+    _given_key = key
 
 
 def value_hash(value: str, entity_type: str = "", key: bytes | None = None) -> str:

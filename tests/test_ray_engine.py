@@ -5,6 +5,7 @@ One local Ray runtime (`num_cpus=2`) for the whole module: starting Ray takes se
 
 from __future__ import annotations
 
+import difflib
 import logging
 import random
 import sys
@@ -127,8 +128,9 @@ def test_cli_engine_ray_exit_code_and_report(local_ray: None, tmp_path: Path, mo
     local = runner.invoke(app, ["check", *paths, "--no-cache", "-f", "json"])
     on_ray = runner.invoke(app, ["check", *paths, "--engine", "ray", "-f", "json"])
     assert "near-duplicate" in on_ray.stdout
-    assert (on_ray.exit_code, on_ray.stdout) == (local.exit_code, local.stdout)
-    assert local.exit_code == 1
+    diff = difflib.unified_diff(local.stdout.splitlines(), on_ray.stdout.splitlines(), lineterm="")
+    assert on_ray.stdout == local.stdout, "\n".join(list(diff)[:40])
+    assert on_ray.exit_code == local.exit_code == 1
 
 
 def test_engine_ray_without_ray_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
