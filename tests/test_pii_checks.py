@@ -85,6 +85,26 @@ def test_roles_entities_and_allow_list(tmp_path: Path) -> None:
     assert [f.data["entity"] for f in allowed.findings] == ["PHONE_NUMBER"]
 
 
+@pytest.mark.parametrize(
+    ("address", "role"),
+    [
+        ("info@acme-widgets.org", True),
+        ("press.office@acme-widgets.org", True),
+        ("admissions@state-college.edu", True),
+        ("CSRInfo@acme-widgets.org", True),
+        ("jane.doe@gmail.com", False),
+        ("prince.alfred@acme-widgets.org", False),  # "pr" only as a whole word
+        ("hilary@acme-widgets.org", False),
+    ],
+)
+def test_role_addresses_are_an_organisations_contact(tmp_path: Path, address: str, role: bool) -> None:
+    path = write(tmp_path, [chat("Who do I write to?", f"Please write to {address} before Friday.")])
+    default = run(path, rule("pii.entities", ner="off"))
+    assert [f.data["entity"] for f in default.findings] == ([] if role else ["EMAIL_ADDRESS"])
+    asked = run(path, rule("pii.entities", ner="off", role_addresses=True))
+    assert [f.data["entity"] for f in asked.findings] == ["EMAIL_ADDRESS"]
+
+
 def test_secrets_rule(tmp_path: Path) -> None:
     path = write(tmp_path, [chat(f"my key {KEY}", "Bearer <YOUR_TOKEN>")])
     report = run(path, rule("pii.secrets"))

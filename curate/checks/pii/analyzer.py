@@ -171,6 +171,25 @@ def _allowed(value: str, allow: frozenset[str]) -> bool:
     return "example" in allow and _EXAMPLE_HOST.search(host) is not None
 
 
+# local parts that name a function, not a person: an organisation's published contact
+_ROLE_WORDS = (
+    "info|contact|contacts|hello|hi|office|admin|administration|admissions?|support|help|helpdesk|service|services"
+    "|customerservice|sales|orders?|billing|accounts|pr|press|media|news|newsletter|editor|editors|editorial|events?"
+    "|enquiries|inquiries|enquiry|inquiry|feedback|team|webmaster|postmaster|hostmaster|abuse|noreply|no-reply"
+    "|marketing|hr|jobs|careers|recruiting|membership|members|booking|bookings|reservations|registrar|registration"
+    "|privacy|legal|compliance|security|general|mail|reception|secretary|treasurer|president|board"
+)
+_ROLE_WORD = re.compile(_ROLE_WORDS)
+
+
+def role_address(email: str) -> bool:
+    """An address whose local part is a role (info@, press@, admissions@, csrinfo@): an organisation's
+    public contact, not data about a person."""
+    local = email.strip().rsplit("@", 1)[0]
+    words = re.split(r"[._+-]", local.lower())
+    return any(_ROLE_WORD.fullmatch(w) for w in words) or "info" in local.lower()
+
+
 _EXAMPLE_HOST = re.compile(r"(?:^|[.-])(?:example|exemple|beispiel|ejemplo|esempio|exemplo|voorbeeld)(?:[.-]|$)")
 
 
@@ -188,6 +207,7 @@ class Detector:
         ner: str = "auto",
         ignore_private_ips: bool = True,
         secrets: bool = False,
+        role_addresses: bool = True,
     ) -> None:
         if entities is not None:
             wanted = set(entities)
@@ -204,6 +224,7 @@ class Detector:
         self.threshold = score_threshold
         self.allow = frozenset(a.strip().lower() for a in allow)
         self.ignore_private_ips = ignore_private_ips
+        self.role_addresses = role_addresses
         self._presidio = [e for e in PRESIDIO_PATTERN if e in self.active]
         self._secrets = frozenset(self.active & set(SECRET_ENTITIES))
 
@@ -229,8 +250,11 @@ class Detector:
         raw += self._run_presidio(text, artifacts)
         out = []
         for s in drop_overlaps(raw):
-            if round(s.score, 2) >= self.threshold and not _allowed(text[s.start : s.end], self.allow):
-                out.append(Span(s.start, s.end, s.entity, round(s.score, 2)))
+            if round(s.score, 2) < self.threshold or _allowed(text[s.start : s.end], self.allow):
+                continue
+            if not self.role_addresses and s.entity == "EMAIL_ADDRESS" and role_address(text[s.start : s.end]):
+                continue
+            out.append(Span(s.start, s.end, s.entity, round(s.score, 2)))
         return out
 
     def detect_many(self, texts: list[str]) -> list[list[Span]]:

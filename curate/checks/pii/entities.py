@@ -52,6 +52,9 @@ class PiiParams(Params):
         "auto", description="PERSON/LOCATION via the optional NER model: auto (if installed), off, require"
     )
     ignore_private_ips: bool = Field(True, description="skip private, loopback and documentation IP ranges")
+    role_addresses: bool = Field(
+        False, description="also report role addresses (info@, press@, admissions@): an organisation's public contact"
+    )
     max_per_record: int = Field(50, ge=1, description="findings per record at most (the count is kept)")
 
     @field_validator("entities")
@@ -245,6 +248,7 @@ class PiiEntities(_SpanCheck):
             allow=frozenset(p.allow),
             ner=p.ner,
             ignore_private_ips=p.ignore_private_ips,
+            role_addresses=p.role_addresses,
         )
 
     def summary(self) -> dict[str, Any]:
