@@ -39,8 +39,25 @@ def escapes(text: str, params: EscapeParams) -> list[tuple[int, int]]:
         return []
     found += [m.span() for m in _EXTRA.finditer(text)]
     code = view(text)
-    spans = sorted(s for s in found if not code.inside(s[0]))
+    spans = sorted(s for s in found if not code.inside(s[0]) and not _in_code_string(text, s[0]))
     return spans if len(spans) >= params.min_count else []
+
+
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+
+
+def _in_code_string(text: str, at: int) -> bool:
+    """Inside a string literal on a line of code (`io.write(x and ":\\n" or " = ")`): an escape that
+    belongs there, even where the code around it is too terse to make a code block."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    line = text[start : end if end >= 0 else len(text)]
+    pos = at - start
+    for m in _STRING.finditer(line):
+        if m.start() < pos < m.end():
+            # an argument of a call, or a value assigned: code, not a quotation in prose
+            return ("(" in line[: m.start()] and ")" in line[m.end() :]) or "=" in line
+    return False
 
 
 def unescape(text: str) -> str:

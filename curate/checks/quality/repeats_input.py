@@ -40,19 +40,34 @@ class RepeatsInputParams(Params):
     )
 
 
+# a quote the prompt asks to be output ('if there is no answer, output "Not enough information."')
+_ASKED_OUTPUT = re.compile(r"(?:output|answer|reply|respond|say|write|return|print|type)\w*\s*(?:with|:)?\s*$", re.I)
+
+
 def inputs(prompt: str) -> list[str]:
-    """The parts of a prompt that may be the task's input: segments after the first, quoted text."""
+    """The parts of a prompt that may be the task's input: segments after the first, quoted text
+    (not a quote the prompt asks to be output word for word)."""
     parts = [_LABEL.sub("", p) for p in _SEGMENTS.split(prompt)[1:] if p.strip()]
-    parts += [m.group(1) for m in _QUOTED.finditer(prompt)]
+    parts += [
+        m.group(1)
+        for m in _QUOTED.finditer(prompt)
+        if not _ASKED_OUTPUT.search(prompt, max(0, m.start() - 40), m.start())
+    ]
     return parts
 
 
+def _same_text(text: str) -> str:
+    """The text with its spacing collapsed: case and punctuation count, since adding a comma or a
+    capital is the whole change a proofreading task asks for."""
+    return " ".join(text.split())
+
+
 def repeated_input(prompt: str, answer: str, params: RepeatsInputParams) -> bool:
-    a = lower_words(answer)
-    if len(a) < params.min_words:
+    if len(lower_words(answer)) < params.min_words:
         return False
+    a = _same_text(answer)
     for part in inputs(prompt):
-        if lower_words(part) == a:
+        if _same_text(part) == a:
             instruction = prompt.replace(part, " ")
             wants_change = alternation(tuple(params.transforms))
             return wants_change is not None and wants_change.search(instruction) is not None
