@@ -40,6 +40,9 @@ _ATTACH_KEYS = ("image", "images", "file", "files", "audio", "video", "videos", 
 
 class AttachmentParams(Params):
     min_text_words: int = Field(25, ge=1, description="a prompt shorter than this cannot hold the passage it points to")
+    min_after_words: int = Field(
+        12, ge=1, description="words after the pointer that are the passage even without a break before them"
+    )
 
 
 def _record_attaches(record: Record, turn: Turn) -> bool:
@@ -53,14 +56,33 @@ def _record_attaches(record: Record, turn: Turn) -> bool:
     )
 
 
+# the end of the instruction that holds the pointer: the passage starts after it
+_CLAUSE_END = re.compile(r"[.?!:：。？！]|\n")
+_THIS_MEDIA = re.compile(r"^(?:this|these|attached|the attached|the enclosed)\b|^(?:这|该|所附|附件中的|この)", re.I)
+
+
+def _follows(text: str, m: re.Match[str], params: AttachmentParams) -> bool:
+    """Whether the passage is there: text after the pointer's clause (even a short one: "The food was
+    terrible."), a long enough rest of the prompt after the pointer, or the prompt before an "above"."""
+    if "above" in m.group(0).lower() or "上面" in m.group(0):
+        return word_count(text[: m.start()], 3) >= 3
+    end = _CLAUSE_END.search(text, m.end())
+    if end is not None and word_count(text[end.end() :], 3) >= 3:
+        return True
+    # an input glued to its instruction ("Categorize the below text regarding its genreThe sun was ...")
+    return word_count(text[m.end() :], params.min_after_words) >= params.min_after_words
+
+
 def missing(text: str, params: AttachmentParams) -> tuple[int, int] | None:
     """Span of the pointer to an absent attachment, or None."""
     m = POINTERS.search(text)
     if m is None or _LINK.search(text):
         return None
-    if _KIND.search(m.group(0)):
-        return m.span()  # an image needs a real attachment: no amount of text is one
-    if _TABLE.search(text) or word_count(text, params.min_text_words) >= params.min_text_words:
+    if _KIND.search(m.group(0)) and _THIS_MEDIA.search(m.group(0)):
+        return m.span()  # "this picture" needs a real attachment: no amount of text is one
+    if _TABLE.search(text) or _follows(text, m, params):
+        return None
+    if not _KIND.search(m.group(0)) and word_count(text, params.min_text_words) >= params.min_text_words:
         return None
     return m.span()
 
@@ -77,8 +99,12 @@ class MissingAttachment(RecordCheck):
 
     def check(self, record: Record) -> Iterable[Hit]:
         roles = self.roles if self.roles is not None else frozenset({"user"})
+        earlier = 0  # words said before this turn: "this code" in a follow-up points back at them
         for turn in record.conversation.turns:
-            if turn.role not in roles:
+            before, earlier = earlier, earlier + word_count(turn.text, self.params.min_text_words)
+            if turn.role not in roles or turn.role == "system":
+                continue
+            if before >= self.params.min_text_words and not _media_pointer(turn.text):
                 continue
             span = missing(turn.text, self.params)
             if span is None or _record_attaches(record, turn):
@@ -90,6 +116,11 @@ class MissingAttachment(RecordCheck):
                 data={"spans": raw_spans(record, turn, [span])},
                 fix="Add the missing image, table or text to the prompt, or drop the example.",
             )
+
+
+def _media_pointer(text: str) -> bool:
+    m = POINTERS.search(text)
+    return m is not None and _KIND.search(m.group(0)) is not None
 
 
 def _quotable(phrase: str) -> str:
