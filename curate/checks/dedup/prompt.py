@@ -62,6 +62,15 @@ _CLOSING = re.compile(
     re.I,
 )
 _CLOSING_MAX_CHARS = 160
+# thanks anywhere in a short user turn ("Oh, time flies! Thank you for the information.")
+_THANKS = re.compile(r"\b(?:thanks|thank you|thx|merci|danke|gracias|obrigad[oa])\b|谢谢|감사합니다|ありがとう", re.I)
+# a reply that is a pleasantry whatever it answers
+_WELCOME = re.compile(
+    r"^\W*(?:you'?re (?:very |most )?welcome|you are (?:very |most )?welcome|my pleasure"
+    r"|(?:i'?m )?glad (?:i could|to) help|happy to help|no problem"
+    r"|de rien|avec plaisir|je vous en prie|gern geschehen|bitte sehr|de nada|不客气)",
+    re.I,
+)
 
 
 def _substantive(turns: list[Any], last: int) -> int:
@@ -72,7 +81,8 @@ def _substantive(turns: list[Any], last: int) -> int:
         if user <= 0 or turns[user].role != "user":
             return last
         text = turns[user].text.strip()
-        if len(text) > _CLOSING_MAX_CHARS or not _CLOSING.match(text):
+        closing = _CLOSING.match(text) is not None or (_THANKS.search(text) is not None and "?" not in text)
+        if not (_WELCOME.match(turns[last].text) or (len(text) <= _CLOSING_MAX_CHARS and closing)):
             return last
         earlier = max((i for i in range(user) if turns[i].role == "assistant"), default=None)
         if earlier is None:
@@ -81,8 +91,8 @@ def _substantive(turns: list[Any], last: int) -> int:
 
 
 # prompt hash, answer hash, answer words, answer field, answer sketch, rejected answer hash,
-# (exchange hash, hash of the turn after it) for each answer inside the prompt
-Extract = tuple[int, int, int, str, bytes, int, tuple[tuple[int, int], ...]]
+# (exchange hash, hash of the turn after it) for each answer inside the prompt, last user turn hash
+Extract = tuple[int, int, int, str, bytes, int, tuple[tuple[int, int], ...], int]
 
 
 class PromptParams(Params):
@@ -114,8 +124,9 @@ class PromptAnswer(DatasetCheck):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # prompt hash, answer hash, answer words, field, path, line, key, answer word-set sketch,
-        # rejected answer hash (0: not a preference pair), whether the prompt holds an earlier answer
-        self.rows: list[tuple[int, int, int, str, str, int, str, bytes, int, bool]] = []
+        # rejected answer hash (0: not a preference pair), whether the prompt holds an earlier answer,
+        # question hash (the last user turn)
+        self.rows: list[tuple[int, int, int, str, str, int, str, bytes, int, bool, int]] = []
         # exchange hash (the conversation up to an answer inside a prompt) -> hashes of the turns that follow it
         self.exchanges: dict[int, set[int]] = defaultdict(set)
         self._summary: dict[str, Any] = {}
@@ -150,6 +161,8 @@ class PromptAnswer(DatasetCheck):
             for i, t in enumerate(prompt[:-1])
             if t.role == "assistant"
         )
+        # the question this answer replies to: the last user turn (tool outputs after it vary in form only)
+        question = digest64(next(s for s in reversed(steps) if s.startswith("user:")))
         rejected = 0
         tail = [t for t in record.conversation.rejected_tail() if t.role == "assistant"]
         if tail:
@@ -162,6 +175,7 @@ class PromptAnswer(DatasetCheck):
             sketch_of(turn_word_hashes(record, turns[last])),
             rejected,
             exchanges,
+            question,
         )
 
     def _answer_text(self, record: Record, turn: Any) -> str:
@@ -172,7 +186,8 @@ class PromptAnswer(DatasetCheck):
     def observe(self, ref: RecordRef, extracted: Extract | None) -> None:
         if extracted is not None:
             multi_turn = bool(extracted[6])  # the prompt holds an answer: a whole exchange before the question
-            self.rows.append((*extracted[:4], ref.path, ref.line, ref.key, extracted[4], extracted[5], multi_turn))
+            row = (*extracted[:4], ref.path, ref.line, ref.key, extracted[4], extracted[5], multi_turn, extracted[7])
+            self.rows.append(row)
             for exchange, following in extracted[6]:
                 self.exchanges[exchange].add(following)
 
@@ -235,13 +250,15 @@ class PromptAnswer(DatasetCheck):
                 conflicts += len(out) > before
         if p.repeated_answers:
             for members in by_answer.values():
-                prompts = {self.rows[i][0] for i in members}
+                # distinct questions, not prompts: one follow-up answered alike after different histories
+                # ("What about London and Paris?" with the same tool result) is the same answer to the same question
+                prompts = {self.rows[i][10] for i in members}
                 if len(prompts) < p.min_prompts or self.rows[members[0]][2] < p.min_answer_words:
                     continue
                 repeated += 1
                 kept = members[0]
                 for i in members[1:]:
-                    if self.rows[i][0] != self.rows[kept][0]:
+                    if self.rows[i][10] != self.rows[kept][10]:
                         out.append(
                             self._hit(
                                 i,
