@@ -117,3 +117,45 @@ def test_options_change_the_signature_cache_file(tmp_path):
     last = make_cache(NearCheckParams(turns="last"))
     assert plain is not None and varying is not None and last is not None
     assert len({plain.tag, varying.tag, last.tag}) == 3
+
+
+def _tree(rng: random.Random) -> list[dict[str, Any]]:
+    """Paths of three conversation trees: a long first exchange, several follow-ups, sibling answers."""
+    out = []
+    for _ in range(3):
+        first, answer = _words(rng, 12), _words(rng, 150)
+        follow = _words(rng, 6)
+        out += [
+            _branch(first, answer, follow, _words(rng, 30)),
+            _branch(first, answer, follow, _words(rng, 30)),
+            _branch(first, answer, _words(rng, 6), _words(rng, 30)),
+        ]
+    return out
+
+
+def test_a_tree_shaped_file_compares_final_answers(tmp_path):
+    rng = random.Random(12)
+    records = _tree(rng)
+    # one sibling answer that is a light edit of another: a real near-duplicate
+    copy = json.loads(json.dumps(records[0]))
+    words = copy["messages"][3]["content"].split()
+    copy["messages"][3]["content"] = " ".join([*words[:-1], "changed"])
+    records.append(copy)
+    path = _write(tmp_path / "tree.jsonl", records)
+    report = run([path], [rule("dedup.near")])
+    assert [(f.line, f.data["duplicate_of"]) for f in report.findings] == [(10, 1)]
+    assert report.stats["dedup"]["near"]["tree_shaped_files"] == 1
+    # the whole conversation: every branch shares its 160-word history with its siblings
+    whole = run([path], [rule("dedup.near", turns="all")])
+    assert len(whole.findings) >= 6
+
+
+def test_a_flat_file_is_compared_whole_by_the_usual_path(tmp_path):
+    rng = random.Random(13)
+    records = [_branch(_words(rng, 12), _words(rng, 40), _words(rng, 6), _words(rng, 30)) for _ in range(6)]
+    path = _write(tmp_path / "flat.jsonl", records)
+    from curate.checks.dedup.varying import tree_shaped
+
+    assert not tree_shaped(str(path), 2000)
+    report = run([path], [rule("dedup.near")])
+    assert not report.findings and "tree_shaped_files" not in report.stats["dedup"]["near"]

@@ -320,3 +320,16 @@ def test_hub_cache_repository_reads_the_current_snapshot_once(tmp_path: Path) ->
     (repo / "refs" / "main").write_text("f00d", encoding="utf-8")
     code, report, _ = check_json(str(repo))
     assert [d["path"].split("/")[-1] for d in report["datasets"]] == ["train.jsonl"]
+
+
+def test_csv_header_with_a_bare_carriage_return_is_no_traceback(tmp_path):
+    """Found by the loader fuzzer: b"\\r0" as a CSV made the stdlib header parser raise."""
+    from curate.io.reader import iter_records
+
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"\r0")
+    try:
+        records = list(iter_records(str(path)))
+    except OSError:  # a read error the CLI reports (exit 2), never a csv.Error traceback
+        records = []
+    assert all(r.line >= 1 for r in records)

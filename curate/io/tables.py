@@ -206,7 +206,10 @@ def _header(head: bytes, delimiter: str) -> list[str] | None:
     import io
 
     text = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
-    row = next(csv.reader(io.StringIO(text), delimiter=delimiter), None)
+    try:  # newline="": the csv module reads a bare "\r" as a line end instead of raising
+        row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
+    except csv.Error:  # a header line it cannot parse: pyarrow's reader says what is wrong with the file
+        return None
     if not row:
         return None
     return [name if name else f"__unnamed_{i}" for i, name in enumerate(row)]

@@ -22,7 +22,7 @@ from curate.checks.dedup.text import (
     selected_turns,
     turn_text,
 )
-from curate.checks.dedup.varying import Varying, compared_turns, shared_lines, varying_texts
+from curate.checks.dedup.varying import Varying, applies, compared_turns, varying_texts
 from curate.checks.dedup.wordhash import texts_word_hashes
 from curate.loading import InsideFolder
 from curate.model import Hit, Record, Turn
@@ -194,10 +194,16 @@ _MEMO = _Memo()
 
 
 def sketch_record(
-    record: Record, p: NearParams, roles: frozenset[str] | None, cache: Any = None, varying: Varying | None = None
+    record: Record,
+    p: NearParams,
+    roles: frozenset[str] | None,
+    cache: Any = None,
+    varying: Varying | None = None,
+    applied: tuple[frozenset[int], bool] | None = None,
 ) -> Sketch:
     """The record's sketch: of its selected text, or of what varies in it (`varying`: shared lines
-    left out, last exchange only); the exact hash is always the whole selected text's."""
+    left out, last exchange only, final answer of a tree-shaped file; `applied`: what `applies`
+    says of the record's file, when the caller keeps it); the exact hash is the whole text's."""
     key = (p.text, roles, p.shingle, p.num_perm, p.bands, p.threshold, p.min_words, p.seed, p.cache, p.cache_dir)
     key += (varying,)
     if _MEMO.record is record and _MEMO.key == key:
@@ -205,9 +211,11 @@ def sketch_record(
     exact_norm, raw = selected_text(record, p.text, roles)
     texts = None
     if varying is not None and varying.active:
-        turns = compared_turns(record, p.text, roles, varying.last_exchange)
-        texts = varying_texts(turns, shared_lines(record.path, p.text, roles, varying))
-        raw = "varying\x00" + "\x1f".join(texts)  # the cache key follows what is compared
+        shared, tree = applied if applied is not None else applies(record.path, p.text, roles, varying)
+        if shared or tree or varying.last_exchange:  # else: the whole text, by the usual (shared, memoised) path
+            turns = compared_turns(record, p.text, roles, varying.last_exchange, answer_only=tree)
+            texts = varying_texts(turns, shared)
+            raw = "varying\x00" + "\x1f".join(texts)  # the cache key follows what is compared
     sk = None
     if cache is not None:
         sk = cache.lookup(record.path, text_key(exact_norm, raw))

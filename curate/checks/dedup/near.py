@@ -24,7 +24,7 @@ from curate.checks.dedup.common import (
 )
 from curate.checks.dedup.stats import similarity_summary
 from curate.checks.dedup.store import Sketch, SketchStore, StoreArrays
-from curate.checks.dedup.varying import Varying, shared_lines
+from curate.checks.dedup.varying import Varying, applies, shared_lines
 from curate.model import Hit, Record, Severity
 
 
@@ -39,12 +39,14 @@ class NearCheckParams(NearParams):
         "(template text, a shared system prompt or tool list), counted on the first shared_sample records of each file",
     )
     shared_sample: int = Field(2000, ge=10, le=100_000, description="records per file that ignore_shared_lines counts")
-    turns: Literal["all", "last"] = Field(
-        "all", description="which exchanges count: all, or last (the last prompt turn and its answer)"
+    turns: Literal["auto", "all", "last"] = Field(
+        "auto",
+        description="which exchanges count: all; last (the last prompt turn and its answer); auto (all, but only "
+        "the final answer in a tree-shaped file, e.g. OpenAssistant paths, judged on its first shared_sample records)",
     )
 
     def varying(self) -> Varying | None:
-        v = Varying(self.ignore_shared_lines, self.shared_sample, self.turns == "last")
+        v = Varying(self.ignore_shared_lines, self.shared_sample, self.turns == "last", self.turns == "auto")
         return v if v.active else None
 
 
@@ -58,7 +60,9 @@ def make_cache(p: NearParams, ctx: RunContext | None = None) -> SignatureCache |
 def _varying_tag(p: NearParams) -> str:
     """Signatures of what varies live in their own cache file (its keys differ anyway)."""
     v = p.varying() if isinstance(p, NearCheckParams) else None
-    return "" if v is None else f"-v{v.shared_share}-{v.sample}-{int(v.last_exchange)}"
+    if v is None or not (v.shared_share is not None or v.last_exchange):
+        return ""  # tree-shaped files' sketches have keys of their own (their compared text differs)
+    return f"-v{v.shared_share}-{v.sample}-{int(v.last_exchange)}"
 
 
 def write_caches(
@@ -133,10 +137,17 @@ class NearDuplicate(DatasetCheck):
         self.cache = make_cache(p, self.ctx)
         self.index: PairIndex | None = None  # set by an engine that keeps bands and shingles elsewhere (Ray)
         self.vary = p.varying()
+        self._applied: dict[str, tuple[frozenset[int], bool]] = {}
         self._summary: dict[str, Any] = {}
 
     def extract(self, record: Record) -> Sketch:
-        return sketch_record(record, self.params, self.roles, self.cache, self.vary)  # type: ignore[arg-type]
+        applied = None
+        if self.vary is not None:  # what the options do to this record's file: decided once per file
+            applied = self._applied.get(record.path)
+            if applied is None:
+                p: NearCheckParams = self.params  # type: ignore[assignment]
+                applied = self._applied[record.path] = applies(record.path, p.text, self.roles, self.vary)
+        return sketch_record(record, self.params, self.roles, self.cache, self.vary, applied)  # type: ignore[arg-type]
 
     def cache_extracts(self, values: Sequence[Any]) -> Any:
         return sketch_refs(values) if self.cache is not None else sketch_fields(values)
@@ -233,9 +244,15 @@ class NearDuplicate(DatasetCheck):
         v = self.vary
         if v is None:
             return {}
-        out: dict[str, Any] = {"compared": "last exchange" if v.last_exchange else "all turns"}
+        p: NearCheckParams = self.params  # type: ignore[assignment]
+        trees = [path for path in self.store.paths if applies(path, p.text, self.roles, v)[1]]
+        if not (trees or v.last_exchange or v.shared_share is not None):
+            return {}  # the default on data that are neither templated nor tree-shaped: nothing to say
+        compared = "last exchange" if v.last_exchange else "all turns"
+        if trees:
+            compared += "; the final answer in tree-shaped files"
+        out: dict[str, Any] = {"compared": compared, "tree_shaped_files": len(trees)}
         if v.shared_share is not None:
-            p: NearCheckParams = self.params  # type: ignore[assignment]
             ignored = sum(len(shared_lines(path, p.text, self.roles, v)) for path in self.store.paths)
             out["shared_lines_ignored"] = ignored
         return out

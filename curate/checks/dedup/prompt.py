@@ -156,10 +156,10 @@ class PromptAnswer(DatasetCheck):
             tools = "\x1d" + orjson.dumps(record.conversation.tools, option=orjson.OPT_SORT_KEYS).decode()
         # where this prompt goes after each answer inside it: (the conversation up to that answer, the next turn)
         steps = [f"{t.role}:{turn_norm(record, t)}" for t in prompt]
-        exchanges = tuple(
+        exchanges = tuple(  # an exchange ends with a written answer (not a tool call) and the user speaks next
             (digest64(TURN_SEP.join(steps[: i + 1]) + tools), digest64(steps[i + 1]))
             for i, t in enumerate(prompt[:-1])
-            if t.role == "assistant"
+            if t.role == "assistant" and not t.tool_calls and prompt[i + 1].role == "user"
         )
         # the question this answer replies to: the last user turn (tool outputs after it vary in form only)
         question = digest64(next(s for s in reversed(steps) if s.startswith("user:")))

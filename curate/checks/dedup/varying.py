@@ -9,7 +9,11 @@ that matters look alike. Two user options narrow what goes into the signature:
   file, read again from the file by the same bounded reader, so every worker (and every shard)
   decides the same way without a second pass over the data.
 - `turns: last`: only the last exchange counts (the last prompt turn and the answer, with the
-  rejected answer of a preference pair); earlier turns are context shared by branches of a tree.
+  rejected answer of a preference pair).
+- `turns: auto` (the default): the whole conversation, unless the file's head is tree-shaped
+  (OpenAssistant paths: conversations sharing a whole exchange, then going on differently); then
+  only the final answer, since branches share their history by design and are copies only when
+  their answers are.
 
 Nothing here changes which records are exact copies: `dedup.exact` compares whole records.
 """
@@ -27,15 +31,20 @@ from curate.model import Record, Turn
 
 @dataclass(frozen=True, slots=True)
 class Varying:
-    """The options that narrow the compared text (both off: the whole selected text)."""
+    """The options that narrow the compared text (all off: the whole selected text).
+
+    `trees`: in a tree-shaped file (sampled from its head, as for shared lines) compare the final
+    answer only: branches of one conversation share their history by design, and two branches are
+    copies when their answers are."""
 
     shared_share: float | None = None
     sample: int = 2000
     last_exchange: bool = False
+    trees: bool = False
 
     @property
     def active(self) -> bool:
-        return self.shared_share is not None or self.last_exchange
+        return self.shared_share is not None or self.last_exchange or self.trees
 
 
 def line_key(line: str) -> int | None:
@@ -44,18 +53,77 @@ def line_key(line: str) -> int | None:
     return digest64(norm) if norm else None
 
 
-def compared_turns(record: Record, scope: str, roles: frozenset[str] | None, last_exchange: bool) -> list[Turn]:
-    """The turns that count, narrowed to the last exchange when asked."""
+def compared_turns(
+    record: Record, scope: str, roles: frozenset[str] | None, last_exchange: bool, answer_only: bool = False
+) -> list[Turn]:
+    """The turns that count, narrowed to the last exchange (or its answer) when asked."""
     turns = selected_turns(record, scope, roles)
-    if not last_exchange:
+    if not (last_exchange or answer_only):
         return turns
     conv = record.conversation
     users = [i for i, t in enumerate(conv.turns) if t.role == "user"]
-    start = conv.turns[users[-1]] if users else None
-    if start is None:
+    if not users:
         return turns
-    keep = {id(t) for t in conv.turns[users[-1] :]} | {id(t) for t in conv.rejected_tail()}
-    return [t for t in turns if id(t) in keep]
+    start = users[-1] + 1 if answer_only else users[-1]
+    keep = {id(t) for t in conv.turns[start:]} | {id(t) for t in conv.rejected_tail()}
+    narrowed = [t for t in turns if id(t) in keep]
+    return narrowed or turns
+
+
+def applies(path: str, scope: str, roles: frozenset[str] | None, v: Varying) -> tuple[frozenset[int], bool]:
+    """(shared line keys, whether the file is tree-shaped) for this file; both empty/False mean the
+    whole selected text is compared, by the same path as without these options."""
+    shared = shared_lines(path, scope, roles, v)
+    return shared, bool(v.trees and tree_shaped(path, v.sample))
+
+
+def tree_shaped(path: str, sample: int, min_branches: int = 3) -> bool:
+    """Whether the first `sample` records of `path` are paths of conversation trees: conversations
+    that share a whole exchange and then go on differently (dedup.prompt's test, on the file's head)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return _tree_shaped(path, st.st_size, st.st_mtime_ns, sample, min_branches)
+
+
+@lru_cache(maxsize=16)
+def _tree_shaped(path: str, size: int, mtime: int, sample: int, min_branches: int) -> bool:
+    import orjson
+
+    from curate.io.reader import iter_records
+
+    _SORT = orjson.OPT_SORT_KEYS
+    following: dict[int, set[int]] = {}
+    answers: dict[int, set[int]] = {}
+    seen = 0
+    try:
+        for record in iter_records(path):
+            if seen >= sample:
+                break
+            if not record.ok:
+                continue
+            seen += 1
+            turns = [t for t in record.conversation.turns if t.role != "system"]
+            keys = [digest64(f"{t.role}:{' '.join(turn_text(t).casefold().split())}") for t in turns]
+            if record.conversation.tools:  # the tools offered are part of the conversation (as in dedup.prompt)
+                keys[:1] = [digest64(f"{keys[0]}{orjson.dumps(record.conversation.tools, option=_SORT).decode()}")]
+            # an exchange ends with a written answer (not a tool call) and the user speaks next
+            ends = [i for i, t in enumerate(turns[:-1]) if _answer(t) and turns[i + 1].role == "user"]
+            for i in ends:
+                prefix = digest64(" ".join(map(str, keys[: i + 1])))
+                following.setdefault(prefix, set()).add(keys[i + 1])
+            last = len(turns) - 1
+            if ends and _answer(turns[last]):  # a prompt that holds an earlier answer: its answers are branches too
+                answers.setdefault(digest64(" ".join(map(str, keys[:last]))), set()).add(keys[last])
+    except (OSError, ValueError):
+        return False
+    branches = sum(1 for f in following.values() if len(f) > 1) + sum(1 for a in answers.values() if len(a) > 1)
+    return branches >= min_branches
+
+
+def _answer(turn: Turn) -> bool:
+    return turn.role == "assistant" and not turn.tool_calls and bool(turn.text.strip())
 
 
 def varying_texts(turns: list[Turn], shared: frozenset[int]) -> list[str]:
