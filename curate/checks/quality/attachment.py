@@ -79,6 +79,8 @@ def missing(text: str, params: AttachmentParams) -> tuple[int, int] | None:
     if m is None or _LINK.search(text):
         return None
     if _KIND.search(m.group(0)) and _THIS_MEDIA.search(m.group(0)):
+        if word_count(text[: m.start()], params.min_text_words * 2) >= params.min_text_words * 2:
+            return None  # deep inside a long passage (a scraped page's "this image"): part of the passage
         return m.span()  # "this picture" needs a real attachment: no amount of text is one
     if _TABLE.search(text) or _follows(text, m, params):
         return None

@@ -37,6 +37,8 @@ REFERENCES = re.compile(
     r"|根据(?:文章|短文|段落|文本|材料|上文|图片|表格)|文章(?:中)?(?:提到|指出|说)",
     re.I,
 )
+_INFORMATION = re.compile(r"information|\bdata\b", re.I)
+_BARE_QUESTION = 12  # words: "What is the capital?" has no information to be "given"
 # a prompt that hands over an input: text after a blank line or a colon, a quoted passage
 _INPUT = re.compile(r"\n\s*\n\s*\S|[:：]\s*\S+(?:\s+\S+){2}|[\"“«「『][^\"”»」』\n]{12,}[\"”»」』]")
 
@@ -68,7 +70,9 @@ class UnsupportedReference(RecordCheck):
         for turn in record.conversation.turns:
             if turn.role in roles and not turn.tool_calls and asked and not handed:
                 m = REFERENCES.search(turn.text, 0, self.params.within + 80)
-                if m and m.start() < self.params.within and context < self.params.min_source_words:
+                # "the given information" is the prompt's own statements unless the prompt is a bare question
+                limit = _BARE_QUESTION if m and _INFORMATION.search(m.group(0)) else self.params.min_source_words
+                if m and m.start() < self.params.within and context < limit:
                     yield Hit(
                         f"{turn.role} cites a source the prompt does not contain ({context} words of context)",
                         field=turn.field,
