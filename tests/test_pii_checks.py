@@ -97,12 +97,30 @@ def test_roles_entities_and_allow_list(tmp_path: Path) -> None:
         ("hilary@acme-widgets.org", False),
     ],
 )
-def test_role_addresses_are_an_organisations_contact(tmp_path: Path, address: str, role: bool) -> None:
+def test_organisation_contacts_are_an_organisations_contact(tmp_path: Path, address: str, role: bool) -> None:
     path = write(tmp_path, [chat("Who do I write to?", f"Please write to {address} before Friday.")])
     default = run(path, rule("pii.entities", ner="off"))
     assert [f.data["entity"] for f in default.findings] == ([] if role else ["EMAIL_ADDRESS"])
-    asked = run(path, rule("pii.entities", ner="off", role_addresses=True))
+    asked = run(path, rule("pii.entities", ner="off", organisation_contacts=True))
     assert [f.data["entity"] for f in asked.findings] == ["EMAIL_ADDRESS"]
+
+
+@pytest.mark.parametrize(
+    ("before", "business"),
+    [
+        ("For quality service in town, give Acme Heating Experts a call at", True),
+        ("For registration information, call", True),
+        ("Our customer service line is", True),
+        ("Contact Wendy directly at", False),
+        ("My cell is", False),
+    ],
+)
+def test_business_lines_are_an_organisations_contact(tmp_path: Path, before: str, business: bool) -> None:
+    path = write(tmp_path, [chat("How do I reach them?", f"{before} (415) 555-2671 any weekday.")])
+    default = run(path, rule("pii.entities", ner="off"))
+    assert [f.data["entity"] for f in default.findings] == ([] if business else ["PHONE_NUMBER"])
+    asked = run(path, rule("pii.entities", ner="off", organisation_contacts=True))
+    assert [f.data["entity"] for f in asked.findings] == ["PHONE_NUMBER"]
 
 
 def test_secrets_rule(tmp_path: Path) -> None:

@@ -180,6 +180,23 @@ _ROLE_WORDS = (
     "|privacy|legal|compliance|security|general|mail|reception|secretary|treasurer|president|board"
 )
 _ROLE_WORD = re.compile(_ROLE_WORDS)
+# a phone number introduced as an organisation's line ("give Acme Heating a call at", "for registration, call")
+_BUSINESS_LINE = re.compile(
+    r"(?i)(?:call us|give (?:us|[A-Z][\w&'., -]{0,60}) a (?:call|ring)"
+    r"|for (?:more )?(?:information|registration|reservations?|bookings?|details|enquiries|inquiries|tickets)"
+    r"\b[^.\n]{0,40}\bcall|customer (?:service|support)|toll[- ]free|hotline|helpline|switchboard"
+    r"|main (?:line|office)|box office|(?:office|fax)\s*:)[^.\n]{0,30}$"
+)
+
+
+def organisation_contact(entity: str, text: str, start: int, end: int) -> bool:
+    """A role e-mail address, or a phone number introduced as a business line: an organisation's
+    published contact, not data about a person."""
+    if entity == "EMAIL_ADDRESS":
+        return role_address(text[start:end])
+    if entity == "PHONE_NUMBER":
+        return _BUSINESS_LINE.search(text, max(0, start - 120), start) is not None
+    return False
 
 
 def role_address(email: str) -> bool:
@@ -207,7 +224,7 @@ class Detector:
         ner: str = "auto",
         ignore_private_ips: bool = True,
         secrets: bool = False,
-        role_addresses: bool = True,
+        organisation_contacts: bool = True,
     ) -> None:
         if entities is not None:
             wanted = set(entities)
@@ -224,7 +241,7 @@ class Detector:
         self.threshold = score_threshold
         self.allow = frozenset(a.strip().lower() for a in allow)
         self.ignore_private_ips = ignore_private_ips
-        self.role_addresses = role_addresses
+        self.organisation_contacts = organisation_contacts
         self._presidio = [e for e in PRESIDIO_PATTERN if e in self.active]
         self._secrets = frozenset(self.active & set(SECRET_ENTITIES))
 
@@ -252,7 +269,7 @@ class Detector:
         for s in drop_overlaps(raw):
             if round(s.score, 2) < self.threshold or _allowed(text[s.start : s.end], self.allow):
                 continue
-            if not self.role_addresses and s.entity == "EMAIL_ADDRESS" and role_address(text[s.start : s.end]):
+            if not self.organisation_contacts and organisation_contact(s.entity, text, s.start, s.end):
                 continue
             out.append(Span(s.start, s.end, s.entity, round(s.score, 2)))
         return out

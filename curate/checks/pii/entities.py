@@ -52,8 +52,10 @@ class PiiParams(Params):
         "auto", description="PERSON/LOCATION via the optional NER model: auto (if installed), off, require"
     )
     ignore_private_ips: bool = Field(True, description="skip private, loopback and documentation IP ranges")
-    role_addresses: bool = Field(
-        False, description="also report role addresses (info@, press@, admissions@): an organisation's public contact"
+    organisation_contacts: bool = Field(
+        False,
+        description="also report an organisation's published contact: role addresses (info@, press@) and phone "
+        "numbers introduced as a business line ('call us at', 'for reservations call')",
     )
     max_per_record: int = Field(50, ge=1, description="findings per record at most (the count is kept)")
 
@@ -248,7 +250,7 @@ class PiiEntities(_SpanCheck):
             allow=frozenset(p.allow),
             ner=p.ner,
             ignore_private_ips=p.ignore_private_ips,
-            role_addresses=p.role_addresses,
+            organisation_contacts=p.organisation_contacts,
         )
 
     def summary(self) -> dict[str, Any]:
