@@ -159,3 +159,33 @@ def test_a_flat_file_is_compared_whole_by_the_usual_path(tmp_path):
     assert not tree_shaped(str(path), 2000)
     report = run([path], [rule("dedup.near")])
     assert not report.findings and "tree_shaped_files" not in report.stats["dedup"]["near"]
+
+
+def test_pairs_of_a_ranking_are_compared_by_their_answers(tmp_path):
+    rng = random.Random(14)
+    records = []
+    for _ in range(4):
+        prompt = _words(rng, 40)
+        titles = [_words(rng, 7) for _ in range(4)]
+        records += [
+            {"prompt": prompt, "chosen": titles[a], "rejected": titles[b]}
+            for a, b in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+        ]
+    # a pair copied with one word changed in each answer: a real near-duplicate
+    copy = dict(records[0])
+    copy["chosen"] = " ".join([*copy["chosen"].split()[:-1], "changed"])
+    records.append(copy)
+    path = _write(tmp_path / "ranking.jsonl", records)
+    report = run([path], [rule("dedup.near")])
+    assert [(f.line, f.data["duplicate_of"]) for f in report.findings] == [(25, 1)]
+    whole = run([path], [rule("dedup.near", turns="all")])
+    assert len(whole.findings) > 10  # the shared 40-word prompt makes every pair of one ranking alike
+
+
+def test_a_short_final_answer_is_compared_with_its_conversation(tmp_path):
+    rng = random.Random(15)
+    records = _tree(rng)
+    # two unrelated conversations that both end in the same two-word answer
+    records += [_branch(_words(rng, 12), _words(rng, 60), _words(rng, 6), "Any questions?") for _ in range(2)]
+    path = _write(tmp_path / "tree.jsonl", records)
+    assert not run([path], [rule("dedup.near")]).findings

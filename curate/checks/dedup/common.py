@@ -210,11 +210,19 @@ def sketch_record(
         return _MEMO.value
     exact_norm, raw = selected_text(record, p.text, roles)
     texts = None
+    min_words = p.min_words
     if varying is not None and varying.active:
         shared, tree = applied if applied is not None else applies(record.path, p.text, roles, varying)
-        if shared or tree or varying.last_exchange:  # else: the whole text, by the usual (shared, memoised) path
-            turns = compared_turns(record, p.text, roles, varying.last_exchange, answer_only=tree)
-            texts = varying_texts(turns, shared)
+        if tree:
+            texts = varying_texts(compared_turns(record, p.text, roles, varying.last_exchange, True), shared)
+            if sum(len(t.split()) for t in texts) < p.min_words:
+                # "1", "Any other questions?": a short final answer cannot tell a copy from a sibling; the
+                # record matches only a conversation with the same words throughout
+                texts, min_words = None, 1 << 30
+                raw = "exact-only\x00" + raw  # its own cache key: the same text sketched otherwise elsewhere
+        if texts is None and (shared or varying.last_exchange):
+            texts = varying_texts(compared_turns(record, p.text, roles, varying.last_exchange), shared)
+        if texts is not None:  # else: the whole text, by the usual (shared, memoised) path
             raw = "varying\x00" + "\x1f".join(texts)  # the cache key follows what is compared
     sk = None
     if cache is not None:
@@ -222,7 +230,7 @@ def sketch_record(
     if sk is None:
         w = _selected_word_hashes(record, p.text, roles) if texts is None else _joined(texts_word_hashes(texts))
         exact = selected_exact_hash(record, p.text, roles)
-        sk = compute_sketch(exact_norm, raw, w, p.sketch_params(), p.min_words, exact)
+        sk = compute_sketch(exact_norm, raw, w, p.sketch_params(), min_words, exact)
     _MEMO.record, _MEMO.key, _MEMO.value = record, key, sk
     return sk
 

@@ -11,9 +11,10 @@ that matters look alike. Two user options narrow what goes into the signature:
 - `turns: last`: only the last exchange counts (the last prompt turn and the answer, with the
   rejected answer of a preference pair).
 - `turns: auto` (the default): the whole conversation, unless the file's head is tree-shaped
-  (OpenAssistant paths: conversations sharing a whole exchange, then going on differently); then
-  only the final answer, since branches share their history by design and are copies only when
-  their answers are.
+  (OpenAssistant paths: conversations sharing a whole exchange, then going on differently; or a
+  preference set holding each prompt in several pairs, a ranking's); then only the final answer
+  (both answers of a pair), since branches share their history by design and are copies only when
+  their answers are. A final answer under `min_words` is compared with its whole conversation.
 
 Nothing here changes which records are exact copies: `dedup.exact` compares whole records.
 """
@@ -79,7 +80,9 @@ def applies(path: str, scope: str, roles: frozenset[str] | None, v: Varying) -> 
 
 def tree_shaped(path: str, sample: int, min_branches: int = 3) -> bool:
     """Whether the first `sample` records of `path` are paths of conversation trees: conversations
-    that share a whole exchange and then go on differently (dedup.prompt's test, on the file's head)."""
+    that share a whole exchange and then go on differently (dedup.prompt's test, on the file's head),
+    or pairs of rankings (one prompt in several preference pairs with other answers): either way one
+    prompt or history is shared by design, and records are copies when their answers are."""
     try:
         st = os.stat(path)
     except OSError:
@@ -116,6 +119,10 @@ def _tree_shaped(path: str, size: int, mtime: int, sample: int, min_branches: in
             last = len(turns) - 1
             if ends and _answer(turns[last]):  # a prompt that holds an earlier answer: its answers are branches too
                 answers.setdefault(digest64(" ".join(map(str, keys[:last]))), set()).add(keys[last])
+            tail = record.conversation.rejected_tail()
+            if tail and last >= 1:  # a ranking: one prompt in several pairs, with other answers
+                pair = digest64(f"{keys[last]} {' '.join(turn_text(t) for t in tail).casefold()}")
+                answers.setdefault(digest64("pair " + " ".join(map(str, keys[:last]))), set()).add(pair)
     except (OSError, ValueError):
         return False
     branches = sum(1 for f in following.values() if len(f) > 1) + sum(1 for a in answers.values() if len(a) > 1)
