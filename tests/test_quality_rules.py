@@ -204,3 +204,16 @@ def test_review_offers_the_quality_fix(tmp_path: Path, answer: str, rule: str, f
     assert proposal is not None
     assert proposal.new["messages"][1]["content"] == fixed
     assert proposal.new["messages"][0] == {"role": "user", "content": "Tell me something nice, please."}
+
+
+def test_hostile_lines_do_not_make_the_new_checks_quadratic():
+    """20,000 colons or opening quotes made the input pattern of unsupported-reference take 30 s and
+    13 s (a run retried at every mark); an escape-heavy line re-read per escape did the same."""
+    from curate.checks.quality.escapes import EscapeParams, escapes
+    from curate.checks.quality.reference import _INPUT
+
+    assert _INPUT.search(":" * 20000) is None
+    assert _INPUT.search("\u201c" * 20000) is None
+    assert _INPUT.search("Summarise this: a b c") is not None
+    assert len(escapes("First.\\nSecond. " * 20000, EscapeParams())) == 20000
+    assert escapes('io.write("' + "\\n" * 20000 + '")', EscapeParams()) == []

@@ -81,8 +81,9 @@ def _substantive(turns: list[Any], last: int) -> int:
         if user <= 0 or turns[user].role != "user":
             return last
         text = turns[user].text.strip()
-        closing = _CLOSING.match(text) is not None or (_THANKS.search(text) is not None and "?" not in text)
-        if not (_WELCOME.match(turns[last].text) or (len(text) <= _CLOSING_MAX_CHARS and closing)):
+        short = len(text) <= _CLOSING_MAX_CHARS
+        closing = short and (_CLOSING.match(text) is not None or (_THANKS.search(text) is not None and "?" not in text))
+        if not (closing or _WELCOME.match(turns[last].text)):
             return last
         earlier = max((i for i in range(user) if turns[i].role == "assistant"), default=None)
         if earlier is None:

@@ -39,25 +39,40 @@ def escapes(text: str, params: EscapeParams) -> list[tuple[int, int]]:
         return []
     found += [m.span() for m in _EXTRA.finditer(text)]
     code = view(text)
-    spans = sorted(s for s in found if not code.inside(s[0]) and not _in_code_string(text, s[0]))
+    strings = _CodeStrings(text)
+    spans = sorted(s for s in found if not code.inside(s[0]) and not strings.inside(s[0]))
     return spans if len(spans) >= params.min_count else []
 
 
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 
 
-def _in_code_string(text: str, at: int) -> bool:
-    """Inside a string literal on a line of code (`io.write(x and ":\\n" or " = ")`): an escape that
-    belongs there, even where the code around it is too terse to make a code block."""
-    start = text.rfind("\n", 0, at) + 1
-    end = text.find("\n", at)
-    line = text[start : end if end >= 0 else len(text)]
-    pos = at - start
-    for m in _STRING.finditer(line):
-        if m.start() < pos < m.end():
-            # an argument of a call, or a value assigned: code, not a quotation in prose
-            return ("(" in line[: m.start()] and ")" in line[m.end() :]) or "=" in line
-    return False
+class _CodeStrings:
+    """String literals on lines of code (`io.write(x and ":\\n" or " = ")`): an escape there belongs,
+    even where the code around it is too terse to make a code block. The text is read once (linear
+    in its length, however many escapes and quotes a hostile line holds)."""
+
+    def __init__(self, text: str) -> None:
+        starts: list[int] = []
+        ends: list[int] = []
+        offset = 0
+        for line in text.split("\n"):
+            if '"' in line or "'" in line:
+                assigned = "=" in line
+                opened, closed = line.find("("), line.rfind(")")
+                for m in _STRING.finditer(line):
+                    # an argument of a call, or a value assigned: code, not a quotation in prose
+                    if assigned or (0 <= opened < m.start() and closed >= m.end()):
+                        starts.append(offset + m.start())
+                        ends.append(offset + m.end())
+            offset += len(line) + 1
+        self.starts, self.ends = starts, ends
+
+    def inside(self, at: int) -> bool:
+        from bisect import bisect_right
+
+        k = bisect_right(self.starts, at) - 1
+        return k >= 0 and self.starts[k] < at < self.ends[k]
 
 
 def unescape(text: str) -> str:

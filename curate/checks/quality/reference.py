@@ -40,7 +40,12 @@ REFERENCES = re.compile(
 _INFORMATION = re.compile(r"information|\bdata\b", re.I)
 _BARE_QUESTION = 12  # words: "What is the capital?" has no information to be "given"
 # a prompt that hands over an input: text after a blank line or a colon, a quoted passage
-_INPUT = re.compile(r"\n\s*\n\s*\S|[:：]\s*\S+(?:\s+\S+){2}|[\"“«「『][^\"”»」』\n]{12,}[\"”»」』]")
+# (bounded runs: an unbounded \S+ or quoted run retried at every colon or quote mark of a hostile
+# line would take quadratic time)
+_INPUT = re.compile(
+    r"\n[ \t]*\n[ \t]*\S|[:：][ \t]{0,8}[^\s:：]{1,64}(?:\s{1,8}[^\s:：]{1,64}){2}"
+    r"|[\"“«「『][^\"“”«»「」『』\n]{12,2000}[\"”»」』]"
+)
 
 
 class ReferenceParams(Params):
