@@ -17,6 +17,7 @@ from curate.coverage.kmeans import choose, kmeans, silhouette
 from curate.engine import Engine, EngineOptions
 from curate.registry import load_registry
 from curate.reporters.html import render_html
+from curate.reporters.markdown import render_markdown
 
 SUBJECTS = {
     "baking": ["bread", "flour", "oven", "dough", "yeast", "butter", "sugar", "cake", "bake", "recipe"],
@@ -117,6 +118,8 @@ def test_against_shows_topics_the_training_data_lacks(tmp_path: Path) -> None:
     assert only_train and only_train <= set(SUBJECTS["baking"]) | set(SUBJECTS["space"])
     html = render_html(report)
     assert 'id="topics"' in html and "missing from training" in html and "not in eval" in html
+    markdown = render_markdown(report)
+    assert "### Topics" in markdown and "missing from training" in markdown and "eval share" in markdown
 
 
 def test_too_few_records_give_no_topics(tmp_path: Path) -> None:

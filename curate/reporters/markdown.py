@@ -72,6 +72,30 @@ def _places(members: list[str]) -> str:
     )
 
 
+def _topics(cov: dict[str, Any], limit: int = 20) -> list[str]:
+    """balance.topics (docs/semantic.md): one row per topic; nothing when the rule is not bound."""
+    if not cov:
+        return []
+    rows = cov.get("rows") or []
+    if not rows:
+        return ["### Topics", "", "_Too few records with text to find topics._", ""]
+    against = "against_records" in cov
+    missing, only_train = set(cov.get("only_in_against") or ()), set(cov.get("only_in_training") or ())
+    table = []
+    for r in rows[:limit]:
+        flags = ["few"] * bool(r.get("few")) + ["missing from training"] * (r["topic"] in missing)
+        flags += ["not in eval"] * (r["topic"] in only_train)
+        row = [str(r["topic"]), esc(r["label"]), _n(r["count"]), f"{100 * r['share']:.1f}%"]
+        if against:
+            row += [_n(r.get("against_count")), f"{100 * r.get('against_share', 0.0):.1f}%"]
+        table.append([*row, esc(", ".join(flags))])
+    header = ["#", "typical words", "records", "share"] + (["eval records", "eval share"] if against else []) + [""]
+    intro = f"{_n(cov.get('topics'))} topics over {_n(cov.get('records'))} records" + (
+        f", showing {limit}" if len(rows) > limit else ""
+    )
+    return ["### Topics", "", intro + ".", "", *_table(header, table, {0, 2, 3, 4, 5} if against else {0, 2, 3})]
+
+
 def render_markdown(report: Report) -> str:
     d = build(report)
     s = d["summary"]
@@ -204,6 +228,8 @@ def render_markdown(report: Report) -> str:
         out += _table(["type", "found"], rows, {1}) if rows else ["None found.", ""]
     else:
         out += ["_PII counts not available: enable the pii rules._", ""]
+
+    out += _topics(d["coverage"])
 
     if d["rules"]:
         out += ["### Worst records per rule", ""]
