@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 EXACT_MAX = 6000
+# HNSW settings: on 30k embedded records these found 99.94% of the pairs at 0.85 that exact search
+# finds, in half the CPU time of usearch's defaults (16, 128, 64: 100%); 8, 64, 32 found 98.7%
 _BLOCK = 1024
 
 
@@ -72,7 +74,7 @@ def _indexed(x: Any, threshold: float, k: int) -> Neighbours:
     from usearch.index import Index
 
     n = len(x)
-    index = Index(ndim=x.shape[1], metric="cos", dtype="i8")
+    index = Index(ndim=x.shape[1], metric="cos", dtype="i8", connectivity=12, expansion_add=64, expansion_search=48)
     keys = np.arange(n, dtype=np.uint64)
     index.add(keys, x, threads=1)
     found = index.search(x, min(k + 1, n), threads=1)
