@@ -3,8 +3,9 @@
 Each block's sketches (bands and shingles, ~1.4 KB a record) stay in the object store next to
 the worker that computed them. Candidates: every block task sends each band key to one of P
 reducers (by hash); a reducer sorts what it got and returns only the buckets of two or more
-records, as positions; the driver turns them into pairs with `cluster.bucket_pairs`, exactly as a
-local run does from `cluster.band_buckets`. Verification: the candidate pairs are grouped by the
+records, as positions, in `cluster.band_buckets`' form; the driver clusters them as a local run
+does (`walk.near_clusters`: all pairs of small buckets verified in one batch, crowded buckets
+walked one pair at a time). Verification: the candidate pairs are grouped by the
 block of their first record and each group is verified by a task that fetches the few blocks it
 needs (`cluster.verify`); only similarities come back. What the driver holds is what a local run
 holds apart from the sketches: per record its place, key and a few integers.
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import ray
 
-from curate.checks.dedup.cluster import bucket_pairs, verify
+from curate.checks.dedup.cluster import verify
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # spreads (band, key) over reducers
 
@@ -84,10 +85,10 @@ class RayPairIndex:
         self.sizes = np.array(sizes, dtype=np.int64)
         self.total = int(self.sizes.sum())
 
-    def candidate_pairs(self, ids: Any) -> Any:
+    def buckets(self, ids: Any) -> tuple[Any, Any]:
         n = len(ids)
         if n < 2:
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         positions = np.full(self.total, -1, dtype=np.int64)
         positions[ids] = np.arange(n, dtype=np.int64)
         live = [b for b in range(len(self.blocks)) if self.sizes[b]]
@@ -100,9 +101,12 @@ class RayPairIndex:
             )
             sent.append(refs if parts > 1 else [refs])
         found = ray.get([_collide_task.remote(*[refs[p] for refs in sent]) for p in range(parts)])
-        members = np.concatenate([f[0] for f in found])
-        lengths = np.concatenate([f[1] for f in found])
-        return bucket_pairs(members, lengths, n)
+        return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+    def similarity(self, a: int, b: int, ids: Any) -> float:
+        # one task per pair: only crowded buckets (duplicate-heavy data) are walked pair by pair
+        n = max(a, b) + 1
+        return float(self.verify(np.array([a * n + b], dtype=np.int64), n, ids)[2][0])
 
     def verify(self, pairs: Any, n: int, ids: Any) -> tuple[Any, Any, Any]:
         i = pairs // n

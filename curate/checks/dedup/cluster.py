@@ -1,10 +1,16 @@
-"""Candidate pairs from LSH bands, their verification, and clusters that cannot chain.
+"""LSH buckets, the candidate pairs they give, their verification, and clusters that cannot chain.
 
 Clusters are stars, not connected components: records are visited in keep-priority order;
 an unassigned record becomes a centre (the kept record) and takes every still-unassigned
 record whose *verified* similarity to the centre itself is at or above the threshold. A
 member never recruits further members, so A~B and B~C with A!~C never puts A and C in one
 cluster (C stays out, or starts its own cluster), unlike union-find over candidate edges.
+
+Buckets of up to `CROWDED` records give all their pairs here; larger ones are walked instead
+(walk.py), so duplicate-heavy data costs linear time. Every function is a plain function over
+numpy arrays, row order being keep-priority order: the Ray engine builds the same buckets from
+band keys shuffled between its workers (`curate/run/ray_near.py`) and verifies pairs where the
+shingles are.
 """
 
 from __future__ import annotations
@@ -12,16 +18,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-BUCKET_CAP = 100  # in a larger LSH bucket each record is paired with the first CAP only
+CROWDED = 16  # a bucket with more members is crowded: its members are not all paired with each other
 
 
-def candidate_pairs(bands: Any, cap: int = BUCKET_CAP) -> Any:
-    """Unique pairs (i < j, as an int64 array i * n + j) that share at least one band key.
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    """LSH buckets with two or more members, over all bands: bucket k holds
+    `members[bounds[k]:bounds[k + 1]]`, record indices in ascending (priority) order."""
 
-    Row order is keep-priority order, so in an oversized bucket the records compared are the
-    ones that could be kept."""
-    members, lengths = band_buckets(bands)
-    return bucket_pairs(members, lengths, bands.shape[0], cap)
+    members: Any  # int64
+    bounds: Any  # int64, len = buckets + 1
+
+    @property
+    def sizes(self) -> Any:
+        import numpy as np
+
+        return np.diff(self.bounds)
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    @classmethod
+    def of(cls, members: Any, lengths: Any) -> Buckets:
+        """From `band_buckets`' form: members of all buckets in one array, and each bucket's length."""
+        import numpy as np
+
+        bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=bounds[1:])
+        return cls(np.asarray(members, dtype=np.int64), bounds)
+
+    def subset(self, keep: Any) -> Buckets:
+        """The buckets where `keep` (one bool per bucket) is true."""
+        sizes = self.sizes[keep]
+        return Buckets.of(self.members[_ranges(self.bounds[:-1][keep], sizes)], sizes)
 
 
 def band_buckets(bands: Any) -> tuple[Any, Any]:
@@ -51,29 +80,28 @@ def band_buckets(bands: Any) -> tuple[Any, Any]:
     return np.concatenate(members).astype(np.int64), np.concatenate(lengths).astype(np.int64)
 
 
-def bucket_pairs(members: Any, lengths: Any, n: int, cap: int = BUCKET_CAP) -> Any:
-    """Unique pairs (i < j, as i * n + j) within buckets (`band_buckets`' form) of rows 0..n-1."""
+def small_bucket_pairs(buckets: Buckets, n: int, crowded: int = CROWDED) -> Any:
+    """Every pair (i < j, as i * n + j) within the buckets of at most `crowded` members, unique."""
     import numpy as np
 
-    if not len(lengths):
-        return np.zeros(0, dtype=np.int64)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    sizes = buckets.sizes
     found: list[Any] = []
-    two = starts[lengths == 2]
-    if len(two):
-        a, c = members[two], members[two + 1]
-        found.append(np.minimum(a, c) * n + np.maximum(a, c))
-    for s, length in zip(starts[lengths > 2].tolist(), lengths[lengths > 2].tolist(), strict=False):
-        bucket = np.sort(members[s : s + length])
-        head = bucket[:cap]
-        ii, jj = np.triu_indices(len(head), k=1)
-        found.append(head[ii] * n + head[jj])
-        if length > cap:
-            rest = bucket[cap:]
-            found.append((head[None, :] * n + rest[:, None]).ravel())
+    for size in np.unique(sizes[sizes <= crowded]).tolist():
+        starts = buckets.bounds[:-1][sizes == size]
+        block = buckets.members[starts[:, None] + np.arange(size)]  # one row per bucket of this size
+        ii, jj = np.triu_indices(size, k=1)
+        found.append((block[:, ii] * n + block[:, jj]).ravel())
     if not found:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(found).astype(np.int64))
+    return np.unique(np.concatenate(found))
+
+
+def _ranges(starts: Any, lengths: Any) -> Any:
+    """Concatenation of arange(s, s + l) for each (s, l)."""
+    import numpy as np
+
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
 
 
 def verify(pairs: Any, n: int, ids: Any, offsets: Any, shingles: Any) -> tuple[Any, Any, Any]:
@@ -99,22 +127,37 @@ def verify(pairs: Any, n: int, ids: Any, offsets: Any, shingles: Any) -> tuple[A
     return i, j, sims
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Stars:
     centre: Any  # int64 per record: index of its cluster's kept record, -1 when in no cluster
     similarity: Any  # float32 per record: verified similarity to its centre (1.0 for centres)
 
+    @classmethod
+    def empty(cls, n: int) -> Stars:
+        import numpy as np
 
-def star_clusters(n: int, i: Any, j: Any, sims: Any, threshold: float) -> Stars:
-    """Greedy star clustering in index order (index order is keep-priority order)."""
+        return cls(np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.float32))
+
+    def members(self) -> Any:
+        """True for records in a cluster they do not centre."""
+        import numpy as np
+
+        return (self.centre != -1) & (self.centre != np.arange(len(self.centre)))
+
+
+def star_clusters(n: int, i: Any, j: Any, sims: Any, threshold: float, stars: Stars | None = None) -> Stars:
+    """Greedy star clustering in index order (index order is keep-priority order).
+
+    Given `stars` from an earlier round, continues it: a centre may take more records, a member
+    never becomes a centre, an assigned record is never taken again."""
     import numpy as np
 
     keep = sims >= threshold
     i, j, s = i[keep], j[keep], sims[keep]
-    centre = np.full(n, -1, dtype=np.int64)
-    sim = np.zeros(n, dtype=np.float32)
+    if stars is None:
+        stars = Stars.empty(n)
     if len(i) == 0:
-        return Stars(centre, sim)
+        return stars
     # adjacency in CSR form over both directions
     src = np.concatenate((i, j))
     dst = np.concatenate((j, i))
@@ -124,9 +167,9 @@ def star_clusters(n: int, i: Any, j: Any, sims: Any, threshold: float) -> Stars:
     nodes, first = np.unique(src, return_index=True)
     bounds = np.append(first, len(src)).tolist()
     dst_l, ss_l = dst.tolist(), ss.tolist()
-    cen = centre  # numpy writes are fine at this size (only nodes with edges)
+    cen, sim = stars.centre, stars.similarity  # numpy writes are fine at this size (only nodes with edges)
     for k, u in enumerate(nodes.tolist()):
-        if cen[u] != -1:
+        if cen[u] != -1 and cen[u] != u:
             continue
         members = [(dst_l[e], ss_l[e]) for e in range(bounds[k], bounds[k + 1]) if cen[dst_l[e]] == -1]
         if not members:
@@ -136,4 +179,4 @@ def star_clusters(n: int, i: Any, j: Any, sims: Any, threshold: float) -> Stars:
         for v, sv in members:
             cen[v] = u
             sim[v] = sv
-    return Stars(centre, sim)
+    return stars

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from curate.check import DatasetCheck, RecordRef, RunContext, RunState
 from curate.checks.dedup.cache import SignatureCache
-from curate.checks.dedup.cluster import candidate_pairs, star_clusters, verify
+from curate.checks.dedup.cluster import Buckets, band_buckets, verify
 from curate.checks.dedup.common import (
     KeepPolicy,
     NearParams,
@@ -22,9 +22,11 @@ from curate.checks.dedup.common import (
     sketches_from_fields,
     sketches_from_refs,
 )
+from curate.checks.dedup.sketch import jaccard
 from curate.checks.dedup.stats import similarity_summary
 from curate.checks.dedup.store import Sketch, SketchStore, StoreArrays
 from curate.checks.dedup.varying import Varying, applies, shared_lines
+from curate.checks.dedup.walk import near_clusters
 from curate.model import Hit, Record, Severity
 
 
@@ -94,12 +96,16 @@ class PairIndex(Protocol):
     Local runs hold them in the check's store (`LocalIndex`); the Ray engine keeps them on the workers
     that sketched the records and supplies its own index, so only collisions and similarities travel."""
 
-    def candidate_pairs(self, ids: Any) -> Any:
-        """Pairs (i < j, as i * len(ids) + j) of positions in `ids` (records) sharing a band key."""
+    def buckets(self, ids: Any) -> tuple[Any, Any]:
+        """LSH buckets of two or more positions in `ids` (records), as `cluster.band_buckets` gives them."""
         ...
 
     def verify(self, pairs: Any, n: int, ids: Any) -> tuple[Any, Any, Any]:
-        """`cluster.verify`'s (i, j, exact Jaccard) of those pairs."""
+        """`cluster.verify`'s (i, j, exact Jaccard) of pairs of positions (i * n + j)."""
+        ...
+
+    def similarity(self, a: int, b: int, ids: Any) -> float:
+        """Exact Jaccard of positions a and b: one pair, asked for while crowded buckets are walked."""
         ...
 
 
@@ -109,11 +115,14 @@ class LocalIndex:
     def __init__(self, arrays: StoreArrays) -> None:
         self.arrays = arrays
 
-    def candidate_pairs(self, ids: Any) -> Any:
-        return candidate_pairs(self.arrays.bands[ids])
+    def buckets(self, ids: Any) -> tuple[Any, Any]:
+        return band_buckets(self.arrays.bands[ids])
 
     def verify(self, pairs: Any, n: int, ids: Any) -> tuple[Any, Any, Any]:
         return verify(pairs, n, ids, self.arrays.offsets, self.arrays.shingles)
+
+    def similarity(self, a: int, b: int, ids: Any) -> float:
+        return jaccard(self.arrays.shingle_set(int(ids[a])), self.arrays.shingle_set(int(ids[b])))
 
 
 class NearDuplicate(DatasetCheck):
@@ -183,9 +192,15 @@ class NearDuplicate(DatasetCheck):
         rep_pos[reps] = np.arange(len(reps))
         group_rep = first[inverse]  # rank position of each record's representative
         ids = rank[reps]  # representative -> record
-        pairs = index.candidate_pairs(ids)
-        i, j, sims = index.verify(pairs, len(reps), ids)
-        stars = star_clusters(len(reps), i, j, sims, p.threshold)
+        members, lengths = index.buckets(ids)
+        found = near_clusters(
+            Buckets.of(members, lengths),
+            len(reps),
+            lambda pairs, m: index.verify(pairs, m, ids),
+            lambda x, y: index.similarity(x, y, ids),
+            p.threshold,
+        )
+        i, j, sims, stars = found.i, found.j, found.sims, found.stars
 
         best = np.zeros(len(reps), dtype=np.float32)
         if len(sims):
@@ -225,12 +240,16 @@ class NearDuplicate(DatasetCheck):
                 "records": n,
                 "sketched": int(n - a.from_cache.sum()),
                 "from_cache": int(a.from_cache.sum()),
-                "candidate_pairs": len(pairs),
+                "candidate_pairs": len(sims),
                 "verified_pairs": int((sims >= p.threshold).sum()),
                 "false_candidates": int((sims < p.threshold).sum()),
                 "clusters": len(clusters),
                 "duplicates": sum(clusters.values()),
                 "reported": len(out),
+                "crowded_buckets": found.crowded_buckets,
+                "check_limited": found.check_limited,
+                "list_full": found.list_full,
+                "over_budget": found.over_budget,
                 "largest_cluster": max(clusters.values(), default=0) + (1 if clusters else 0),
                 **similarity_summary(best[rep_pos[group_rep]], n),
                 **self._varying_summary(),
