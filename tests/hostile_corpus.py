@@ -163,6 +163,8 @@ def records() -> tuple[list[str], list[str]]:
 
 RULES = """\
 extends: default
+settings:
+  id_field: id  # record keys become `id:<value>`: the ssn_id record's key holds an SSN
 rules:
   category-mix: {params: {field: metadata.category, min_share: 0.5}}
   repeated-opening: {params: {max_share: 0.05, min_count: 2}}

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from curate.config import Rule
     from curate.io.reader import RawItem, ReadOptions
 
-CACHE_FORMAT = 2  # 1: pickled values (never read again); 2: msgpack, authenticated
+CACHE_FORMAT = 3  # 1: pickled values (never read again); 2: msgpack, authenticated; 3: entries sealed whole
 _LIBRARIES = (
     "datasketch",
     "tiktoken",

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 KEEP_RUNS = 8  # run fingerprints kept; older cache files are deleted
 
 # what `curate cache clear` removes: this cache (and older formats) and the dedup signature cache
-_SUBDIRS = (f"v{CACHE_FORMAT}", "v1", "dedup")
+_SUBDIRS = (f"v{CACHE_FORMAT}", "v2", "v1", "dedup")
 
 
 def _cache_files(directory: Path) -> list[Path]:
@@ -366,23 +366,27 @@ class StoredRun:
 
 
 def pack_run(run: StoredRun, secret: bytes) -> bytes:
-    """The dataset statistics are sealed: they quote text (the most common system prompts)."""
-    stats = seal(encode(run.stats), secret)
+    """Sealed whole: statistics quote text (the most common system prompts), findings carry record
+    keys (`id:<value>` of a configured id field) and datasets their file names."""
     datasets = [fields_of(d) for d in run.datasets]
-    return encode([CACHE_FORMAT, datasets, [finding_row(f) for f in run.findings], stats, run.columns, run.records])
+    body = encode([datasets, [finding_row(f) for f in run.findings], run.stats, run.columns, run.records])
+    return encode([CACHE_FORMAT, seal(body, secret)])
 
 
 def unpack_run(payload: bytes, secret: bytes) -> StoredRun | None:
     from curate.report import DatasetInfo
 
-    fmt, datasets, findings, sealed, columns, records = decode(payload)
-    stats = unseal(sealed, secret)
-    if fmt != CACHE_FORMAT or stats is None or not isinstance(columns, dict) or not isinstance(records, int):
+    fmt, sealed = decode(payload)
+    body = unseal(sealed, secret) if fmt == CACHE_FORMAT else None
+    if body is None:
+        return None
+    datasets, findings, stats, columns, records = decode(body)
+    if not isinstance(columns, dict) or not isinstance(records, int) or not isinstance(stats, dict):
         return None
     return StoredRun(
         [from_fields(DatasetInfo, d) for d in datasets],
         [finding_from_row(r) for r in findings],
-        decode(stats),
+        stats,
         columns,
         records,
     )

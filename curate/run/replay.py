@@ -14,6 +14,7 @@ Replaying gives a result equal to computing it (tested: tests/test_run_results.p
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -98,7 +99,7 @@ def run_items(cache: ResultCache, runner: Runner, path: str, items: Iterable[Raw
         payload = found.get(h) if h is not None else None
         if payload is not None:
             try:
-                result.records.append(_replay(runner, path, item, unpack(payload)))
+                result.records.append(_replay(runner, path, item, unpack(item, payload)))
                 cache.hits += 1
                 continue
             except Exception:  # noqa: BLE001 - authentic but unreadable: a miss, never a wrong answer
@@ -106,7 +107,7 @@ def run_items(cache: ResultCache, runner: Runner, path: str, items: Iterable[Raw
         cache.misses += h is not None  # blank lines have nothing to cache
         computed = runner.run_record(runner.record(path, item))
         result.records.append(computed)
-        entry = _entry(cache, path, item.line, h, computed)
+        entry = _entry(cache, path, item, h, computed)
         if entry is not None:
             result.cache_entries.append(entry)
     result.cache_damaged += cache.damaged - damaged
@@ -146,13 +147,13 @@ def _replay(runner: Runner, path: str, item: RawItem, value: tuple) -> RecordRes
 
 
 def _entry(
-    cache: ResultCache, path: str, line: int, h: bytes | None, result: RecordResult
+    cache: ResultCache, path: str, item: RawItem, h: bytes | None, result: RecordResult
 ) -> tuple[bytes, bytes] | None:
     """A computed record's cache entry, or None: not cacheable (a check failed: run it again next
     time so the error shows again; a finding names another place; a value the codec does not store)."""
     if h is None or result.failures:
         return None
-    if any(f.path != path or f.line != line for f in result.findings):
+    if any(f.path != path or f.line != item.line for f in result.findings):
         return None
     extracts: list[tuple] = []
     if result.extracts:
@@ -164,7 +165,7 @@ def _entry(
             else:
                 extracts.append((LIVE,))
     try:
-        return h, pack(result.key, result.format, result.ok, result.stats, list(result.findings), extracts)
+        return h, pack(item, result.key, result.format, result.ok, result.stats, list(result.findings), extracts)
     except Unencodable:
         return None
 
@@ -188,15 +189,27 @@ def _plain(value: Any, depth: int = 0) -> bool:
 SKIP, VALUE, LIVE = 0, 1, 2
 
 
-def pack(key: str, fmt: str, ok: bool, stats: dict[str, Any], findings: list[Any], extracts: list[tuple]) -> bytes:
-    """A record's entry; its findings' path and line are the record's own, so they are not kept."""
+def pack(
+    item: RawItem, key: str, fmt: str, ok: bool, stats: dict[str, Any], findings: list[Any], extracts: list[tuple]
+) -> bytes:
+    """A record's entry, sealed with a secret derived from the record's own bytes (its key may be
+    `id:<value>`, its findings quote masked text): whoever holds only the cache reads nothing.
+    Its findings' path and line are the record's own, so they are not kept."""
     rows = [[*row[:3], *row[5:]] for row in map(finding_row, findings)]
-    return encode([key, fmt, ok, stats, rows, extracts])
+    return seal(encode([key, fmt, ok, stats, rows, extracts]), _record_secret(item))
 
 
-def unpack(payload: bytes) -> tuple[str, str, bool, dict[str, Any], list[list[Any]], list[tuple]]:
-    key, fmt, ok, stats, rows, extracts = decode(payload)
+def unpack(item: RawItem, payload: bytes) -> tuple[str, str, bool, dict[str, Any], list[list[Any]], list[tuple]]:
+    plain = unseal(payload, _record_secret(item))
+    if plain is None:
+        raise ValueError("record entry sealed for other bytes")
+    key, fmt, ok, stats, rows, extracts = decode(plain)
     return key, fmt, ok, stats, [[*r[:3], None, None, *r[3:]] for r in rows], extracts
+
+
+def _record_secret(item: RawItem) -> bytes:
+    """Derived from the record's bytes, and unlike the entry's key (`item_hash`) never stored."""
+    return hashlib.blake2b(item.raw or b"", key=b"curate record seal", digest_size=32).digest()
 
 
 def pack_block(
@@ -221,7 +234,6 @@ def pack_block(
         columns = [check.cache_extracts(col) for col, check in zip(columns, checks, strict=True)]
         open_cols = [col if cached else None for col, cached in zip(columns, extract_cached, strict=True)]
         hidden = [None if cached else col for col, cached in zip(columns, extract_cached, strict=True)]
-    sealed = seal(encode(hidden), secret)
     fields_ = [
         [r.line for r in records],
         [r.key for r in records],
@@ -231,8 +243,8 @@ def pack_block(
     ]
     findings = [[finding_row(f) for f in r.findings] for r in records]
     file_stats = fields_of(result.file_stats) if result.file_stats is not None else None
-    entry = [CACHE_FORMAT, path, fields_, findings, file_stats, hashed, has_extracts, skipped, open_cols, sealed]
-    return encode(entry)
+    body = [path, fields_, findings, file_stats, hashed, has_extracts, skipped, open_cols, hidden]
+    return encode([CACHE_FORMAT, seal(encode(body), secret)])  # sealed whole: keys, paths, findings
 
 
 def unpack_block(
@@ -248,11 +260,11 @@ def unpack_block(
     Findings made under another path (a copy of the file) are re-addressed to `path`."""
     from curate.io.reader import FileStats
 
-    fmt, old_path, fields_, findings, file_stats, hashed, has_extracts, skipped, open_cols, sealed = decode(payload)
-    plain = unseal(sealed, secret)
-    if fmt != CACHE_FORMAT or plain is None:
+    fmt, sealed = decode(payload)
+    plain = unseal(sealed, secret) if fmt == CACHE_FORMAT else None
+    if plain is None:
         return None
-    hidden = decode(plain)
+    old_path, fields_, findings, file_stats, hashed, has_extracts, skipped, open_cols, hidden = decode(plain)
     lines, keys, formats, oks, stats = fields_
     n = len(lines)
     if any(not isinstance(col, list) or len(col) != n for col in (*fields_, findings)):
