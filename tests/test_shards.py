@@ -8,7 +8,6 @@ broken and blank lines. Hostile or incomplete state folders exit 2 with a messag
 from __future__ import annotations
 
 import gzip
-import hashlib
 import pickle
 from pathlib import Path
 
@@ -20,7 +19,16 @@ from curate.check import RunContext
 from curate.cli import app
 from curate.config import load_ruleset
 from curate.run.engine import Engine, EngineOptions
-from curate.run.shards import MAGIC, STATE_FORMAT, Shard, ShardStateError, merge, run_shard, state_files
+from curate.run.shards import (
+    MAGIC,
+    Shard,
+    ShardStateError,
+    merge,
+    open_state,
+    run_shard,
+    seal_state,
+    state_files,
+)
 
 EMAIL = "jane.roe@gmail.com"
 
@@ -178,17 +186,20 @@ def test_merge_refuses_missing_duplicate_and_mixed_shards(tmp_path: Path, cli_da
 
 
 def _rewrite(path: Path, change) -> None:  # noqa: ANN001
-    """A state file changed the way an attacker would: payload edited, digest recomputed."""
+    """A state file changed by an attacker who holds the key: payload edited, sealed again (the
+    fields are still validated)."""
     from curate.cache.codec import decode, encode
 
-    blob = path.read_bytes()
-    head = len(MAGIC) + 2 + 32
-    body = decode(blob[head:])
+    body = decode(open_state(path, path.read_bytes()))
     change(body)
-    payload = encode(body)
-    path.write_bytes(
-        MAGIC + STATE_FORMAT.to_bytes(2, "big") + hashlib.blake2b(payload, digest_size=32).digest() + payload
-    )
+    path.write_bytes(seal_state(encode(body)))
+
+
+def _rewrite_without_key(path: Path) -> None:
+    """Edited by someone without the key: the digest recomputed the way format 1 allowed."""
+    blob = bytearray(path.read_bytes())
+    blob[-5] ^= 0xFF
+    path.write_bytes(bytes(blob))
 
 
 def _set(keys: list, value: object):  # noqa: ANN202
@@ -226,6 +237,7 @@ class _Boom:
         lambda p: _rewrite(p, _set(["config", "ruleset"], [[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]])),
         lambda p: _rewrite(p, _set(["checks", 1, 1, "counts"], [["a", "not a count"]])),
         lambda p: _rewrite(p, lambda b: b.clear()),
+        _rewrite_without_key,
     ],
 )
 def test_a_hostile_state_file_exits_2_with_a_message(tmp_path: Path, cli_data: list[str], damage) -> None:  # noqa: ANN001
@@ -244,3 +256,22 @@ def test_state_files_are_listed_in_shard_order(tmp_path: Path) -> None:
     assert [p.name for p in state_files(tmp_path)][:3] == [f"shard-{k}-of-11.curate-state" for k in (1, 2, 3)]
     with pytest.raises(ShardStateError):
         state_files(tmp_path / "nowhere")
+
+
+def test_a_state_file_is_sealed_and_needs_the_runs_key(
+    tmp_path: Path, cli_data: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Record keys and file names are not readable in a state file; a merge with another key is
+    refused with the fix named (every job must share CURATE_PII_KEY)."""
+    monkeypatch.setenv("CURATE_PII_KEY", "a" * 64)
+    for k in (1, 2):
+        assert _cli(["check", *cli_data, "--shard", f"{k}/2", "--save-state", "st", "--no-cache"])[0] == 0
+    for p in (tmp_path / "st").iterdir():
+        blob = p.read_bytes()
+        assert blob.startswith(MAGIC)
+        for name in cli_data:
+            assert Path(name).name.encode() not in blob
+    assert _cli(["merge", "st", "-f", "json"])[0] in (0, 1)
+    monkeypatch.setenv("CURATE_PII_KEY", "b" * 64)
+    code, _, err = _cli(["merge", "st", "-f", "json"])
+    assert code == 2 and "CURATE_PII_KEY" in err and "Traceback" not in err

@@ -9,12 +9,14 @@ compute every unit exactly once, on any machines, with no coordinator.
 State. A shard writes `shard-K-of-N.curate-state` into DIR: the run's configuration (rules with
 their parameters, target, settings, files and sizes), what it collected (`engine.Partial`: per-file
 tallies, record findings, the stats table, check failures) and each dataset check's observed
-state (`checkstate`). The format is data only: a magic line, a version, a BLAKE2b digest of the
-payload, and the payload encoded by the cache's msgpack codec (`curate.cache.codec`), which
-decodes to plain values and numeric arrays, never objects. Shards run on machines that share no
-key, so the file is validated rather than authenticated: every field is checked for type and
-shape, dataset-check state is loaded into fresh checks that decide what each value may be, and
-anything that does not fit is a `ShardStateError` (exit 2 naming the file), never a traceback.
+state (`checkstate`). The format is data only: a magic line, a version, a random nonce, a keyed
+BLAKE2b MAC, and the payload encoded by the cache's msgpack codec (`curate.cache.codec`, plain
+values and numeric arrays, never objects), sealed. The key is the PII hashing key (`pii_key`:
+$CURATE_PII_KEY, which every job of a sharded run shares, else this machine's `pii.key`): record
+keys (`id:<value>`) and file names are unreadable, and a state changed without the key is refused.
+Authentic states are still validated: every field is checked for type and shape, dataset-check
+state is loaded into fresh checks that decide what each value may be, and anything that does not
+fit is a `ShardStateError` (exit 2 naming the file), never a traceback.
 
 Merge. `merge` loads the states in shard order, checks they are one complete set made with the
 same configuration, merges partials and check states (`DatasetCheck.merge`, in order), then
@@ -40,7 +42,7 @@ from curate.run.checkstate import StateError, dump_state, load_state
 from curate.run.engine import Columns, Engine, EngineOptions, FileTally, Partial
 from curate.run.findings import ErrorLog
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2  # 1: digest only, payload in clear; 2: sealed and MACed with the PII key
 MAGIC = b"curate shard state\n"
 SUFFIX = ".curate-state"
 _NAME = re.compile(r"^shard-(\d{1,6})-of-(\d{1,6})\.curate-state$")
@@ -170,9 +172,63 @@ def save_state(directory: Path, shard: Shard, engine: Engine, partial: Partial, 
         raise ShardStateError(f"cannot save the shard state: {exc}") from exc
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / shard.file_name
-    head = MAGIC + STATE_FORMAT.to_bytes(2, "big") + hashlib.blake2b(payload, digest_size=32).digest()
-    write_bytes_atomic(path, head + payload)
+    write_bytes_atomic(path, seal_state(payload))
     return path
+
+
+_NONCE = 16
+_MAC = 32
+_HEAD = len(MAGIC) + 2 + _NONCE + _MAC
+
+
+def _keys(nonce: bytes) -> tuple[bytes, bytes]:
+    """(sealing secret, MAC key) for one file, from the PII key and the file's own nonce."""
+    from curate.privacy import pii_key
+
+    root = hashlib.blake2b(pii_key(), digest_size=32, person=b"curate-shard").digest()
+    return hashlib.blake2b(nonce, key=root, digest_size=32, person=b"seal").digest(), hashlib.blake2b(
+        nonce, key=root, digest_size=32, person=b"mac"
+    ).digest()
+
+
+def seal_state(payload: bytes) -> bytes:
+    """A state file's bytes: header, nonce, MAC over nonce and sealed payload, sealed payload."""
+    import secrets
+
+    from curate.cache.seal import seal
+
+    nonce = secrets.token_bytes(_NONCE)
+    secret, mac_key = _keys(nonce)
+    sealed = seal(payload, secret)
+    mac = hashlib.blake2b(nonce + sealed, key=mac_key, digest_size=_MAC).digest()
+    return MAGIC + STATE_FORMAT.to_bytes(2, "big") + nonce + mac + sealed
+
+
+def open_state(path: Path, blob: bytes) -> bytes:
+    """The payload of a state file's bytes, or ShardStateError naming the file and why."""
+    import hmac
+
+    from curate.cache.seal import unseal
+
+    if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 2:
+        raise ShardStateError(f"{path}: not a curate shard state")
+    version = int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 2], "big")
+    if version != STATE_FORMAT:
+        raise ShardStateError(f"{path}: shard state format {version}; this curate reads format {STATE_FORMAT}")
+    if len(blob) < _HEAD:
+        raise ShardStateError(f"{path}: damaged (truncated)")
+    start = len(MAGIC) + 2
+    nonce, mac, sealed = blob[start : start + _NONCE], blob[start + _NONCE : _HEAD], blob[_HEAD:]
+    secret, mac_key = _keys(nonce)
+    if not hmac.compare_digest(hashlib.blake2b(nonce + sealed, key=mac_key, digest_size=_MAC).digest(), mac):
+        raise ShardStateError(
+            f"{path}: damaged, or written with another key: every job of a sharded run and the merge must "
+            "share one CURATE_PII_KEY (docs/cluster.md)"
+        )
+    payload = unseal(sealed, secret)
+    if payload is None:
+        raise ShardStateError(f"{path}: damaged (does not unseal)")
+    return payload
 
 
 _STATS_FIELDS = tuple(f.name for f in fields(FileStats) if f.name != "extra")
@@ -251,15 +307,7 @@ def read_state(path: Path) -> dict[str, Any]:
         blob = path.read_bytes()
     except OSError as exc:
         raise ShardStateError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    head = len(MAGIC) + 2 + 32
-    if not blob.startswith(MAGIC) or len(blob) < head:
-        raise ShardStateError(f"{path}: not a curate shard state")
-    version = int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 2], "big")
-    if version != STATE_FORMAT:
-        raise ShardStateError(f"{path}: shard state format {version}; this curate reads format {STATE_FORMAT}")
-    payload = blob[head:]
-    if hashlib.blake2b(payload, digest_size=32).digest() != blob[len(MAGIC) + 2 : head]:
-        raise ShardStateError(f"{path}: damaged (its digest does not match: truncated or changed)")
+    payload = open_state(path, blob)
     try:
         body = decode(payload)
     except Exception as exc:  # noqa: BLE001 - msgpack's errors are many; all mean the same here
