@@ -41,13 +41,15 @@ class ExportResult:
     scrubbed_records: int = 0
     scrubbed_values: int = 0
     unconverted: int = 0  # records the --to format cannot hold: quarantined with the reason
+    auto_fixed: int = 0  # records changed by --apply-fixes
+    dropped_by_rule: int = 0  # records dropped by --drop-rule / --drop-severity
     not_applied: int = 0  # fixes/edits whose record changed since review (written unchanged)
     unmatched: int = 0  # decisions whose record is not in the file any more
     changes: list[tuple[int, str]] = field(default_factory=list)  # (line, what happened), for printing
 
     @property
     def quarantined(self) -> int:
-        return self.dropped + self.dropped_duplicates + self.unparseable + self.unconverted
+        return self.dropped + self.dropped_duplicates + self.dropped_by_rule + self.unparseable + self.unconverted
 
 
 def default_out(path: str | Path) -> Path:
@@ -101,6 +103,7 @@ def export_dataset(
     drop_lines: dict[int, str] | None = None,
     scrubber: Scrubber | None = None,
     convert_to: Callable[[Any], tuple[Any, str | None]] | None = None,
+    auto: Callable[[Any], Any] | None = None,
 ) -> ExportResult:
     """Write `out` (default `<name>.curated.jsonl`) and the quarantine file; return what changed.
 
@@ -108,6 +111,9 @@ def export_dataset(
     (the non-kept members of duplicate clusters, found by a run over this same file).
     `convert_to` writes each record in another format (curate.convert): (data, None), or (None, why)
     for a record the format cannot hold, which goes to the quarantine with that reason.
+    `auto(record)` is the non-interactive cleanup (curate.cleanup.Cleanup.decide): an AutoDecision that
+    drops or fixes the record, or None. It acts only on records no review decision and no duplicate
+    drop has claimed: a person's decision wins over a policy.
     """
     src = Path(path)
     out_path = Path(out) if out is not None else default_out(src)
@@ -177,9 +183,19 @@ def export_dataset(
                 continue
             else:
                 data = record.data
+                chosen = auto(record) if auto is not None else None
+                if chosen is not None and chosen.action == "drop":
+                    result.dropped_by_rule += 1
+                    quarantined.append(_quarantine_line(record, item.raw, key, [chosen.reason], scrubber))
+                    result.changes.append((record.line, f"dropped: {chosen.reason}"))
+                    continue
                 verbatim = stats.layout == "jsonl" and not record.problems and item.raw is not None
-                line = item.raw if verbatim else None
-                if not verbatim:
+                line = item.raw if verbatim and chosen is None else None
+                if chosen is not None:
+                    data = chosen.data
+                    result.auto_fixed += 1
+                    result.changes.append((record.line, f"fixed (--apply-fixes): {chosen.reason}"))
+                elif not verbatim:
                     result.normalised += 1
             if scrubber is not None:
                 data, n = scrubber.scrub_record(data)
@@ -191,7 +207,7 @@ def export_dataset(
                 converted, why = convert_to(data)
                 if converted is None:
                     result.unconverted += 1
-                    quarantined.append(_quarantine_line(record, item.raw, key, [f"not converted: {why}"]))
+                    quarantined.append(_quarantine_line(record, item.raw, key, [f"not converted: {why}"], scrubber))
                     result.changes.append((record.line, f"left out, not converted: {why}"))
                     continue
                 data, line = converted, None

@@ -69,6 +69,24 @@ def export(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every changed and dropped line.")] = False,
     input_format: Annotated[Optional[str], typer.Option("--input-format", help=INPUT_FORMAT_HELP)] = None,
     role_map: Annotated[Optional[list[str]], typer.Option("--role-map", help=ROLE_MAP_HELP)] = None,
+    apply_fixes: Annotated[
+        bool,
+        typer.Option(
+            "--apply-fixes",
+            help="Apply every suggested fix (as review's fix key), re-checking the record after each one.",
+        ),
+    ] = False,
+    drop_rule: Annotated[
+        Optional[list[str]],
+        typer.Option("--drop-rule", help="Drop records with a finding of this rule (repeatable, or comma-separated)."),
+    ] = None,
+    drop_severity: Annotated[
+        Optional[str],
+        typer.Option(
+            "--drop-severity",
+            help="Drop records with a finding at or above this severity: error | warning | info.",
+        ),
+    ] = None,
     to: Annotated[
         Optional[str],
         typer.Option(
@@ -112,16 +130,24 @@ def export(
         fail(str(exc))
     ruleset, chosen, ctx, _ = prepare_rules(rules, None, None, None)
     read = read_options(ruleset)
+    policy = cleanup_policy(apply_fixes, drop_rule, drop_severity, chosen)
     drop_lines: dict[int, str] = {}
-    if drop_duplicates:
+    auto = None
+    if drop_duplicates or policy:
         from curate.run.engine import Engine, EngineOptions
 
-        dedup = [r for r in chosen if r.check in DUPLICATE_CHECKS]
-        if not dedup:
+        dedup = [r for r in chosen if r.check in DUPLICATE_CHECKS] if drop_duplicates else []
+        if drop_duplicates and not dedup:
             fail("--drop-duplicates: the rule set has no dedup.exact or dedup.near rule")
+        wanted = policy_rules(policy, chosen)
+        ids = {r.id for r in dedup} | {r.id for r in wanted}
+        run_rules = [r for r in chosen if r.id in ids]
         options = EngineOptions(read=read, input_format=hint)
-        report = Engine(dedup, ctx, options, ruleset_name=ruleset.name).run([path])
-        drop_lines = duplicate_drops(report.findings)
+        report = Engine(run_rules, ctx, options, ruleset_name=ruleset.name).run([path])
+        if drop_duplicates:
+            drop_lines = duplicate_drops(report.findings)
+        if policy:
+            auto = make_cleanup(path, policy, wanted, ctx, report.findings).decide
     try:
         result = export_dataset(
             path,
@@ -132,6 +158,7 @@ def export(
             drop_lines=drop_lines,
             scrubber=scrubber,
             convert_to=convert_to,
+            auto=auto,
         )
     except (ValueError, OSError) as exc:
         fail(str(exc))
@@ -142,6 +169,56 @@ def export(
         from curate.display import shown
 
         say(f"{carried:,} accepted finding(s) carried to {shown(decisions_path(result.out), None)}")
+
+
+def cleanup_policy(apply_fixes: bool, drop_rule: list[str] | None, drop_severity: str | None, chosen: list):  # noqa: ANN201
+    """--apply-fixes, --drop-rule and --drop-severity as one policy; exit 2 for an unknown rule or level."""
+    from curate.cleanup import CleanupPolicy
+    from curate.cli.common import split_tokens
+    from curate.display import shown
+    from curate.model import Severity
+    from curate.yamlfile import did_you_mean
+
+    level = None
+    if drop_severity is not None:
+        try:
+            level = Severity.parse(drop_severity)
+        except ValueError:
+            fail("--drop-severity must be error, warning or info")
+    names = split_tokens(drop_rule)
+    known = [r.id for r in chosen]
+    for name in names:
+        if name not in known:
+            fail(f"--drop-rule: no rule {shown(name)} in the rule set{did_you_mean(name, known)}")
+    return CleanupPolicy(apply_fixes, frozenset(names), level)
+
+
+def policy_rules(policy, chosen: list) -> list:  # noqa: ANN001
+    """The rules a policy needs run: all of them for fixes or a severity, else only the named ones."""
+    if not policy:
+        return []
+    if policy.apply_fixes or policy.drop_severity is not None:
+        return list(chosen)
+    return [r for r in chosen if r.id in policy.drop_rules]
+
+
+def make_cleanup(path: str, policy, rules: list, ctx, findings: list):  # noqa: ANN001, ANN201 - Cleanup
+    """The policy over this run's findings, minus those accepted in review or in the baseline."""
+    from curate.check import DatasetCheck
+    from curate.cleanup import Cleanup, record_rechecker
+    from curate.gate import accepted, find_baseline
+    from curate.registry import load_registry
+    from curate.yamlfile import ConfigError
+
+    try:
+        accepts = accepted([path], find_baseline(None))(findings)
+    except ConfigError as exc:
+        fail(str(exc))
+    registry = load_registry()
+    checks = {r.id: registry.checks[r.check](r.params, ctx, r.roles) for r in rules}
+    dataset_rules = frozenset(rid for rid, c in checks.items() if isinstance(c, DatasetCheck))
+    live = [f for f in findings if f.fingerprint not in accepts and f.rule in checks]
+    return Cleanup(policy, live, checks, record_rechecker(rules, checks), dataset_rules)
 
 
 def carry_acceptances(log, out) -> int:  # noqa: ANN001
@@ -171,6 +248,8 @@ def print_result(result, console, verbose: bool = False) -> None:  # noqa: ANN00
         (result.edited, "edited"),
         (result.dropped, "dropped in review"),
         (result.dropped_duplicates, "dropped as duplicates"),
+        (result.auto_fixed, "fixed by --apply-fixes"),
+        (result.dropped_by_rule, "dropped by --drop-rule/--drop-severity"),
         (result.unparseable, "unparseable, left out"),
         (result.normalised, "re-serialised (reader repairs)"),
         (result.blank, "blank lines removed"),
