@@ -115,7 +115,6 @@ def check(
     if sharding is not None and engine_name == "ray":
         fail("--shard and --engine ray are two ways to spread one run: use one")
     hint = format_hint(input_format, role_map)
-    trainer_opts, notices = trainer_settings(tokenizer, max_length, overflow, response_template)
     from curate.gate import accepted, find_baseline, gather
     from curate.yamlfile import ConfigError
 
@@ -126,6 +125,7 @@ def check(
         fail(str(exc))
     files = inputs.files
     ruleset, chosen, ctx, default_fail_on = prepare_rules(rules, select, ignore, target, fail_on)
+    trainer_opts, notices = trainer_settings(tokenizer, max_length, overflow, response_template, ctx.target)
     if against:
         ctx.against = tuple(expand_paths(against))
     ctx.settings.update(trainer_opts)

@@ -35,18 +35,46 @@ ResponseTemplateOpt = Annotated[
 ]
 
 
+def mistral_target(target: str | None) -> bool:
+    """True when the target is a model the table counts with mistral-common (exact, its own tokenizer)."""
+    from curate.targets import encoding_for
+    from curate.yamlfile import ConfigError
+
+    if not target:
+        return False
+    try:
+        encoding, _ = encoding_for(target)
+    except ConfigError:
+        return False
+    return encoding.startswith("mistral-")
+
+
 def trainer_settings(
-    tokenizer: str | None, max_length: int | None, overflow: str, response_template: str | None
+    tokenizer: str | None,
+    max_length: int | None,
+    overflow: str,
+    response_template: str | None,
+    target: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """Run settings for the token checks, and the run notices that say how labels were found."""
+    """Run settings for the token checks, and the run notices that say how labels were found.
+    `target` is the run's target model: a Mistral one takes --max-length and --overflow without a folder."""
     from curate.display import shown
 
     if overflow not in ("truncate", "drop"):
         fail("--overflow must be truncate or drop")
     if tokenizer is None:
+        if max_length and response_template is None and mistral_target(target):
+            notice = (
+                "labels: the assistant turns as mistral-common encodes each one (mistral-finetune's mask), "
+                f"cut at {max_length:,} tokens ({overflow})"
+            )
+            return {"max_length": max_length, "overflow": overflow}, [notice]
         given = [name for name, v in (("--max-length", max_length), ("--response-template", response_template)) if v]
         if given or overflow != "truncate":
-            fail(f"{', '.join(given) or '--overflow'} needs --tokenizer PATH (a local Hugging Face model folder)")
+            fail(
+                f"{', '.join(given) or '--overflow'} needs --tokenizer PATH (a local Hugging Face model folder)"
+                + ("" if response_template else ", or --max-length with a Mistral --target")
+            )
         return {}, []
     if response_template is not None and not response_template:
         fail("--response-template must not be empty")

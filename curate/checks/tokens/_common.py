@@ -47,6 +47,20 @@ class TokenCheckMixin:
     def folder_path(self) -> str | None:
         return self.ctx.settings.get(TOKENIZER_SETTING)
 
+    def mistral_cut(self) -> tuple[int, str] | None:
+        """(max_length, overflow) when a Mistral target is counted with a trainer's cut (--max-length given):
+        the counts then carry the trainer's sequences, as with a model folder."""
+        given = self.ctx.settings.get(MAX_LENGTH_SETTING)
+        if not given or self.folder_path or not self.encoding.startswith("mistral-"):
+            return None
+        return int(given), str(self.ctx.settings.get(OVERFLOW_SETTING, "truncate"))
+
+    @property
+    def cuts(self) -> bool:
+        """True when the counts carry the trainer's sequences (labels and length cut): a model folder, or a
+        Mistral target with --max-length."""
+        return bool(self.folder_path) or self.mistral_cut() is not None
+
     def max_length(self) -> int | None:
         """The trainer's maximum sequence length: --max-length, else the target's limit."""
         given = self.ctx.settings.get(MAX_LENGTH_SETTING)
@@ -73,7 +87,7 @@ class TokenCheckMixin:
             elif self.encoding.startswith("mistral-"):
                 from curate.checks.tokens.mistral import measure_mistral
 
-                result = measure_mistral(record, self.encoding)
+                result = measure_mistral(record, self.encoding, self.mistral_cut())
             else:
                 result = measure(record, self.encoding)
         except TokenizerError as exc:

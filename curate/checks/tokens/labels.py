@@ -1,4 +1,5 @@
-"""What the trainer does to an example, found before training (needs a model folder, `--tokenizer`).
+"""What the trainer does to an example, found before training (needs a model folder, `--tokenizer`, or a
+Mistral target with `--max-length`, whose labels are mistral-common's assistant turns).
 
 - labels-all-masked: no token with a label survives (the cut falls before the first assistant token,
   or the response marker never matches): the trainer computes no loss, or NaN, on it;
@@ -25,7 +26,7 @@ class _FolderCheck(TokenCheckMixin, RecordCheck):
     """Runs only with a model folder; the counts say what the trainer keeps of each sequence."""
 
     def applies(self, record: Record) -> bool:
-        return bool(self.folder_path)
+        return self.cuts
 
     def _counts(self, record: Record) -> Counts | None:
         counts = self.counts(record)
@@ -54,15 +55,18 @@ class LabelsAllMasked(_FolderCheck):
                     f"(sequence of {s.length:,} tokens)"
                 )
                 fix = "Shorten the prompt, raise --max-length, or drop the example."
-            elif self.ctx.settings.get("response_template") and not _generation(self):
+            elif self.folder_path and self.ctx.settings.get("response_template") and not _generation(self):
                 why = "the response template's tokens never occur in the rendered example"
                 fix = (
                     "Tokenize the marker in context (e.g. pass its token ids with the preceding newline), "
                     "or use a chat template with {% generation %} blocks."
                 )
-            else:
+            elif self.folder_path:
                 why = "the chat template marks no assistant token as generated"
                 fix = "Check the template's {% generation %} blocks cover the assistant messages."
+            else:
+                why = "mistral-common encodes no trained assistant token"
+                fix = "Give the example an assistant answer with weight above 0, or drop it."
             yield Hit(
                 f"every label is masked{_side(s.side)}: {why}",
                 data={"side": s.side, "tokens": s.length, "trainable": s.trainable, "max_length": self.max_length()},

@@ -26,8 +26,8 @@ class OverLimit(TokenCheckMixin, RecordCheck):
     )
 
     def check(self, record: Record) -> Iterable[Hit]:
-        if self.folder_path:
-            return  # with a model folder the trainer's cut is checked exactly (assistant-truncated, ...)
+        if self.cuts:
+            return  # with the trainer's cut known, it is checked exactly (assistant-truncated, ...)
         limit = self.params.limit or (self.model.limit if self.model else None)
         counts = self.counts(record)
         if limit is None or counts is None or isinstance(counts, str) or counts.tokens <= limit:

@@ -100,10 +100,10 @@ class TokenStats(TokenCheckMixin, DatasetCheck):
             "trainable_tokens_per_example": describe(self.trainable),
             "no_trainable": sum(1 for x in self.trainable if x == 0),
         }
-        if self.folder_path:
+        if self.cuts:
             out.update(self._trainer_summary())
         limit = model.limit if model else None
-        if limit and not self.folder_path:
+        if limit and not self.cuts:
             out["limit"] = limit
             out["over_limit"] = sum(1 for x in self.tokens if x > limit)
         if model is None and not self.folder_path:
@@ -121,15 +121,23 @@ class TokenStats(TokenCheckMixin, DatasetCheck):
         from curate.checks.tokens.folder import counter
         from curate.cost import describe
 
-        trainer = counter(self.ctx.settings, self.max_length()).settings
         n = len(self.tokens)
+        mistral = self.mistral_cut()
+        if mistral is not None:  # mistral-common's tokens; labels are its assistant turns (mistral-finetune's mask)
+            head: dict[str, Any] = {"labels": "mistral-assistant-turns", "response_template": None}
+            head |= {"max_length": mistral[0], "overflow": mistral[1]}
+        else:
+            trainer = counter(self.ctx.settings, self.max_length()).settings
+            head = {
+                "encoding": None,  # counted with the model folder, not a tiktoken encoding
+                "tokenizer": shown(self.ctx.settings.get("tokenizer"), 200),
+                "labels": trainer.labels,
+                "response_template": trainer.response_template if trainer.labels == "marker" else None,
+                "max_length": trainer.max_length,
+                "overflow": trainer.overflow,
+            }
         return {
-            "encoding": None,  # counted with the model folder, not a tiktoken encoding
-            "tokenizer": shown(self.ctx.settings.get("tokenizer"), 200),
-            "labels": trainer.labels,
-            "response_template": trainer.response_template if trainer.labels == "marker" else None,
-            "max_length": trainer.max_length,
-            "overflow": trainer.overflow,
+            **head,
             # labelled tokens the trainer keeps; before its length cut: labelled_tokens_per_example
             "trainable_tokens_per_example": describe(self.trained),
             "labelled_tokens_per_example": describe(self.trainable),

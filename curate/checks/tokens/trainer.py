@@ -129,14 +129,7 @@ class TrainerCounter:
         return self._cut(side, n, ((0, n),)), ids
 
     def _cut(self, side: str, n: int, ranges: Any) -> Sequence:
-        limit = self.settings.max_length
-        trainable = sum(b - a for a, b in ranges)
-        if limit is None or n <= limit:
-            return Sequence(side, n, trainable, trainable)
-        if self.settings.overflow == "drop":
-            return Sequence(side, n, trainable, 0, dropped=True)
-        kept = sum(max(0, min(b, limit) - a) for a, b in ranges)
-        return Sequence(side, n, trainable, kept)
+        return cut_sequence(side, n, ranges, self.settings.max_length, self.settings.overflow)
 
     def _marker(self, side: str, ids: list[int]) -> Sequence:
         """TRL's completion-only collator: labels after the last marker of the (cut) sequence."""
@@ -161,6 +154,18 @@ class TrainerCounter:
             if at % 4 == 0:
                 return len(ids) - (at + len(self.marker)) // 4
             end = at + len(self.marker) - 1
+
+
+def cut_sequence(side: str, n: int, ranges: Any, limit: int | None, overflow: str) -> Sequence:
+    """A sequence of `n` tokens whose labelled tokens are `ranges` ([start, end) pairs), after the
+    trainer's length cut: the first `limit` tokens kept (`truncate`), or the whole sequence dropped."""
+    trainable = sum(b - a for a, b in ranges)
+    if limit is None or n <= limit:
+        return Sequence(side, n, trainable, trainable)
+    if overflow == "drop":
+        return Sequence(side, n, trainable, 0, dropped=True)
+    kept = sum(max(0, min(b, limit) - a) for a, b in ranges)
+    return Sequence(side, n, trainable, kept)
 
 
 def _generation_ranges(enc: Any, spans: tuple[tuple[int, int], ...], n: int) -> list[tuple[int, int]]:
@@ -191,4 +196,4 @@ def _runs(mask: bytearray) -> list[tuple[int, int]]:
     return out
 
 
-__all__ = ["LABELS", "RenderError", "Sequence", "TrainerCounter", "TrainerSettings", "messages"]
+__all__ = ["LABELS", "RenderError", "Sequence", "TrainerCounter", "TrainerSettings", "cut_sequence", "messages"]
