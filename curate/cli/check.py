@@ -20,7 +20,14 @@ from curate.cli.common import (
     say,
     skipped_notices,
 )
-from curate.cli.trainer_options import MaxLengthOpt, OverflowOpt, ResponseTemplateOpt, TokenizerOpt, trainer_settings
+from curate.cli.trainer_options import (
+    InstructionTemplateOpt,
+    MaxLengthOpt,
+    OverflowOpt,
+    ResponseTemplateOpt,
+    TokenizerOpt,
+    trainer_settings,
+)
 
 FORMATS_OUT = ("text", "json", "sarif", "junit")
 
@@ -81,6 +88,7 @@ def check(
     max_length: MaxLengthOpt = None,
     overflow: OverflowOpt = "truncate",
     response_template: ResponseTemplateOpt = None,
+    instruction_template: InstructionTemplateOpt = None,
     trainer: Annotated[
         Optional[str],
         typer.Option(
@@ -125,7 +133,9 @@ def check(
         fail(str(exc))
     files = inputs.files
     ruleset, chosen, ctx, default_fail_on = prepare_rules(rules, select, ignore, target, fail_on)
-    trainer_opts, notices = trainer_settings(tokenizer, max_length, overflow, response_template, ctx.target)
+    trainer_opts, notices = trainer_settings(
+        tokenizer, max_length, overflow, response_template, ctx.target, instruction_template
+    )
     if against:
         ctx.against = tuple(expand_paths(against))
     ctx.settings.update(trainer_opts)

@@ -17,7 +17,14 @@ from curate.cli.common import (
     require_records,
     say_skipped,
 )
-from curate.cli.trainer_options import MaxLengthOpt, OverflowOpt, ResponseTemplateOpt, TokenizerOpt, trainer_settings
+from curate.cli.trainer_options import (
+    InstructionTemplateOpt,
+    MaxLengthOpt,
+    OverflowOpt,
+    ResponseTemplateOpt,
+    TokenizerOpt,
+    trainer_settings,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,6 +61,7 @@ def cost(
     max_length: MaxLengthOpt = None,
     overflow: OverflowOpt = "truncate",
     response_template: ResponseTemplateOpt = None,
+    instruction_template: InstructionTemplateOpt = None,
 ) -> None:
     """Estimate training cost per model: epochs, billed tokens, price, truncated examples, break-even.
 
@@ -72,7 +80,9 @@ def cost(
         fail(f"--epochs must be auto or a positive integer, not {epochs!r}")
     if mfu is not None and not 0 < mfu <= 1:
         fail("--mfu must be between 0 and 1")
-    trainer, _notices = trainer_settings(tokenizer, max_length, overflow, response_template)
+    trainer, _notices = trainer_settings(
+        tokenizer, max_length, overflow, response_template, instruction_template=instruction_template
+    )
     hint = format_hint(input_format, role_map)
     inputs = expand_inputs(paths)
     say_skipped(inputs.skipped)
@@ -219,7 +229,9 @@ def _exact_with_folder(result: dict[str, Any], settings: dict[str, Any]) -> None
         est["encoding"] = label
     stats = next(iter(result["token_stats"].values()), {})
     result["token_stats"] = {label: stats}
-    result["tokenizer"] = {k: settings.get(k) for k in ("max_length", "overflow", "response_template")}
+    result["tokenizer"] = {
+        k: settings.get(k) for k in ("max_length", "overflow", "response_template", "instruction_template")
+    }
 
 
 def _compute(

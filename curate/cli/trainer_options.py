@@ -1,5 +1,6 @@
 """The options `check` and `cost` share to count like the trainer: --tokenizer, --max-length, --overflow,
---response-template. The model folder is loaded here once, so a missing or broken one exits 2 at once."""
+--response-template, --instruction-template. The model folder is loaded here once, so a missing or broken
+one exits 2 at once."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ ResponseTemplateOpt = Annotated[
     ),
 ]
 
+InstructionTemplateOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--instruction-template",
+        help="With --response-template: the user-turn marker, as Unsloth's train_on_responses_only(instruction_part, "
+        "response_part); labels run from each response marker to the next instruction marker (multi-turn).",
+    ),
+]
+
 
 def mistral_target(target: str | None) -> bool:
     """True when the target is a model the table counts with mistral-common (exact, its own tokenizer)."""
@@ -55,6 +65,7 @@ def trainer_settings(
     overflow: str,
     response_template: str | None,
     target: str | None = None,
+    instruction_template: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Run settings for the token checks, and the run notices that say how labels were found.
     `target` is the run's target model: a Mistral one takes --max-length and --overflow without a folder."""
@@ -62,6 +73,8 @@ def trainer_settings(
 
     if overflow not in ("truncate", "drop"):
         fail("--overflow must be truncate or drop")
+    if instruction_template is not None and not response_template:
+        fail("--instruction-template needs --response-template (Unsloth's train_on_responses_only takes both)")
     if tokenizer is None:
         if max_length and response_template is None and mistral_target(target):
             notice = (
@@ -78,6 +91,8 @@ def trainer_settings(
         return {}, []
     if response_template is not None and not response_template:
         fail("--response-template must not be empty")
+    if instruction_template is not None and not instruction_template:
+        fail("--instruction-template must not be empty")
     from curate.checks.tokens.folder import label_source
     from curate.hf_tokenizer import load_folder
     from curate.tokenizer import TokenizerError
@@ -92,12 +107,26 @@ def trainer_settings(
         settings["max_length"] = max_length
     if response_template:
         settings["response_template"] = response_template
+    if instruction_template:
+        settings["instruction_template"] = instruction_template
     labels = label_source(settings, model.has_generation)
     notices = []
     if labels == "generation":
         notices.append("labels: the chat template's {% generation %} blocks (as transformers' assistant mask)")
         if response_template:
-            notices.append("--response-template ignored: the chat template marks assistant tokens itself")
+            given = "--response-template and --instruction-template" if instruction_template else "--response-template"
+            notices.append(f"{given} ignored: the chat template marks assistant tokens itself")
+    elif labels == "markers":
+        notices.append(
+            f"labels: from each {shown(response_template)!r} to the next {shown(instruction_template)!r} "
+            "(Unsloth train_on_responses_only)"
+        )
+        for name, text in (
+            ("--response-template", response_template),
+            ("--instruction-template", instruction_template),
+        ):
+            if not model.encode(text or "").ids:
+                fail(f"{name} tokenizes to nothing with this tokenizer")
     elif labels == "marker":
         notices.append(f"labels: every token after the last {shown(response_template)!r} (TRL completion-only)")
         if not model.encode(response_template or "").ids:

@@ -13,9 +13,12 @@ _counters: dict[tuple[Any, ...], TrainerCounter] = {}
 
 
 def label_source(settings: dict[str, Any], has_generation: bool) -> str:
-    """Which tokens carry labels: the template's generation blocks, else the response marker, else all."""
+    """Which tokens carry labels: the template's generation blocks, else the response and instruction markers
+    (Unsloth), else the response marker (TRL), else all."""
     if has_generation:
         return "generation"
+    if settings.get("response_template") and settings.get("instruction_template"):
+        return "markers"
     if settings.get("response_template"):
         return "marker"
     return "all"
@@ -30,13 +33,18 @@ def counter(settings: dict[str, Any], max_length: int | None) -> TrainerCounter:
         max_length,
         settings.get("overflow", "truncate"),
         settings.get("response_template"),
+        settings.get("instruction_template"),
     )
     found = _counters.get(key)
     if found is None:
         model = folder(settings["tokenizer"], settings.get("tokenizer_digest"))
         labels = label_source(settings, model.has_generation)
         trainer = TrainerSettings(
-            max_length, settings.get("overflow", "truncate"), labels, settings.get("response_template")
+            max_length,
+            settings.get("overflow", "truncate"),
+            labels,
+            settings.get("response_template"),
+            settings.get("instruction_template"),
         )
         found = _counters[key] = TrainerCounter(model, trainer)
     return found

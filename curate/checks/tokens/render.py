@@ -95,8 +95,10 @@ def _trainer_note(stats: dict[str, Any]) -> str:
     labels = {
         "generation": "labels from the template's {% generation %} blocks",
         "marker": "labels after the response template",
+        "markers": "labels from each response marker to the next instruction marker (Unsloth)",
+        "mistral-assistant-turns": "labels on the assistant turns as mistral-common encodes them",
         "all": "every token trains (no {% generation %}, no --response-template)",
-    }[stats["labels"]]
+    }.get(str(stats.get("labels")), f"labels: {stats.get('labels')}")
     parts = [labels]
     if stats.get("max_length"):
         n = stats.get("examples") or 0

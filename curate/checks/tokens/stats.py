@@ -132,7 +132,8 @@ class TokenStats(TokenCheckMixin, DatasetCheck):
                 "encoding": None,  # counted with the model folder, not a tiktoken encoding
                 "tokenizer": shown(self.ctx.settings.get("tokenizer"), 200),
                 "labels": trainer.labels,
-                "response_template": trainer.response_template if trainer.labels == "marker" else None,
+                "response_template": trainer.response_template if trainer.labels in ("marker", "markers") else None,
+                "instruction_template": trainer.instruction_template if trainer.labels == "markers" else None,
                 "max_length": trainer.max_length,
                 "overflow": trainer.overflow,
             }

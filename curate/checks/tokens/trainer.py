@@ -7,6 +7,10 @@ tokens. Which tokens carry labels (`labels` in the run settings):
   `return_assistant_tokens_mask` does (TRL's `assistant_only_loss`);
 - `marker`: every token after the last occurrence of the response template's token ids, as TRL's
   `DataCollatorForCompletionOnlyLM` (the marker tokenized on its own; no match: every label masked);
+- `markers`: with both a response and an instruction template, as Unsloth's `train_on_responses_only(
+  instruction_part=..., response_part=...)`: the tokens from the end of each response marker up to the
+  start of the next instruction marker (or the end of the sequence) train, the instruction parts
+  between the responses are masked (multi-turn);
 - `all`: every token (no generation blocks, no response template: TRL's default loss).
 Records in the plain-text format are tokenized as they are, every token trained.
 
@@ -26,7 +30,7 @@ from curate.chat_template import RenderError
 from curate.hf_tokenizer import ModelFolder
 from curate.model import Conversation, Turn
 
-LABELS = ("generation", "marker", "all")
+LABELS = ("generation", "marker", "markers", "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,7 @@ class TrainerSettings:
     overflow: str  # "truncate" | "drop"
     labels: str  # one of LABELS
     response_template: str | None
+    instruction_template: str | None = None  # Unsloth's instruction_part, with labels == "markers"
 
 
 def messages(turns: tuple[Turn, ...]) -> list[dict[str, Any]]:
@@ -91,9 +96,13 @@ class TrainerCounter:
         self.model = model
         self.settings = settings
         self.marker: bytes | None = None
-        if settings.labels == "marker":
+        self.instruction: bytes | None = None
+        if settings.labels in ("marker", "markers"):
             ids = model.encode(settings.response_template or "").ids
             self.marker = array("I", ids).tobytes() if ids else None
+        if settings.labels == "markers":
+            ids = model.encode(settings.instruction_template or "").ids
+            self.instruction = array("I", ids).tobytes() if ids else None
 
     def measure(self, conv: Conversation) -> tuple[int, tuple[Sequence, ...]]:
         """(tokens of the record, its sequences); RenderError when the template refuses the conversation.
@@ -126,6 +135,8 @@ class TrainerCounter:
             return self._cut(side, n, _generation_ranges(enc, rendered.generation, n)), ids
         if labels == "marker":
             return self._marker(side, ids), ids
+        if labels == "markers":
+            return self._responses(side, ids), ids
         return self._cut(side, n, ((0, n),)), ids
 
     def _cut(self, side: str, n: int, ranges: Any) -> Sequence:
@@ -142,6 +153,17 @@ class TrainerCounter:
             return Sequence(side, n, full, 0, dropped=True)
         return Sequence(side, n, full, self._after_marker(ids[:limit]))
 
+    def _responses(self, side: str, ids: list[int]) -> Sequence:
+        """Unsloth's train_on_responses_only, which labels the sequence the trainer already cut."""
+        n = len(ids)
+        limit = self.settings.max_length
+        full = _labelled(responses_only(ids, self.marker, self.instruction))
+        if limit is None or n <= limit:
+            return Sequence(side, n, full, full)
+        if self.settings.overflow == "drop":
+            return Sequence(side, n, full, 0, dropped=True)
+        return Sequence(side, n, full, _labelled(responses_only(ids[:limit], self.marker, self.instruction)))
+
     def _after_marker(self, ids: list[int]) -> int:
         if self.marker is None:
             return 0
@@ -154,6 +176,50 @@ class TrainerCounter:
             if at % 4 == 0:
                 return len(ids) - (at + len(self.marker)) // 4
             end = at + len(self.marker) - 1
+
+
+def _find(hay: bytes, needle: bytes, start: int) -> int:
+    """Token index of the first occurrence of `needle` (token ids as uint32 bytes) at or after token `start`."""
+    at = hay.find(needle, start * 4)
+    while at >= 0 and at % 4:
+        at = hay.find(needle, at + 1)
+    return at // 4 if at >= 0 else -1
+
+
+def responses_only(ids: list[int], response: bytes | None, instruction: bytes | None) -> list[tuple[int, int]]:
+    """The [start, end) token ranges Unsloth's `train_on_responses_only` labels (unsloth_zoo dataset_utils,
+    its default force_match=True: each part is matched as its own tokenization, nothing optional around it).
+
+    Scanning left to right: a response marker opens a labelled range right after itself; the range ends
+    where the next instruction marker starts, or at the end of the sequence when none starts before its
+    last token. The scan resumes one token after the end of that instruction marker (as Unsloth's index
+    arithmetic does), so a response marker directly after an instruction marker is not seen."""
+    if response is None or instruction is None:
+        return []
+    n = len(ids)
+    hay = array("I", ids).tobytes()
+    r_len, i_len = len(response) // 4, len(instruction) // 4
+    out: list[tuple[int, int]] = []
+    j = 0
+    while j < n:
+        at = _find(hay, response, j)
+        if at < 0:
+            break
+        start = at + r_len
+        if start >= n:
+            break
+        stop = _find(hay, instruction, start)
+        if stop < 0 or stop >= n - 1:  # Unsloth reaches the last token first: the answer runs to the end
+            out.append((start, n))
+            break
+        if stop > start:
+            out.append((start, stop))
+        j = stop + i_len + 1
+    return out
+
+
+def _labelled(ranges: list[tuple[int, int]]) -> int:
+    return sum(b - a for a, b in ranges)
 
 
 def cut_sequence(side: str, n: int, ranges: Any, limit: int | None, overflow: str) -> Sequence:
@@ -196,4 +262,13 @@ def _runs(mask: bytearray) -> list[tuple[int, int]]:
     return out
 
 
-__all__ = ["LABELS", "RenderError", "Sequence", "TrainerCounter", "TrainerSettings", "cut_sequence", "messages"]
+__all__ = [
+    "LABELS",
+    "RenderError",
+    "Sequence",
+    "TrainerCounter",
+    "TrainerSettings",
+    "cut_sequence",
+    "messages",
+    "responses_only",
+]
