@@ -70,6 +70,14 @@ def _str(value: Any, default: str | None) -> str | None:
     return value if isinstance(value, str) and value else default
 
 
+def _attr(given: dict[str, Any] | None, key: str, default: str) -> str | None:
+    """LLaMA-Factory's DatasetAttr.set_attr: once an entry gives `columns` (or `tags`), each one it does not
+    name is None, not its default ({"prompt": "text"} is a pre-training entry: no response column)."""
+    if given is None:
+        return default
+    return _str(given.get(key), None)
+
+
 def _llamafactory(doc: Any, file: Path) -> list[Expectation]:
     if not isinstance(doc, dict):
         raise ConfigError("dataset_info.json must be an object of dataset entries", str(file))
@@ -79,29 +87,34 @@ def _llamafactory(doc: Any, file: Path) -> list[Expectation]:
             continue  # hub datasets (hf_hub_url, ms_hub_url) are not local files
         where = f"{file.name}: {shown(name)}"
         formatting = entry.get("formatting", "alpaca")
-        columns = entry.get("columns") if isinstance(entry.get("columns"), dict) else {}
-        tags = entry.get("tags") if isinstance(entry.get("tags"), dict) else {}
+        given_columns = entry["columns"] if isinstance(entry.get("columns"), dict) else None
+        given_tags = entry["tags"] if isinstance(entry.get("tags"), dict) else None
+        columns, tags = given_columns or {}, given_tags or {}
+
         ranking = bool(entry.get("ranking"))
         if formatting == "alpaca":
-            required = [("columns.prompt", _str(columns.get("prompt"), "instruction"))]
+            wanted = [("columns.prompt", _attr(given_columns, "prompt", "instruction"))]
             if ranking:
-                required += [("columns.chosen", _str(columns.get("chosen"), "chosen"))]
-                required += [("columns.rejected", _str(columns.get("rejected"), "rejected"))]
+                wanted += [
+                    ("columns.chosen", _attr(given_columns, "chosen", "chosen")),
+                    ("columns.rejected", _attr(given_columns, "rejected", "rejected")),
+                ]
             else:
-                required += [("columns.response", _str(columns.get("response"), "output"))]
+                wanted += [("columns.response", _attr(given_columns, "response", "output"))]
+            required = [(k, v) for k, v in wanted if v]
             optional = [
                 (f"columns.{k}", columns[k])
                 for k in ("query", "history", "system", "tools")
                 if _str(columns.get(k), None)
             ]
-            out.append(Expectation(where, entry["file_name"], "alpaca", tuple(required), tuple(optional)))  # type: ignore[arg-type]
+            out.append(Expectation(where, entry["file_name"], "alpaca", tuple(required), tuple(optional)))
         elif formatting == "sharegpt":
             roles = {
-                _str(tags.get("user_tag"), "human"): "user",
-                _str(tags.get("assistant_tag"), "gpt"): "assistant",
-                _str(tags.get("observation_tag"), "observation"): "observation",
-                _str(tags.get("function_tag"), "function_call"): "function",
-                _str(tags.get("system_tag"), "system"): "system",
+                _attr(given_tags, "user_tag", "human"): "user",
+                _attr(given_tags, "assistant_tag", "gpt"): "assistant",
+                _attr(given_tags, "observation_tag", "observation"): "observation",
+                _attr(given_tags, "function_tag", "function_call"): "function",
+                _attr(given_tags, "system_tag", "system"): "system",
             }
             messages = ("columns.messages", _str(columns.get("messages"), "conversations"))
             optional = [(f"columns.{k}", columns[k]) for k in ("system", "tools") if _str(columns.get(k), None)]

@@ -138,3 +138,139 @@ def test_unknown_formatting_names_the_entry(tmp_path: Path) -> None:
     (tmp_path / "dataset_info.json").write_text(json.dumps({"x": {"file_name": "a.json", "formatting": "weird"}}))
     with pytest.raises(ConfigError, match="dataset_info.json: x: formatting must be alpaca or sharegpt"):
         load(f"llamafactory:{tmp_path / 'dataset_info.json'}")
+
+
+# LLaMA-Factory's own data/dataset_info.json entries for its demo files, as the repository ships them
+REAL_DATASET_INFO = {
+    "identity": {"file_name": "identity.json"},
+    "alpaca_en_demo": {"file_name": "alpaca_en_demo.json"},
+    "glaive_toolcall_en_demo": {
+        "file_name": "glaive_toolcall_en_demo.json",
+        "formatting": "sharegpt",
+        "columns": {"messages": "conversations", "tools": "tools"},
+    },
+    "dpo_en_demo": {
+        "file_name": "dpo_en_demo.json",
+        "ranking": True,
+        "formatting": "sharegpt",
+        "columns": {"messages": "conversations", "chosen": "chosen", "rejected": "rejected"},
+    },
+    "kto_en_demo": {
+        "file_name": "kto_en_demo.json",
+        "formatting": "sharegpt",
+        "columns": {"messages": "messages", "kto_tag": "label"},
+        "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"},
+    },
+    "c4_demo": {"file_name": "c4_demo.jsonl", "columns": {"prompt": "text"}},
+    "alpaca_en": {"hf_hub_url": "llamafactory/alpaca_en", "ms_hub_url": "llamafactory/alpaca_en"},
+}
+
+
+def write_json(path: Path, records: list[dict]) -> str:
+    path.write_text(json.dumps(records, indent=2, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_llamafactory_real_dataset_info_against_records_of_its_demo_shapes(tmp_path: Path) -> None:
+    """The repository's entries as shipped: records in the demo files' shapes pass; what LLaMA-Factory
+    itself would reject is found. `columns`/`tags` given means unnamed ones are None (DatasetAttr.set_attr):
+    the c4 entry is pre-training text (no response column), the kto entry accepts no system message."""
+    (tmp_path / "dataset_info.json").write_text(json.dumps(REAL_DATASET_INFO, indent=2), encoding="utf-8")
+    spec = f"llamafactory:{tmp_path / 'dataset_info.json'}"
+    files = [
+        write_json(tmp_path / "identity.json", [{"instruction": "hi", "input": "", "output": "Hello! I am {{name}}."}]),
+        write_json(tmp_path / "alpaca_en_demo.json", [ALPACA, {"instruction": "x", "input": "", "answer": "y"}]),
+        write_json(
+            tmp_path / "glaive_toolcall_en_demo.json",
+            [{**SHAREGPT, "tools": '[{"name": "w", "description": "weather", "parameters": {}}]'}],
+        ),
+        write_json(
+            tmp_path / "dpo_en_demo.json",
+            [
+                {
+                    "conversations": [{"from": "human", "value": "Which is better?"}],
+                    "chosen": {"from": "gpt", "value": "This one."},
+                    "rejected": {"from": "gpt", "value": "No idea."},
+                },
+                {"conversations": [{"from": "human", "value": "Q"}], "chosen": {"from": "gpt", "value": "A"}},
+            ],
+        ),
+        write_json(
+            tmp_path / "kto_en_demo.json",
+            [
+                {
+                    "messages": [{"content": "Q?", "role": "user"}, {"content": "A.", "role": "assistant"}],
+                    "label": True,
+                },
+                {
+                    "messages": [{"content": "Be kind.", "role": "system"}, *OPENAI_STYLE["messages"][1:]],
+                    "label": False,
+                },
+            ],
+        ),
+        write_jsonl(tmp_path / "c4_demo.jsonl", [{"text": "Plain pre-training text."}, {"text": "More text."}]),
+    ]
+    found = run(files, spec)
+
+    def second_record_line(name: str) -> int:  # where the array's second element starts
+        lines = (tmp_path / name).read_text(encoding="utf-8").splitlines()
+        return [i for i, line in enumerate(lines, 1) if line == "  {"][1]
+
+    assert sorted((m.split(": ")[1], line, key) for line, key, m in found) == [
+        ("alpaca_en_demo", second_record_line("alpaca_en_demo.json"), "columns.response"),  # "answer", not "output"
+        ("dpo_en_demo", second_record_line("dpo_en_demo.json"), "columns.rejected"),  # no rejected answer
+        ("kto_en_demo", second_record_line("kto_en_demo.json"), "tags"),  # no system_tag: system is rejected
+    ]
+    assert not [m for *_, m in found if "c4_demo" in m]  # pre-training text needs no response column
+
+
+def test_axolotl_real_config_shapes(tmp_path: Path) -> None:
+    """axolotl's example configs: the llama-3 instruct LoRA (chat_template with the legacy
+    message_field_role/_content keys and roles as lists, many keys left empty) and the alpaca LoRA."""
+    (tmp_path / "instruct-lora-8b.yml").write_text(
+        "base_model: NousResearch/Meta-Llama-3-8B-Instruct\n"
+        "model_type: LlamaForCausalLM\n"
+        "load_in_8bit: true\n"
+        "chat_template: llama3\n"
+        "datasets:\n"
+        "  - path: chat.jsonl\n"
+        "    ds_type: json\n"
+        "    type: chat_template\n"
+        "    field_messages: messages\n"
+        "    message_field_role: role\n"
+        "    message_field_content: content\n"
+        "    roles:\n"
+        "      user:\n"
+        "        - user\n"
+        "      assistant:\n"
+        "        - assistant\n"
+        "dataset_prepared_path:\n"
+        "val_set_size: 0.05\n"
+        "sequence_len: 4096\n"
+        "lora_model_dir:\n"
+        "special_tokens:\n"
+        "   pad_token: <|end_of_text|>\n",
+        encoding="utf-8",
+    )
+    chat = write_jsonl(
+        tmp_path / "chat.jsonl",
+        [
+            {"messages": OPENAI_STYLE["messages"][1:]},
+            SHAREGPT,  # ShareGPT keys: neither field_messages nor the role/content keys exist
+            {"messages": [{"role": "human", "content": "a"}, {"role": "assistant", "content": "b"}]},
+        ],
+    )
+    found = run([chat], f"axolotl:{tmp_path / 'instruct-lora-8b.yml'}")
+    assert sorted((line, key) for line, key, _ in found) == [(2, "field_messages"), (3, "roles")]
+    (tmp_path / "lora-1b.yml").write_text(
+        "base_model: NousResearch/Llama-3.2-1B\n"
+        "datasets:\n"
+        "  - path: gpt4-llm.jsonl\n"
+        "    type: alpaca\n"
+        "dataset_prepared_path: last_run_prepared\n"
+        "sample_packing: true\n",
+        encoding="utf-8",
+    )
+    alpaca = write_jsonl(tmp_path / "gpt4-llm.jsonl", [ALPACA, {"instruction": "x", "response": "y"}])
+    found = run([alpaca], f"axolotl:{tmp_path / 'lora-1b.yml'}")
+    assert [(line, key) for line, key, _ in found] == [(2, "type: alpaca")]
