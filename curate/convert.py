@@ -6,11 +6,12 @@ Every input format is read through the Conversation view (curate.formats), then 
 - `messages`: the Hugging Face / TRL conversational shape, `{"messages": [...]}` (preference pairs as
   `{"prompt": [...], "chosen": [...], "rejected": [...]}`), tools kept;
 - `sharegpt`: LLaMA-Factory's ShareGPT, `{"conversations": [{"from", "value"}], "system", "tools"}` with
-  `function_call` / `observation` turns;
-- `alpaca`: `{"instruction", "input", "output", "system", "history"}`.
+  `function_call` / `observation` turns; a preference pair as its ranking form (`chosen`/`rejected` turns);
+- `alpaca`: `{"instruction", "input", "output", "system", "history"}`; a pair as `chosen`/`rejected` texts.
 
 Lossless where the target can hold it: a record whose content the target cannot hold (a preference
-pair in a chat format, tool calls in Alpaca, per-message weights in ShareGPT, ...) is not converted
+pair in OpenAI chat, a pair whose answers are several messages in ShareGPT/Alpaca, tool calls in
+Alpaca, per-message weights in ShareGPT, ...) is not converted
 and the reason says what would be lost; export puts it in the quarantine.
 """
 
@@ -145,9 +146,32 @@ def _hf_messages(conv: Conversation) -> dict[str, Any]:
     }
 
 
+def _pair(conv: Conversation) -> tuple[tuple[Turn, ...], Turn, Turn]:
+    """(shared prompt, chosen answer, rejected answer) of a pair whose answers are one assistant message of
+    text each, as LLaMA-Factory's ranking formats hold them; Unconvertible otherwise."""
+    if conv.tools:
+        raise Unconvertible("tools in a preference pair")
+    shared = 0
+    for a, b in zip(conv.turns, conv.rejected, strict=False):
+        if (a.role, a.text, a.tool_calls) != (b.role, b.text, b.tool_calls):
+            break
+        shared += 1
+    chosen, rejected = conv.turns[shared:], conv.rejected[shared:]
+    if len(chosen) != 1 or len(rejected) != 1:
+        raise Unconvertible("a preference pair whose answers are not one message each")
+    for t in (chosen[0], rejected[0]):
+        if t.role != "assistant" or t.tool_calls or t.name or not _plain_weight(t):
+            raise Unconvertible("a preference answer that is not one plain assistant message")
+    return conv.turns[:shared], chosen[0], rejected[0]
+
+
 def _sharegpt(conv: Conversation) -> dict[str, Any]:
-    if conv.rejected:
-        raise Unconvertible("a preference pair")
+    if conv.rejected:  # LLaMA-Factory's ranking ShareGPT: conversations, then chosen and rejected turns
+        prompt, chosen, rejected = _pair(conv)
+        out = _sharegpt(Conversation(conv.format, prompt))
+        out["chosen"] = {"from": "gpt", "value": chosen.text}
+        out["rejected"] = {"from": "gpt", "value": rejected.text}
+        return out
     turns = list(conv.turns)
     out: dict[str, Any] = {}
     if turns and turns[0].role == "system":
@@ -191,8 +215,12 @@ def _bare(tool: Any) -> Any:
 
 
 def _alpaca(conv: Conversation) -> dict[str, Any]:
-    if conv.rejected:
-        raise Unconvertible("a preference pair")
+    if conv.rejected:  # LLaMA-Factory's ranking Alpaca: the prompt's fields, then chosen and rejected texts
+        prompt, chosen, rejected = _pair(conv)
+        placeholder = Turn("assistant", "", "/output")
+        out = _alpaca(Conversation(conv.format, (*prompt, placeholder)))
+        del out["output"]
+        return {**out, "chosen": chosen.text, "rejected": rejected.text}
     if conv.tools or any(t.tool_calls for t in conv.turns):
         raise Unconvertible("tools or tool calls")
     turns = list(conv.turns)

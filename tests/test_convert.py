@@ -48,6 +48,22 @@ PAIR = {
     "rejected": [{"role": "assistant", "content": "Lyon."}],
 }
 
+PAIR_MULTI = {  # system, history and a follow-up question: every ranking format holds it
+    "prompt": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Capital of France?"},
+        {"role": "assistant", "content": "Paris."},
+        {"role": "user", "content": "And of Italy?"},
+    ],
+    "chosen": [{"role": "assistant", "content": "Rome."}],
+    "rejected": [{"role": "assistant", "content": "Milan."}],
+}
+PAIR_TWO = {  # answers of two messages: LLaMA-Factory's ranking formats hold one answer message each
+    "prompt": [{"role": "user", "content": "Capital of France?"}],
+    "chosen": [{"role": "assistant", "content": "Let me think."}, {"role": "assistant", "content": "Paris."}],
+    "rejected": [{"role": "assistant", "content": "Lyon."}],
+}
+
 
 def view(data: dict, fmt: str | None = None) -> list[tuple]:
     conv = normalise(data, fmt)
@@ -74,14 +90,23 @@ def _bare(tool: dict) -> dict:
     return tool.get("function", tool)
 
 
-# which records each target can hold (alpaca: no tools; sharegpt: no pairs; openai-chat: no pairs)
+# which records each target can hold (alpaca: no tools; openai-chat: no pairs; sharegpt and alpaca hold a
+# pair in LLaMA-Factory's ranking form, one answer message each)
 HOLDS = {
     "openai-chat": ["SINGLE", "MULTI", "TOOLS"],
-    "messages": ["SINGLE", "MULTI", "TOOLS", "PAIR"],
-    "sharegpt": ["SINGLE", "MULTI", "TOOLS"],
-    "alpaca": ["SINGLE", "MULTI"],
+    "messages": ["SINGLE", "MULTI", "TOOLS", "PAIR", "PAIR_MULTI", "PAIR_TWO", "PAIR_TOOLS"],
+    "sharegpt": ["SINGLE", "MULTI", "TOOLS", "PAIR", "PAIR_MULTI"],
+    "alpaca": ["SINGLE", "MULTI", "PAIR", "PAIR_MULTI"],
 }
-RECORDS = {"SINGLE": SINGLE, "MULTI": MULTI, "TOOLS": TOOLS, "PAIR": PAIR}
+RECORDS = {
+    "SINGLE": SINGLE,
+    "MULTI": MULTI,
+    "TOOLS": TOOLS,
+    "PAIR": PAIR,
+    "PAIR_MULTI": PAIR_MULTI,
+    "PAIR_TWO": PAIR_TWO,
+    "PAIR_TOOLS": {**PAIR, "tools": TOOLS["tools"]},  # a pair's tools are read and kept
+}
 
 
 @pytest.mark.parametrize("a", TARGETS)
@@ -102,7 +127,9 @@ def test_round_trip_between_formats_that_hold_the_record(a: str, b: str) -> None
     "record, target, why",
     [
         (PAIR, "openai-chat", "preference pair"),
-        (PAIR, "sharegpt", "preference pair"),
+        (PAIR_TWO, "sharegpt", "a preference pair whose answers are not one message each"),
+        (PAIR_TWO, "alpaca", "a preference pair whose answers are not one message each"),
+        ({**PAIR, "tools": TOOLS["tools"]}, "sharegpt", "tools in a preference pair"),
         (TOOLS, "alpaca", "tools"),
         ({"text": "just text"}, "messages", "plain text"),
         (
@@ -147,7 +174,7 @@ def test_export_to_writes_the_format_and_quarantines_what_it_cannot_hold(tmp_pat
     import sys
 
     src = tmp_path / "mixed.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in (SINGLE, TOOLS, PAIR, MULTI)), encoding="utf-8")
+    src.write_text("".join(json.dumps(r) + "\n" for r in (SINGLE, TOOLS, PAIR_TWO, MULTI)), encoding="utf-8")
     out = subprocess.run(
         [sys.executable, "-m", "curate", "export", str(src), "--to", "sharegpt"],
         capture_output=True,
@@ -161,9 +188,9 @@ def test_export_to_writes_the_format_and_quarantines_what_it_cannot_hold(tmp_pat
     assert all("conversations" in w for w in written)
     quarantined = [json.loads(x) for x in (tmp_path / "mixed.quarantine.jsonl").read_text().splitlines()]
     assert [(q["line"], q["reasons"]) for q in quarantined] == [
-        (3, ["not converted: sharegpt cannot hold a preference pair"])
+        (3, ["not converted: sharegpt cannot hold a preference pair whose answers are not one message each"])
     ]
-    assert quarantined[0]["record"] == PAIR
+    assert quarantined[0]["record"] == PAIR_TWO
     bad = subprocess.run(
         [sys.executable, "-m", "curate", "export", str(src), "--to", "parquet"],
         capture_output=True,

@@ -242,7 +242,7 @@ def preference(data: dict[str, Any], roles: Roles) -> Conversation:
     if "chosen_messages" in data:
         chosen = _messages(data["chosen_messages"], "/chosen_messages", roles)
         rejected = _messages(data.get("rejected_messages"), "/rejected_messages", roles)
-        return Conversation("preference", chosen, rejected)
+        return Conversation("preference", chosen, rejected, tools=_tools(data))
     prompt: tuple[Turn, ...] = ()
     if isinstance(data.get("conversations"), list):
         prompt = _sharegpt_turns(data["conversations"], "/conversations", roles)
@@ -263,6 +263,8 @@ def preference(data: dict[str, Any], roles: Roles) -> Conversation:
             )
     elif "question" in data:
         prompt = (Turn("user", str(data["question"]), "/question"),)
+    elif "instruction" in data:  # LLaMA-Factory's Alpaca ranking: instruction, input, history, chosen, rejected
+        prompt = tuple(alpaca_prompt(data))
     if isinstance(data.get("system"), str) and data["system"]:
         prompt = (Turn("system", data["system"], "/system"), *prompt)
     chosen = _side(data["chosen"], "/chosen", roles)
@@ -271,8 +273,8 @@ def preference(data: dict[str, Any], roles: Roles) -> Conversation:
         chosen, rejected = _stripped(chosen), _stripped(rejected)
     # "implicit prompt" variant: chosen/rejected hold the whole conversation
     if not prompt and len(chosen) > 1:
-        return Conversation("preference", chosen, rejected)
-    return Conversation("preference", prompt + chosen, prompt + rejected if rejected else ())
+        return Conversation("preference", chosen, rejected, tools=_tools(data))
+    return Conversation("preference", prompt + chosen, prompt + rejected if rejected else (), tools=_tools(data))
 
 
 def _stripped(turns: tuple[Turn, ...]) -> tuple[Turn, ...]:
@@ -337,10 +339,9 @@ def prompt_only(data: dict[str, Any], roles: Roles) -> Conversation:
     return Conversation("prompt_only", _prompt_turns(data["prompt"], "/prompt", roles))
 
 
-def alpaca(data: dict[str, Any], roles: Roles) -> Conversation:
+def alpaca_prompt(data: dict[str, Any]) -> list[Turn]:
+    """An Alpaca record's prompt without its system: the history pairs, then instruction (+ input)."""
     turns: list[Turn] = []
-    if isinstance(data.get("system"), str) and data["system"]:
-        turns.append(Turn("system", data["system"], "/system"))
     for i, pair in enumerate(data.get("history") or ()):
         if isinstance(pair, (list, tuple)) and len(pair) == 2:
             turns.append(Turn("user", str(pair[0]), f"/history/{i}/0"))
@@ -351,6 +352,14 @@ def alpaca(data: dict[str, Any], roles: Roles) -> Conversation:
         turns.append(Turn("user", f"{instruction}\n\n{extra}" if instruction else extra, "/instruction"))
     else:
         turns.append(Turn("user", instruction, "/instruction"))
+    return turns
+
+
+def alpaca(data: dict[str, Any], roles: Roles) -> Conversation:
+    turns: list[Turn] = []
+    if isinstance(data.get("system"), str) and data["system"]:
+        turns.append(Turn("system", data["system"], "/system"))
+    turns += alpaca_prompt(data)
     out_key = "output" if "output" in data else "response"
     output = data[out_key]
     if isinstance(output, list) and len(output) == 2 and "chosen" not in data:
