@@ -288,3 +288,33 @@ def test_blocks_that_cannot_be_replayed_keep_both_workers_busy(tmp_path: Path, d
         assert [len(b.records) for b in batches] == [42] * 4  # every line of the file, read again and computed
     finally:
         scheduler.close(graceful=True)
+
+
+def test_a_replayed_run_keeps_the_notices_its_checks_gave_at_the_end(tmp_path: Path) -> None:
+    """Dataset checks say some notices only when they finalize (a tree-shaped set's sibling answers):
+    the replayed run did not finalize, so the stored run carries them."""
+    tree = []
+    for k in range(5):
+        opening = [{"role": "user", "content": f"Tell me about topic {k} please"}]
+        for j in range(2):
+            answer = f"Here is one view number {j} of topic {k}, with enough words to count as an answer."
+            follow = f"And what about part {j} of it?"
+            tree.append(
+                {
+                    "messages": [
+                        *opening,
+                        {"role": "assistant", "content": f"Topic {k} is broad."},
+                        {"role": "user", "content": follow},
+                        {"role": "assistant", "content": answer},
+                    ]
+                }
+            )
+            tree.append({"messages": [*opening, {"role": "assistant", "content": answer}]})
+    data = write(tmp_path / "tree.jsonl", tree)
+    plain = audit(data, None, full=True)
+    assert any("tree-shaped" in n for n in plain["notices"])
+    audit(data, ResultCache(tmp_path / "c"), full=True)
+    cache = ResultCache(tmp_path / "c")
+    replayed = audit(data, cache, full=True)
+    assert cache.runs_replayed == 1
+    assert replayed == plain

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -363,13 +363,25 @@ class StoredRun:
     stats: dict[str, Any]
     columns: dict[str, list[Any]]  # the per-record stats table (RunState), as the run built it
     records: int
+    # the checks' run notices about the data (finalize says some), shown; not their warnings, which are
+    # about this run's own caches and do not hold for a replay
+    notices: list[str] = field(default_factory=list)
 
 
 def pack_run(run: StoredRun, secret: bytes) -> bytes:
     """Sealed whole: statistics quote text (the most common system prompts), findings carry record
     keys (`id:<value>` of a configured id field) and datasets their file names."""
     datasets = [fields_of(d) for d in run.datasets]
-    body = encode([datasets, [finding_row(f) for f in run.findings], run.stats, run.columns, run.records])
+    body = encode(
+        [
+            datasets,
+            [finding_row(f) for f in run.findings],
+            run.stats,
+            run.columns,
+            run.records,
+            run.notices,
+        ]
+    )
     return encode([CACHE_FORMAT, seal(body, secret)])
 
 
@@ -380,8 +392,10 @@ def unpack_run(payload: bytes, secret: bytes) -> StoredRun | None:
     body = unseal(sealed, secret) if fmt == CACHE_FORMAT else None
     if body is None:
         return None
-    datasets, findings, stats, columns, records = decode(body)
+    datasets, findings, stats, columns, records, notices = decode(body)
     if not isinstance(columns, dict) or not isinstance(records, int) or not isinstance(stats, dict):
+        return None
+    if not isinstance(notices, list) or not all(isinstance(t, str) for t in notices):
         return None
     return StoredRun(
         [from_fields(DatasetInfo, d) for d in datasets],
@@ -389,4 +403,5 @@ def unpack_run(payload: bytes, secret: bytes) -> StoredRun | None:
         stats,
         columns,
         records,
+        list(notices),
     )

@@ -167,6 +167,7 @@ class Engine:
         self.errors: list[str] = [f"plugin {e.source}: {e.message}" for e in self.registry.errors]
         self.record_checks, self.dataset_checks = bind(rules, self.registry, self.ctx)
         self._check_warnings: list[str] = []
+        self._check_notices: list[str] = []
 
     @property
     def warnings(self) -> list[str]:
@@ -189,7 +190,16 @@ class Engine:
         if cache is not None and not report.errors:  # a failed check is run again next time, so its error shows
             from curate.cache import StoredRun
 
-            cache.store_run(StoredRun(report.datasets, findings, report.stats, partial.columns.cols, partial.columns.n))
+            cache.store_run(
+                StoredRun(
+                    report.datasets,
+                    findings,
+                    report.stats,
+                    partial.columns.cols,
+                    partial.columns.n,
+                    self._check_notices,
+                )
+            )
         return report
 
     def _prepare_cache(self, paths: list[str]) -> None:
@@ -304,13 +314,23 @@ class Engine:
                 report.notices.append(f"{shown(info.path)}: skipped, {info.skipped}")
         return report
 
-    def _finish(self, report: Report, findings: list[Finding], state: RunState, errors: ErrorLog) -> Report:
+    def _finish(
+        self,
+        report: Report,
+        findings: list[Finding],
+        state: RunState,
+        errors: ErrorLog,
+        check_notices: list[str] | None = None,
+    ) -> Report:
+        """Suppress and assemble; `check_notices`: a replayed run's stored notices (its checks did not run)."""
         suppress = self.options.suppress
         accepted = suppress(findings) if callable(suppress) else suppress
         kept = [f for f in findings if f.fingerprint not in accepted]
         report.suppressed = len(findings) - len(kept)
         report.findings = kept
-        report.notices = [*report.notices, *self._notices(errors)]
+        if check_notices is None:
+            check_notices = self._check_notices = self._notices(errors)
+        report.notices = [*report.notices, *check_notices]
         report.errors = [*self.errors, *errors.lines()]
         report.state = state
         return report
@@ -331,7 +351,7 @@ class Engine:
         report = self._report(stored.datasets)
         report.stats = stored.stats
         state = RunState(stored.columns, stored.records, [], self.ctx)
-        return self._finish(report, stored.findings, state, ErrorLog())
+        return self._finish(report, stored.findings, state, ErrorLog(), stored.notices)
 
     def _progress(self, progress: Progress) -> None:
         if self.options.on_progress:
