@@ -149,3 +149,26 @@ def test_cli_takes_max_length_with_a_mistral_target_only(tmp_path: Path, monkeyp
     assert other.exit_code == 2 and "needs --tokenizer PATH" in other.output
     marker = CliRunner().invoke(app, [*args, "--target", TARGET, "--response-template", "[/INST]"])
     assert marker.exit_code == 2 and "--response-template" in marker.output
+
+
+def test_cost_prices_mistral_models_on_what_the_cut_keeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`curate cost -m mistral/... --max-length N`: billed tokens are the cut sequences (mistral-common's own
+    counts), an example whose answer the cut removes is left out and said so; a non-Mistral model refuses."""
+    monkeypatch.chdir(tmp_path)
+    encoding = load_table().find(TARGET).encoding
+    sizes = [prompt_and_total(encoding, r) for r in RECORDS]
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in RECORDS), encoding="utf-8")
+    limit = 200
+    result = CliRunner().invoke(app, ["cost", str(path), "-m", TARGET, "--max-length", str(limit), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["examples"] == 2  # record 2 keeps no label: not priced
+    assert sum(doc["left_out"].values()) == 1 and "cut" in next(iter(doc["left_out"]))
+    (estimate,) = doc["estimates"]
+    assert estimate["exact"] and doc["tokenizer"] == {"max_length": limit, "overflow": "truncate"}
+    assert estimate["tokens_per_epoch"] == sizes[0][1] + limit  # record 3 billed at the cut
+    plain = json.loads(CliRunner().invoke(app, ["cost", str(path), "-m", TARGET, "-f", "json"]).stdout)
+    assert plain["estimates"][0]["tokens_per_epoch"] == sum(t for _, t in sizes)
+    mixed = CliRunner().invoke(app, ["cost", str(path), "-m", TARGET, "-m", "gpt-4o-mini", "--max-length", "200"])
+    assert mixed.exit_code == 2 and "Mistral models only" in mixed.output

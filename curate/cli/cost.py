@@ -68,6 +68,7 @@ def cost(
     With --tokenizer every chosen model is priced on the folder's exact counts of what the trainer
     keeps (sequences cut at --max-length, or dropped with --overflow drop)."""
     from curate import cost as costmath
+    from curate.checks.tokens._common import ENCODING_SETTING
     from curate.targets import _project_tables, load_table
     from curate.tokenizer import TokenizerError
     from curate.yamlfile import ConfigError
@@ -80,20 +81,30 @@ def cost(
         fail(f"--epochs must be auto or a positive integer, not {epochs!r}")
     if mfu is not None and not 0 < mfu <= 1:
         fail("--mfu must be between 0 and 1")
+    try:
+        table = load_table(tuple(models_file or ()) or _project_tables())
+    except ConfigError as exc:
+        fail(str(exc))
+    chosen = _choose(table, model or [])
     trainer, _notices = trainer_settings(
-        tokenizer, max_length, overflow, response_template, instruction_template=instruction_template
+        tokenizer,
+        max_length,
+        overflow,
+        response_template,
+        target=_mistral_only(chosen) if tokenizer is None and max_length else None,
+        instruction_template=instruction_template,
     )
     hint = format_hint(input_format, role_map)
     inputs = expand_inputs(paths)
     say_skipped(inputs.skipped)
     files = inputs.files
     try:
-        table = load_table(tuple(models_file or ()) or _project_tables())
-    except ConfigError as exc:
-        fail(str(exc))
-    chosen = _choose(table, model or [])
-    try:
-        if trainer:
+        if trainer and "tokenizer" not in trainer:  # Mistral models: mistral-common's sequences, cut
+            counts = {
+                enc: _count_folder(files, {**trainer, ENCODING_SETTING: enc}, hint, jobs)
+                for enc in sorted({m.encoding for m in chosen})
+            }
+        elif trainer:
             folder_counts = _count_folder(files, trainer, hint, jobs)
             counts = {m.encoding: folder_counts for m in chosen}
         else:
@@ -103,8 +114,10 @@ def cost(
     except OSError as exc:
         fail(f"cannot read input: {exc.strerror or exc}")
     result = _compute(chosen, table, counts, n_epochs, shots, gpu_price, mfu, files)
-    if trainer:
+    if trainer and "tokenizer" in trainer:
         _exact_with_folder(result, trainer)
+    elif trainer:
+        result["tokenizer"] = {"max_length": trainer["max_length"], "overflow": trainer["overflow"]}
     if output_format == "json":
         import orjson
 
@@ -113,6 +126,14 @@ def cost(
     from rich.console import Console
 
     _render(result, Console(highlight=False))
+
+
+def _mistral_only(chosen: list[Model]) -> str | None:
+    """A model name to stand for the chosen ones when every one is counted with mistral-common (their
+    --max-length cut needs no model folder); else None, and --max-length asks for --tokenizer."""
+    if chosen and all(m.encoding.startswith("mistral-") for m in chosen):
+        return chosen[0].name
+    return None
 
 
 def _choose(table: ModelTable, wanted: list[str]) -> list[Model]:
@@ -148,16 +169,20 @@ LEFT_OUT_REASONS = {
     "unknown": "unknown record format (see --input-format)",
     "unreadable": "no conversation text (no recognised role; see --role-map)",
     "untrainable": "no assistant text to train on (no assistant turn, empty, or weight 0)",
+    "cut": "nothing left to train after the trainer's cut (labels-all-masked, dropped-by-length) or no assistant text",
 }
 
 
-def _priced(table: Any) -> tuple[Any, dict[str, int]]:
+def _priced(table: Any, cut: bool = False) -> tuple[Any, dict[str, int]]:
     """The rows `curate cost` prices: exactly the examples with trainable tokens, the ones `check`
-    does not flag as missing an assistant turn or having nothing to learn; and why the rest is out."""
+    does not flag as missing an assistant turn or having nothing to learn; and why the rest is out.
+    `cut`: the counts are the trainer's sequences, so an example trains on what survives the cut."""
     import polars as pl
 
     if table is None or "format" not in table.columns:
         return None, {}
+    if cut and "trained_tokens" in table.columns:
+        table = table.with_columns(trainable_tokens=pl.col("trained_tokens"))
     if "tokens" not in table.columns:  # no record was counted
         table = table.with_columns(tokens=pl.lit(None, pl.Int64), trainable_tokens=pl.lit(None, pl.Int64))
     fmt = pl.col("format")
@@ -168,7 +193,7 @@ def _priced(table: Any) -> tuple[Any, dict[str, int]]:
         "untrainable": pl.col("tokens").is_not_null() & (pl.col("trainable_tokens") <= 0),
     }
     counts = table.select(**{k: v.sum() for k, v in reasons.items()}).row(0, named=True)
-    left_out = {LEFT_OUT_REASONS[k]: int(n) for k, n in counts.items() if n}
+    left_out = {LEFT_OUT_REASONS["cut" if cut and k == "untrainable" else k]: int(n) for k, n in counts.items() if n}
     return table.filter(pl.col("trainable_tokens") > 0).select("tokens", "trainable_tokens"), left_out
 
 
@@ -213,10 +238,11 @@ def _count_folder(files: list[str], settings: dict[str, Any], input_format: Any,
 
     rule = Rule("cost-estimate", CostEstimate.id, Severity.INFO, CostEstimate.Params(), None, "curate cost", "")
     engine = Engine([rule], RunContext(settings=dict(settings)), EngineOptions(input_format=input_format, jobs=jobs))
-    engine.run(files)
+    report = engine.run(files)
     state = engine.dataset_checks[0][1]
     assert isinstance(state, CostEstimate)
-    return _EncodingCounts(list(state.tokens), state.trainable)
+    _, left_out = _priced(report.table, cut=True)
+    return _EncodingCounts(list(state.tokens), state.trainable, left_out)
 
 
 def _exact_with_folder(result: dict[str, Any], settings: dict[str, Any]) -> None:
