@@ -86,7 +86,7 @@ def trainer_settings(
         if given or overflow != "truncate":
             fail(
                 f"{', '.join(given) or '--overflow'} needs --tokenizer PATH (a local Hugging Face model folder)"
-                + ("" if response_template else ", or --max-length with Mistral models only (check --target, cost --model)")
+                + ("" if response_template else ", or --max-length with Mistral models only (check --target, cost -m)")
             )
         return {}, []
     if response_template is not None and not response_template:
