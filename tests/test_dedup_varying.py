@@ -189,3 +189,66 @@ def test_a_short_final_answer_is_compared_with_its_conversation(tmp_path):
     records += [_branch(_words(rng, 12), _words(rng, 60), _words(rng, 6), "Any questions?") for _ in range(2)]
     path = _write(tmp_path / "tree.jsonl", records)
     assert not run([path], [rule("dedup.near")]).findings
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "closes"),
+    [
+        ("Merci beaucoup pour cette réponse très complète.", "Je suis là pour ça, comment puis-je vous aider ?", True),
+        ("Thank you for the information.", "You're welcome! If you have any other questions, feel free to ask.", True),
+        ("Oh, time flies! Thank you for the information.", "Glad I could be of help, and take care.", True),
+        ("What is the capital of France?", "You're welcome, but first: it is Paris.", True),  # opens as a pleasantry
+        ("Merci. Comment dois-je procéder ?", "Mélangez la poudre au lait froid, puis chauffez.", False),  # asks
+        ("Great, thanks! Now convert 5000 yen to pounds.", "5000 yen is about 34 pounds.", False),  # a new request
+        ("What is the capital of France?", "Paris.", False),
+    ],
+)
+def test_a_closing_reply_is_told_from_an_answer(question, answer, closes):
+    from curate.checks.dedup.pleasantry import closing_reply
+
+    said = [("user", "Hello there"), ("assistant", "Hi."), ("user", question), ("assistant", answer)]
+    turns = [Turn(role, text, f"/messages/{i}/content") for i, (role, text) in enumerate(said)]
+    assert closing_reply(turns, 3) is closes
+
+
+def test_a_closing_final_answer_is_compared_with_its_conversation(tmp_path):
+    rng = random.Random(16)
+    records = _tree(rng)
+    # two unrelated conversations that end in near-identical closing pleasantries (10+ words each)
+    closings = [
+        "I am always here for that, how else can I help you today, my friend?",
+        "You are welcome, I am always here for that, how else can I help you today?",
+    ]
+    records += [_branch(_words(rng, 12), _words(rng, 60), "Thank you very much for this answer.", c) for c in closings]
+    # siblings that differ only in their closing are alternatives, not copies
+    first, answer = _words(rng, 12), _words(rng, 60)
+    records += [_branch(first, answer, "Thanks a lot!", c) for c in closings]
+    path = _write(tmp_path / "tree.jsonl", records)
+    report = run([path], [rule("dedup.near")])
+    assert report.stats["dedup"]["near"]["tree_shaped_files"] == 1
+    assert not report.findings
+
+
+def _kto(first: str, answer: str, follow: str, last: str, label: bool) -> dict[str, Any]:
+    return {**_branch(first, answer, follow, last), "label": label}
+
+
+def test_kto_answers_to_one_prompt_make_the_file_tree_shaped(tmp_path):
+    from curate.checks.dedup.varying import tree_shaped
+
+    rng = random.Random(17)
+    records = []
+    for _ in range(3):  # three prompts, each with a desirable and an undesirable answer
+        prompt = _words(rng, 15)
+        records += [{**chat(prompt, _words(rng, 40)), "label": label} for label in (True, False)]
+    records += [{**chat(_words(rng, 15), _words(rng, 40)), "label": True} for _ in range(6)]
+    # a long conversation given with a desirable and an undesirable last answer: a contrast, not a copy
+    first, answer, follow = _words(rng, 12), _words(rng, 200), _words(rng, 8)
+    records += [_kto(first, answer, follow, _words(rng, 30), label) for label in (True, False)]
+    path = _write(tmp_path / "kto.jsonl", records)
+    assert tree_shaped(str(path), 2000)
+    assert not run([path], [rule("dedup.near")]).findings
+    # the same records without KTO labels: one branch only, not a tree, and the shared history makes a copy
+    plain = _write(tmp_path / "plain.jsonl", [{k: v for k, v in r.items() if k != "label"} for r in records])
+    assert not tree_shaped(str(plain), 2000)
+    assert [f.line for f in run([plain], [rule("dedup.near")]).findings] == [len(records)]

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from curate.check import Params
+from curate.checks.dedup.pleasantry import closing_reply
 from curate.checks.dedup.sketch import SketchParams, band_keys, choose_bands, shingles_of, signature
 from curate.checks.dedup.store import Sketch
 from curate.checks.dedup.text import (
@@ -215,9 +216,9 @@ def sketch_record(
         shared, tree = applied if applied is not None else applies(record.path, p.text, roles, varying)
         if tree:
             texts = varying_texts(compared_turns(record, p.text, roles, varying.last_exchange, True), shared)
-            if sum(len(t.split()) for t in texts) < p.min_words:
-                # "1", "Any other questions?": a short final answer cannot tell a copy from a sibling; the
-                # record matches only a conversation with the same words throughout
+            if sum(len(t.split()) for t in texts) < p.min_words or _closes(record):
+                # "1", "Any other questions?", "You're welcome!": a short or closing final answer cannot tell
+                # a copy from a sibling; the record matches only a conversation with the same words throughout
                 texts, min_words = None, 1 << 30
                 raw = "exact-only\x00" + raw  # its own cache key: the same text sketched otherwise elsewhere
         if texts is None and (shared or varying.last_exchange):
@@ -233,6 +234,14 @@ def sketch_record(
         sk = compute_sketch(exact_norm, raw, w, p.sketch_params(), min_words, exact)
     _MEMO.record, _MEMO.key, _MEMO.value = record, key, sk
     return sk
+
+
+def _closes(record: Record) -> bool:
+    """Whether the record's final answer only closes it (a reply to a thanks): two conversations that
+    both end "You're welcome!" are no copies, and siblings that differ only there are alternatives."""
+    conv = record.conversation
+    last = max((i for i, t in enumerate(conv.turns) if t.role == "assistant"), default=None)
+    return last is not None and not conv.rejected and closing_reply(list(conv.turns), last)
 
 
 def sketch_refs(values: Sequence[Any]) -> list[Any]:

@@ -14,7 +14,6 @@ do; a conversation saved again after every turn shares its exchanges but never g
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -24,6 +23,7 @@ from pydantic import Field
 
 from curate.check import DatasetCheck, Params, RecordRef, RunState
 from curate.checks.dedup.common import cluster_id, pair_hit, turn_norm, turn_word_hashes
+from curate.checks.dedup.pleasantry import substantive
 from curate.checks.dedup.sketch import sorted_unique
 from curate.checks.dedup.text import TURN_SEP, digest64, exact_text, normalise_exact, turn_text
 from curate.model import Hit, Record, Severity
@@ -52,43 +52,6 @@ def sketch_similarity(x: bytes, y: bytes) -> float:
     union = np.union1d(a, b)[:_SKETCH]
     both = np.intersect1d(a, b, assume_unique=True)
     return float(np.isin(union, both, assume_unique=True).sum() / len(union))
-
-
-# a user turn that closes a conversation ("thanks!", "great, that's all"): the reply to it is a pleasantry
-_CLOSING = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|great|perfect|awesome|cool|nice|wonderful|excellent|got it|alright|that'?s (?:great|all|it"
-    r"|perfect|helpful))\W*)*(?:thanks?|thank you|thx|ty|cheers|bye|goodbye|merci|danke|gracias"
-    r"|谢谢|감사합니다|ありがとう|that'?s all|that'?s it|no,? that'?s all|perfect|great)\b",
-    re.I,
-)
-_CLOSING_MAX_CHARS = 160
-# thanks anywhere in a short user turn ("Oh, time flies! Thank you for the information.")
-_THANKS = re.compile(r"\b(?:thanks|thank you|thx|merci|danke|gracias|obrigad[oa])\b|谢谢|감사합니다|ありがとう", re.I)
-# a reply that is a pleasantry whatever it answers
-_WELCOME = re.compile(
-    r"^\W*(?:you'?re (?:very |most )?welcome|you are (?:very |most )?welcome|my pleasure"
-    r"|(?:i'?m )?glad (?:i could|to) help|happy to help|no problem"
-    r"|de rien|avec plaisir|je vous en prie|gern geschehen|bitte sehr|de nada|不客气)",
-    re.I,
-)
-
-
-def _substantive(turns: list[Any], last: int) -> int:
-    """The last answer that is not a closing pleasantry: a reply to the user's "thanks" in a later turn
-    ("You're welcome! If you have any other questions...") is the same in every conversation by design."""
-    while True:
-        user = last - 1
-        if user <= 0 or turns[user].role != "user":
-            return last
-        text = turns[user].text.strip()
-        short = len(text) <= _CLOSING_MAX_CHARS
-        closing = short and (_CLOSING.match(text) is not None or (_THANKS.search(text) is not None and "?" not in text))
-        if not (closing or _WELCOME.match(turns[last].text)):
-            return last
-        earlier = max((i for i in range(user) if turns[i].role == "assistant"), default=None)
-        if earlier is None:
-            return last
-        last = earlier
 
 
 # prompt hash, answer hash, answer words, answer field, answer sketch, rejected answer hash,
@@ -141,7 +104,7 @@ class PromptAnswer(DatasetCheck):
         last = max((i for i, t in enumerate(turns) if t.role == "assistant"), default=None)
         if last is None or last == 0:
             return None
-        last = _substantive(turns, last)
+        last = substantive(turns, last)
         prompt = [t for t in turns[:last] if p.include_system or t.role != "system"]
         if not any(t.role == "user" for t in prompt):
             return None

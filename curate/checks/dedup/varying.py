@@ -14,7 +14,8 @@ that matters look alike. Two user options narrow what goes into the signature:
   (OpenAssistant paths: conversations sharing a whole exchange, then going on differently; or a
   preference set holding each prompt in several pairs, a ranking's); then only the final answer
   (both answers of a pair), since branches share their history by design and are copies only when
-  their answers are. A final answer under `min_words` is compared with its whole conversation.
+  their answers are. A final answer under `min_words`, or one that replies to a closing thanks
+  ("You're welcome!"), is compared with its whole conversation, exactly.
 
 Nothing here changes which records are exact copies: `dedup.exact` compares whole records.
 """
@@ -81,7 +82,8 @@ def applies(path: str, scope: str, roles: frozenset[str] | None, v: Varying) -> 
 def tree_shaped(path: str, sample: int, min_branches: int = 3) -> bool:
     """Whether the first `sample` records of `path` are paths of conversation trees: conversations
     that share a whole exchange and then go on differently (dedup.prompt's test, on the file's head),
-    or pairs of rankings (one prompt in several preference pairs with other answers): either way one
+    or pairs of rankings (one prompt in several preference pairs with other answers, or in KTO
+    records with a desirable and an undesirable answer): either way one
     prompt or history is shared by design, and records are copies when their answers are."""
     try:
         st = os.stat(path)
@@ -117,7 +119,9 @@ def _tree_shaped(path: str, size: int, mtime: int, sample: int, min_branches: in
                 prefix = digest64(" ".join(map(str, keys[: i + 1])))
                 following.setdefault(prefix, set()).add(keys[i + 1])
             last = len(turns) - 1
-            if ends and _answer(turns[last]):  # a prompt that holds an earlier answer: its answers are branches too
+            # a prompt that holds an earlier answer: its answers are branches too; so are a KTO set's
+            # answers to one prompt (a desirable and an undesirable one: a ranking in another form)
+            if (ends or _kto(record)) and last >= 1 and _answer(turns[last]):
                 answers.setdefault(digest64(" ".join(map(str, keys[:last]))), set()).add(keys[last])
             tail = record.conversation.rejected_tail()
             if tail and last >= 1:  # a ranking: one prompt in several pairs, with other answers
@@ -127,6 +131,10 @@ def _tree_shaped(path: str, size: int, mtime: int, sample: int, min_branches: in
         return False
     branches = sum(1 for f in following.values() if len(f) > 1) + sum(1 for a in answers.values() if len(a) > 1)
     return branches >= min_branches
+
+
+def _kto(record: Record) -> bool:
+    return isinstance(record.data, dict) and isinstance(record.data.get("label"), bool)
 
 
 def _answer(turn: Turn) -> bool:
