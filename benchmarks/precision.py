@@ -7,12 +7,14 @@ The data are not in the project: point `--data` at folders of real datasets (def
     - {file: gsm8k_test.jsonl, line: 12, rule: truncated-answer, verdict: false, note: "ends in '#### 42'"}
 
 `verdict` is true, false or debatable (counts half). A label never quotes the data: file, line,
-rule and a short judgement in our own words. Records read without any finding can be labelled
-`rule: missed` with `kind:` naming the defect a rule should have caught (or `verdict: clean`).
+rule and a short judgement in our own words. Records read without any finding are labelled
+`rule: missed` with `verdict: clean`, or `verdict: missed`, the `kind` of defect and the rule that
+`should` have caught it (an existing rule id, or `new: ...` when no rule looks for it).
 
     python benchmarks/precision.py table            # precision per rule over the judged findings
     python benchmarks/precision.py show RULE -n 20  # findings of RULE not judged yet, with their text
     python benchmarks/precision.py clean FILE -n 30 # unflagged records of FILE, to label misses
+    python benchmarks/precision.py misses           # per file: sample read, clean, missed by kind
 
 Findings are produced by the real CLI (`curate check -f json --all --no-cache`), one file at a time.
 Schema findings on files curate cannot read yet are about reading, not judgement: the table shows the
@@ -177,12 +179,14 @@ def _records(path: Path) -> dict[int, Any]:
 def _show_record(record: Any, width: int) -> None:
     try:
         turns = record.conversation.turns
-        rejected = record.conversation.rejected or ()
+        rejected = record.conversation.rejected_tail()  # the prompt it shares with the chosen side is shown once
     except Exception:  # noqa: BLE001 - a record that does not normalise is shown raw
         print("   raw:", json.dumps(record.data, ensure_ascii=False)[:width])
         return
     for t in turns:
         print(f"   [{t.role} {t.field}] {t.text[:width]!r}" + (f" ...{t.text[-200:]!r}" if len(t.text) > width else ""))
+        for call in t.tool_calls:  # a tool call is what the turn says when its text is empty
+            print(f"     call {call.name}({str(call.arguments)[:width]})")
     for t in rejected:
         print(f"   [rejected {t.role} {t.field}] {t.text[:200]!r}")
 
@@ -225,14 +229,57 @@ def show(args: argparse.Namespace) -> None:
     print(f"# {len(todo)} of {len(findings)} findings of {args.rule} not judged", file=sys.stderr)
 
 
+def sample_order(file: str, line: int, seed: str = "") -> str:
+    """The fixed pseudo-random order records are read in: a hash of seed, file and line. The empty
+    seed is the order the first labels were read in; another seed draws another sample."""
+    return hashlib.sha1(f"{seed}{file}:{line}".encode()).hexdigest()
+
+
+def unflagged_sample(path: Path, findings: list[dict[str, Any]], n: int, seed: str = "") -> list[Any]:
+    """The first `n` records of `path` in `sample_order` that no content rule flags (and that read)."""
+    flagged = {f["line"] for f in findings if f["file"] == path.name}
+    records = [r for line, r in sorted(_records(path).items()) if line not in flagged and r.ok]
+    records.sort(key=lambda r: sample_order(path.name, r.line, seed))
+    return records[:n]
+
+
+def _missed_labels(labels: dict[Key, dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
+    return {(k[0], k[1]): v for k, v in labels.items() if v["rule"] == "missed" and k[1] is not None}
+
+
 def clean(args: argparse.Namespace) -> None:
     path = next(p for p in datasets(args.data) if p.name == args.file)
-    flagged = {f["line"] for f in all_findings(args) if f["file"] == args.file}
-    records = [r for line, r in sorted(_records(path).items()) if line not in flagged and r.ok]
-    records.sort(key=lambda r: hashlib.sha1(f"{path.name}:{r.line}".encode()).hexdigest())
-    for r in records[: args.n]:
+    read = _missed_labels(load_labels()) if args.todo else {}
+    for r in unflagged_sample(path, all_findings(args), args.n, args.seed):
+        if (path.name, r.line) in read:
+            continue
         print(f"- file: {path.name}, line: {r.line}")
         _show_record(r, args.width)
+
+
+def misses(args: argparse.Namespace) -> None:
+    """Per file: how much of its sample is read, how many records were clean, what was missed (and
+    which rule should have caught it). Only labels inside the current sample count."""
+    findings = all_findings(args)
+    read = _missed_labels(load_labels())
+    by_file = {p.name: p for p in datasets(args.data)}
+    names = args.files or sorted({f for f, _ in read})
+    kinds: Counter[tuple[str, str]] = Counter()
+    rows = []
+    for name in names:
+        sample = unflagged_sample(by_file[name], findings, args.n, args.seed)
+        labelled = [read[(name, r.line)] for r in sample if (name, r.line) in read]
+        missed = [v for v in labelled if v["verdict"] == "missed"]
+        kinds.update((str(v.get("kind", "?")), str(v.get("should", "?"))) for v in missed)
+        rows.append((name, len(sample), len(labelled), len(labelled) - len(missed), len(missed)))
+    print(f"{'file':<44} {'sample':>6} {'read':>5} {'clean':>5} {'missed':>6}")
+    for name, n, k, c, m in rows:
+        print(f"{name:<44} {n:>6} {k:>5} {c:>5} {m:>6}")
+    tot = [sum(r[i] for r in rows) for i in range(1, 5)]
+    print(f"{'total (' + str(len(rows)) + ' files)':<44} {tot[0]:>6} {tot[1]:>5} {tot[2]:>5} {tot[3]:>6}")
+    print("\nmissed, by kind (rule that should catch it):")
+    for (kind, should), n in kinds.most_common():
+        print(f"  {n:>3}  {kind} ({should})")
 
 
 def main() -> None:
@@ -249,13 +296,19 @@ def main() -> None:
     s.add_argument("-n", type=int, default=20)
     s.add_argument("--width", type=int, default=400)
     s.add_argument("--full", action="store_true", help="every turn of the record")
-    c = sub.add_parser("clean")
+    c = sub.add_parser("clean", help="the file's sample of unflagged records, to read and label")
     c.add_argument("file")
     c.add_argument("-n", type=int, default=30)
     c.add_argument("--width", type=int, default=400)
+    c.add_argument("--seed", default="", help="another sample (default: the order the first labels were read in)")
+    c.add_argument("--todo", action="store_true", help="only records of the sample not labelled yet")
+    m = sub.add_parser("misses", help="per file: sample read, clean, missed; misses by kind")
+    m.add_argument("files", nargs="*", help="files (default: every file with a label of unflagged records)")
+    m.add_argument("-n", type=int, default=30)
+    m.add_argument("--seed", default="")
     args = ap.parse_args()
     args.data = args.data or DEFAULT_DATA
-    {"table": table, "show": show, "clean": clean}[args.cmd](args)
+    {"table": table, "show": show, "clean": clean, "misses": misses}[args.cmd](args)
 
 
 if __name__ == "__main__":
