@@ -164,6 +164,10 @@ class RunState:
     def records(self) -> int:
         return self._records
 
+    def column(self, name: str) -> list[Any]:
+        """One column of the stats table as a plain list (None where no record has a value)."""
+        return self._columns.get(name) or [None] * self._records
+
     @property
     def table(self) -> pl.DataFrame:
         """One row per record: path, line, key, format and every `record.stats` column."""

@@ -72,6 +72,7 @@ from curate.cli import baseline as _baseline  # noqa: E402,F401
 from curate.cli import cache as _cache  # noqa: E402,F401
 from curate.cli import check as _check  # noqa: E402,F401
 from curate.cli import cost as _cost  # noqa: E402,F401
+from curate.cli import diff as _diff  # noqa: E402,F401
 from curate.cli import export as _export  # noqa: E402,F401
 from curate.cli import merge as _merge  # noqa: E402,F401
 from curate.cli import report as _report  # noqa: E402,F401

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn, Optional
+
+import typer
 
 from curate.check import RunContext
 from curate.config import RuleSet, check_tokens, load_ruleset, select_rules
@@ -102,6 +104,13 @@ INPUT_FORMAT_HELP = (
     "chatml, llama2, llama3, alpaca_text, text."
 )
 ROLE_MAP_HELP = "Read role spellings as roles, e.g. user=User,assistant=Chatbot (repeatable)."
+# --select / --ignore as the commands that audit before doing something else declare them
+SelectOpt = Annotated[
+    Optional[list[str]], typer.Option("--select", "-s", help="Only these rule ids, checks or families.")
+]
+IgnoreOpt = Annotated[
+    Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rule ids, checks or families.")
+]
 
 
 def format_hint(input_format: str | None, role_map: list[str] | None):  # noqa: ANN201 - FormatHint | None

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from curate.cli import app
-from curate.cli.common import INPUT_FORMAT_HELP, ROLE_MAP_HELP, fail, format_hint, prepare_rules
+from curate.cli.common import INPUT_FORMAT_HELP, ROLE_MAP_HELP, IgnoreOpt, SelectOpt, fail, format_hint, prepare_rules
 
 
 @app.command()
@@ -16,12 +16,8 @@ def review(
     rules: Annotated[
         Optional[str], typer.Option("--rules", "-r", help="Rule set name (default, openai, strict) or a YAML path.")
     ] = None,
-    select: Annotated[
-        Optional[list[str]], typer.Option("--select", "-s", help="Only these rule ids, checks or families.")
-    ] = None,
-    ignore: Annotated[
-        Optional[list[str]], typer.Option("--ignore", "-i", help="Skip these rule ids, checks or families.")
-    ] = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
     output: Annotated[
         Optional[str], typer.Option("--output", "-o", help="Where x exports to (default <name>.curated.jsonl).")
     ] = None,

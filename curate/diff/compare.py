@@ -1,0 +1,404 @@
+"""Two audit reports of one dataset, compared: the diff document that Markdown and JSON render.
+
+Records are matched by their key (the rule set's `id_field`, else the hash of the record's
+content). With ids, a record whose id stays and whose content hash differs is changed. With
+content hashes, an edited record is a removed key and an added key; those that sit between the
+same unchanged neighbours are paired as changed (what `git diff` would show as a modified line),
+in linear time. Everything else is counted from each side's stats and findings: token
+distributions and cost, languages, categories, topics, duplicate clusters and PII, which appear
+only as counts per entity type (a value is identified by its keyed hash, never shown).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from curate import __version__
+from curate.display import shown
+from curate.report import Report
+
+DIFF_VERSION = "1"
+CLUSTER_CHECKS = ("dedup.exact", "dedup.near", "dedup.semantic")
+MAX_LISTED = 10  # new clusters listed with their places
+_LOOKUP_WORDS = 0.5  # topics of the two sides are one topic when half their label words agree
+
+
+@dataclass(slots=True)
+class Side:
+    """One side of the diff: its report (None: the path did not exist at that revision), how its
+    file paths are named in the output, and, when records carry ids, each row's content hash."""
+
+    label: str
+    report: Report | None
+    name: Callable[[str], str] = lambda path: path
+    digests: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return self.report.records if self.report is not None else 0
+
+    def column(self, name: str) -> list[Any]:
+        if self.report is None or self.report.state is None:
+            return []
+        return self.report.state.column(name)
+
+    def stats(self, *path: str) -> Any:
+        node: Any = self.report.stats if self.report is not None else {}
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        return node
+
+
+def compare(old: Side, new: Side, matched_by: str) -> dict[str, Any]:
+    """The diff document (versioned JSON; `curate.diff.markdown` renders it)."""
+    records, per_row = _records(old, new)
+    report = new.report or old.report
+    return {
+        "version": DIFF_VERSION,
+        "tool": {"name": "curate", "version": __version__},
+        "old": _side_info(old),
+        "new": _side_info(new),
+        "ruleset": report.ruleset if report else None,
+        "target": report.target if report else None,
+        "records": {**records, "matched_by": matched_by},
+        "tokens": _tokens(old, new, per_row),
+        "cost": _cost(old, new),
+        "languages": _mix(old.stats("languages"), new.stats("languages")),
+        "categories": _mix(old.stats("categories"), new.stats("categories")),
+        "category_by": (new.stats("balance", "category") or old.stats("balance", "category") or {}).get("by"),
+        "topics": _topics(old.stats("coverage"), new.stats("coverage")),
+        "duplicates": _duplicates(old, new),
+        "pii": _pii(old, new),
+        "findings": _findings(old, new),
+        "notices": [shown(n, None) for n in [*old.notes, *new.notes]],
+    }
+
+
+def _side_info(side: Side) -> dict[str, Any]:
+    report = side.report
+    return {
+        "label": shown(side.label, None),
+        "exists": report is not None,
+        "records": side.records,
+        "files": [shown(side.name(d.path), None) for d in report.datasets] if report else [],
+    }
+
+
+# -- records -----------------------------------------------------------------------------------
+def _records(old: Side, new: Side) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Counts of added, removed, changed and unchanged records, and the rows of each kind
+    (`added`/`changed_new` are NEW rows, `removed`/`changed_old` OLD rows) for the token sums."""
+    old_keys, new_keys = old.column("key"), new.column("key")
+    if old.digests is not None and new.digests is not None:
+        return _by_id(old_keys, new_keys, old.digests, new.digests)
+    return _by_content(old_keys, new_keys)
+
+
+def _by_id(
+    old_keys: list[str], new_keys: list[str], old_digests: list[str], new_digests: list[str]
+) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Ids name records: same id and other content is a change; ids seen twice pair in order."""
+    before: dict[str, list[int]] = defaultdict(list)
+    for row, key in enumerate(old_keys):
+        before[key].append(row)
+    rows: dict[str, list[int]] = {"added": [], "removed": [], "changed_old": [], "changed_new": []}
+    unchanged = 0
+    for row, key in enumerate(new_keys):
+        waiting = before.get(key)
+        if not waiting:
+            rows["added"].append(row)
+            continue
+        was = waiting.pop(0)
+        if old_digests[was] == new_digests[row]:
+            unchanged += 1
+        else:
+            rows["changed_old"].append(was)
+            rows["changed_new"].append(row)
+    rows["removed"] = sorted(r for left in before.values() for r in left)
+    return _counts(rows, unchanged), rows
+
+
+def _by_content(old_keys: list[str], new_keys: list[str]) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Content hashes: keys on both sides are unchanged (as many times as both have them); a removed
+    and an added record after the same unchanged record are one record changed."""
+    have = Counter(old_keys)
+    both = have & Counter(new_keys)
+    old_slots = _slots(old_keys, both)
+    new_slots = _slots(new_keys, both)
+    rows: dict[str, list[int]] = {"added": [], "removed": [], "changed_old": [], "changed_new": []}
+    for anchor in old_slots.keys() | new_slots.keys():
+        gone, came = old_slots.get(anchor, []), new_slots.get(anchor, [])
+        pairs = min(len(gone), len(came))
+        rows["changed_old"] += gone[:pairs]
+        rows["changed_new"] += came[:pairs]
+        rows["removed"] += gone[pairs:]
+        rows["added"] += came[pairs:]
+    for name in rows:
+        rows[name].sort()
+    return _counts(rows, sum(both.values())), rows
+
+
+def _slots(keys: list[str], both: Counter[str]) -> dict[tuple[str, int], list[int]]:
+    """Rows of keys the other side lacks, grouped by the last kept key before them (its n-th copy)."""
+    left = Counter(both)
+    seen: Counter[str] = Counter()
+    anchor: tuple[str, int] = ("", 0)
+    out: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for row, key in enumerate(keys):
+        if left[key] > 0:
+            left[key] -= 1
+            seen[key] += 1
+            anchor = (key, seen[key])
+        else:
+            out[anchor].append(row)
+    return out
+
+
+def _counts(rows: dict[str, list[int]], unchanged: int) -> dict[str, int]:
+    return {
+        "added": len(rows["added"]),
+        "removed": len(rows["removed"]),
+        "changed": len(rows["changed_new"]),
+        "unchanged": unchanged,
+    }
+
+
+# -- tokens and cost ---------------------------------------------------------------------------
+_DIST = ("count", "total", "min", "p5", "median", "mean", "p95", "p99", "max")
+
+
+def _tokens(old: Side, new: Side, rows: dict[str, list[int]]) -> dict[str, Any] | None:
+    a, b = old.stats("tokens", "tokens_per_example"), new.stats("tokens", "tokens_per_example")
+    if a is None and b is None:
+        return None
+    a, b = a or {}, b or {}
+    old_tokens, new_tokens = old.column("tokens"), new.column("tokens")
+
+    def total(values: list[Any], picked: list[int]) -> int:
+        return sum(v for i in picked if isinstance(v := values[i], int))
+
+    return {
+        "old": {k: a.get(k) for k in _DIST},
+        "new": {k: b.get(k) for k in _DIST},
+        "delta": {k: _delta(a.get(k), b.get(k)) for k in _DIST},
+        "in_added": total(new_tokens, rows["added"]),
+        "in_removed": total(old_tokens, rows["removed"]),
+        "in_changed": total(new_tokens, rows["changed_new"]) - total(old_tokens, rows["changed_old"]),
+        "estimate": bool(new.stats("tokens", "estimate") or old.stats("tokens", "estimate")),
+    }
+
+
+def _delta(a: Any, b: Any) -> float | int | None:
+    if not isinstance(a, (int, float)) and not isinstance(b, (int, float)):
+        return None
+    d = (b or 0) - (a or 0)
+    return round(d, 4) if isinstance(d, float) else d
+
+
+def _cost(old: Side, new: Side) -> dict[str, Any] | None:
+    """Cost of a training run on each side, for the run's target (none without one)."""
+    a, b = (_estimate(s.stats("cost", "estimates")) for s in (old, new))
+    if a is None and b is None:
+        return None
+    pick = b or a or {}
+    out = {"model": f"{pick.get('provider')}/{pick.get('model')}", "currency": pick.get("currency", "USD")}
+    for name, est in (("old", a), ("new", b)):
+        out[name] = est.get("cost") if est else None
+        out[f"{name}_trained_tokens"] = est.get("trained_tokens") if est else None
+        out[f"{name}_epochs"] = est.get("epochs") if est else None
+    out["delta"] = round((out["new"] or 0) - (out["old"] or 0), 6)
+    return out
+
+
+def _estimate(estimates: Any) -> dict[str, Any] | None:
+    return estimates[0] if isinstance(estimates, list) and estimates and isinstance(estimates[0], dict) else None
+
+
+# -- label mixes -------------------------------------------------------------------------------
+def _mix(old: dict[str, int] | None, new: dict[str, int] | None) -> list[dict[str, Any]] | None:
+    """One row per label of either side, biggest change first; None when neither side measured it."""
+    if old is None and new is None:
+        return None
+    old, new = old or {}, new or {}
+    n_old, n_new = sum(old.values()), sum(new.values())
+    rows = []
+    for label in old.keys() | new.keys():
+        a, b = old.get(label, 0), new.get(label, 0)
+        rows.append(
+            {
+                "label": label,
+                "old": a,
+                "new": b,
+                "delta": b - a,
+                "old_share": round(a / n_old, 4) if n_old else 0.0,
+                "new_share": round(b / n_new, 4) if n_new else 0.0,
+            }
+        )
+    rows.sort(key=lambda r: (-abs(r["delta"]), -r["new"], r["label"]))
+    return rows
+
+
+def _topics(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """Each side clusters its own topics; a NEW topic is the OLD topic whose label words agree most
+    (at least half of them), else it is new. Counts and shares as `_mix` gives them."""
+    if not old and not new:
+        return None
+    old_rows = list((old or {}).get("rows") or [])
+    new_rows = list((new or {}).get("rows") or [])
+    taken: set[int] = set()
+    out = []
+    for row in new_rows:
+        words = set(row.get("words") or [])
+        best, score = None, 0.0
+        for i, other in enumerate(old_rows):
+            theirs = set(other.get("words") or [])
+            agree = len(words & theirs) / max(1, len(words | theirs))
+            if i not in taken and agree >= _LOOKUP_WORDS and agree > score:
+                best, score = i, agree
+        match = old_rows[best] if best is not None else None
+        if best is not None:
+            taken.add(best)
+        out.append(_topic_row(row["label"], match, row))
+    out += [_topic_row(r["label"], r, None) for i, r in enumerate(old_rows) if i not in taken]
+    out.sort(key=lambda r: (-abs(r["delta"]), -r["new"], r["label"]))
+    return out
+
+
+def _topic_row(label: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
+    a, b = (old or {}).get("count", 0), (new or {}).get("count", 0)
+    return {
+        "label": label,
+        "old": a,
+        "new": b,
+        "delta": b - a,
+        "old_share": (old or {}).get("share", 0.0),
+        "new_share": (new or {}).get("share", 0.0),
+    }
+
+
+# -- duplicate clusters --------------------------------------------------------------------------
+def _clusters(side: Side) -> dict[str, dict[str, list[tuple[str, int]]]]:
+    """kind -> cluster id -> members as (record key, row place); the kept record included."""
+    report = side.report
+    if report is None:
+        return {}
+    where = {
+        (p, line): key
+        for p, line, key in zip(side.column("path"), side.column("line"), side.column("key"), strict=True)
+    }
+    out: dict[str, dict[str, list[tuple[str, int]]]] = {}
+    seen: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for f in report.findings:
+        data = f.data or {}
+        if f.check not in CLUSTER_CHECKS or f.line is None or not data.get("cluster"):
+            continue
+        kind = f.check.removeprefix("dedup.")
+        members = out.setdefault(kind, {}).setdefault(str(data["cluster"]), [])
+        ident = str(data["cluster"])
+        for place in ((f.path, f.line), (data.get("duplicate_of_path") or f.path, data.get("duplicate_of"))):
+            if isinstance(place[1], int) and place not in seen[ident]:
+                seen[ident].add(place)
+                members.append((where.get(place, f"?{place}"), place))  # type: ignore[arg-type]
+    return out
+
+
+def _duplicates(old: Side, new: Side) -> dict[str, Any]:
+    """Per kind: clusters on each side; NEW clusters whose records were not duplicates of each other
+    in OLD (new), that gained records (grown), and OLD clusters that no longer exist (gone)."""
+    before, after = _clusters(old), _clusters(new)
+    out: dict[str, Any] = {}
+    kinds = [c.removeprefix("dedup.") for c in CLUSTER_CHECKS]
+    for kind in sorted(before.keys() | after.keys(), key=lambda k: kinds.index(k) if k in kinds else len(kinds)):
+        a, b = before.get(kind, {}), after.get(kind, {})
+        cluster_of: dict[str, list[str]] = defaultdict(list)
+        for cid, members in a.items():
+            for key, _ in members:
+                cluster_of[key].append(cid)
+        matched_old: set[str] = set()
+        new_list, grown = [], 0
+        for members in b.values():
+            overlap: Counter[str] = Counter()
+            for key, _ in members:
+                overlap.update(set(cluster_of.get(key, ())))
+            best = overlap.most_common(1)
+            if best and best[0][1] >= 2:
+                matched_old.update(c for c, n in overlap.items() if n >= 2)
+                grown += len(members) > best[0][1]
+            else:
+                new_list.append(members)
+        new_list = [sorted(m, key=lambda member: (member[1][0], member[1][1])) for m in new_list]
+        new_list.sort(key=lambda m: (-len(m), m[0][1]))
+        out[kind] = {
+            "old": len(a),
+            "new": len(b),
+            "new_clusters": len(new_list),
+            "grown": grown,
+            "gone": len(set(a) - matched_old),
+            "listed": [
+                {"size": len(m), "records": [f"{shown(new.name(p), None)}:{line}" for _, (p, line) in m[:6]]}
+                for m in new_list[:MAX_LISTED]
+            ],
+        }
+    return out
+
+
+# -- personal data -----------------------------------------------------------------------------
+def _values(side: Side) -> tuple[Counter[tuple[str, str, str]], set[tuple[str, int]]]:
+    """(family check, entity, keyed value hash) counted over the side's findings; records holding any."""
+    values: Counter[tuple[str, str, str]] = Counter()
+    records: set[tuple[str, int]] = set()
+    for f in side.report.findings if side.report else []:
+        data = f.data or {}
+        if not f.check.startswith("pii.") or not data.get("entity"):
+            continue
+        values[(f.check, str(data["entity"]), str(data.get("value_hash") or f.fingerprint))] += 1
+        if f.line is not None:
+            records.add((f.path or "", f.line))
+    return values, records
+
+
+def _pii(old: Side, new: Side) -> dict[str, Any]:
+    """Per entity type: occurrences on each side, and how many values came or went. A value is its
+    keyed hash (the same on both sides of one run), so a value present on both sides is no change."""
+    a, a_records = _values(old)
+    b, b_records = _values(new)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for value in a.keys() | b.keys():
+        check, entity, _ = value
+        row = rows.setdefault(
+            (check, entity),
+            {"entity": entity, "kind": check.removeprefix("pii."), "old": 0, "new": 0, "added": 0, "removed": 0},
+        )
+        row["old"] += a[value]
+        row["new"] += b[value]
+        row["added"] += max(0, b[value] - a[value])
+        row["removed"] += max(0, a[value] - b[value])
+    return {
+        "records_with_pii": {"old": len(a_records), "new": len(b_records)},
+        "by_entity": sorted(rows.values(), key=lambda r: (-r["added"], -r["new"], r["entity"])),
+    }
+
+
+# -- findings ------------------------------------------------------------------------------------
+def _findings(old: Side, new: Side) -> dict[str, Any]:
+    """Findings by severity on each side, and per rule those that are new or resolved (by
+    fingerprint, which ignores line numbers: a record that only moved is no new finding)."""
+    a = Counter(f.fingerprint for f in old.report.findings) if old.report else Counter()
+    b = Counter(f.fingerprint for f in new.report.findings) if new.report else Counter()
+    rule_of = {f.fingerprint: (f.rule, str(f.severity)) for r in (old.report, new.report) if r for f in r.findings}
+    per_rule: dict[str, dict[str, Any]] = {}
+    for fp in a.keys() | b.keys():
+        rule, severity = rule_of[fp]
+        row = per_rule.setdefault(rule, {"rule": rule, "severity": severity, "new": 0, "resolved": 0})
+        row["new"] += max(0, b[fp] - a[fp])
+        row["resolved"] += max(0, a[fp] - b[fp])
+    rows = sorted((r for r in per_rule.values() if r["new"] or r["resolved"]), key=lambda r: (-r["new"], r["rule"]))
+    return {
+        "old": old.report.by_severity() if old.report else {"error": 0, "warning": 0, "info": 0},
+        "new": new.report.by_severity() if new.report else {"error": 0, "warning": 0, "info": 0},
+        "by_rule": rows,
+    }
