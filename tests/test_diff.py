@@ -149,7 +149,8 @@ def test_ids_name_records_so_an_edit_is_a_change(tmp_path, monkeypatch):
         ("abcd", "aXcd", (0, 0, 1, 3)),  # edited in place
         ("abcd", "abXcd", (1, 0, 0, 4)),  # inserted
         ("abcd", "acd", (0, 1, 0, 3)),  # removed
-        ("abcd", "XYbcd", (1, 0, 1, 3)),  # one edited, one inserted at the start
+        ("abcd", "XYbcd", (2, 1, 0, 3)),  # one replaced by two: not an edit in place
+        ("abcdef", "aXcYeZ", (0, 0, 3, 3)),  # three edited in place
         ("abcd", "dcba", (0, 0, 0, 4)),  # reordered: no record changed
         ("aab", "ab", (0, 1, 0, 2)),  # one of two copies removed
         ("", "ab", (2, 0, 0, 0)),

@@ -2,11 +2,12 @@
 
 Records are matched by their key (the rule set's `id_field`, else the hash of the record's
 content). With ids, a record whose id stays and whose content hash differs is changed. With
-content hashes, an edited record is a removed key and an added key; those that sit between the
-same unchanged neighbours are paired as changed (what `git diff` would show as a modified line),
-in linear time. Everything else is counted from each side's stats and findings: token
-distributions and cost, languages, categories, topics, duplicate clusters and PII, which appear
-only as counts per entity type (a value is identified by its keyed hash, never shown).
+content hashes, an edited record is a removed key and an added key; where k records between two
+unchanged neighbours were replaced by k others, they are paired as changed (edited in place, as
+`git diff` shows a modified line), in linear time; uneven runs stay added and removed.
+Everything else is counted from each side's stats and findings: token distributions and cost,
+languages, categories, the topics of records that came and went, duplicate clusters and PII,
+which appears only as counts per entity type (a value is its keyed hash, never shown).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from curate.report import Report
 DIFF_VERSION = "1"
 CLUSTER_CHECKS = ("dedup.exact", "dedup.near", "dedup.semantic")
 MAX_LISTED = 10  # new clusters listed with their places
-_LOOKUP_WORDS = 0.5  # topics of the two sides are one topic when half their label words agree
 
 
 @dataclass(slots=True)
@@ -57,6 +57,8 @@ def compare(old: Side, new: Side, matched_by: str) -> dict[str, Any]:
     """The diff document (versioned JSON; `curate.diff.markdown` renders it)."""
     records, per_row = _records(old, new)
     report = new.report or old.report
+    # categories that are topics are labelled per side: compared as topics of the records that changed
+    by_topic = any((s.stats("balance", "category") or {}).get("by") == "topics" for s in (old, new))
     return {
         "version": DIFF_VERSION,
         "tool": {"name": "curate", "version": __version__},
@@ -68,9 +70,9 @@ def compare(old: Side, new: Side, matched_by: str) -> dict[str, Any]:
         "tokens": _tokens(old, new, per_row),
         "cost": _cost(old, new),
         "languages": _mix(old.stats("languages"), new.stats("languages")),
-        "categories": _mix(old.stats("categories"), new.stats("categories")),
-        "category_by": (new.stats("balance", "category") or old.stats("balance", "category") or {}).get("by"),
-        "topics": _topics(old.stats("coverage"), new.stats("coverage")),
+        "categories": None if by_topic else _mix(old.stats("categories"), new.stats("categories")),
+        "category_by": "topics" if by_topic else (new.stats("balance", "category") or {}).get("by"),
+        "topics": _topics(old, new, per_row),
         "duplicates": _duplicates(old, new),
         "pii": _pii(old, new),
         "findings": _findings(old, new),
@@ -123,8 +125,8 @@ def _by_id(
 
 
 def _by_content(old_keys: list[str], new_keys: list[str]) -> tuple[dict[str, int], dict[str, list[int]]]:
-    """Content hashes: keys on both sides are unchanged (as many times as both have them); a removed
-    and an added record after the same unchanged record are one record changed."""
+    """Content hashes: keys on both sides are unchanged (as many times as both have them); k removed
+    and k added records after the same unchanged record are k records changed."""
     have = Counter(old_keys)
     both = have & Counter(new_keys)
     old_slots = _slots(old_keys, both)
@@ -132,7 +134,7 @@ def _by_content(old_keys: list[str], new_keys: list[str]) -> tuple[dict[str, int
     rows: dict[str, list[int]] = {"added": [], "removed": [], "changed_old": [], "changed_new": []}
     for anchor in old_slots.keys() | new_slots.keys():
         gone, came = old_slots.get(anchor, []), new_slots.get(anchor, [])
-        pairs = min(len(gone), len(came))
+        pairs = len(gone) if len(gone) == len(came) else 0  # k records replaced by k: edited in place
         rows["changed_old"] += gone[:pairs]
         rows["changed_new"] += came[:pairs]
         rows["removed"] += gone[pairs:]
@@ -242,41 +244,23 @@ def _mix(old: dict[str, int] | None, new: dict[str, int] | None) -> list[dict[st
     return rows
 
 
-def _topics(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[dict[str, Any]] | None:
-    """Each side clusters its own topics; a NEW topic is the OLD topic whose label words agree most
-    (at least half of them), else it is new. Counts and shares as `_mix` gives them."""
-    if not old and not new:
+def _topics(old: Side, new: Side, rows: dict[str, list[int]]) -> dict[str, Any] | None:
+    """What the added records are about, in NEW's topics, and the removed ones, in OLD's. Each side
+    clusters its own topics (their labels are not comparable across sides), so the diff speaks of
+    records, never of one topic's count on both sides."""
+    old_topic, new_topic = old.column("topic"), new.column("topic")
+    if not any(t is not None for t in old_topic) and not any(t is not None for t in new_topic):
         return None
-    old_rows = list((old or {}).get("rows") or [])
-    new_rows = list((new or {}).get("rows") or [])
-    taken: set[int] = set()
-    out = []
-    for row in new_rows:
-        words = set(row.get("words") or [])
-        best, score = None, 0.0
-        for i, other in enumerate(old_rows):
-            theirs = set(other.get("words") or [])
-            agree = len(words & theirs) / max(1, len(words | theirs))
-            if i not in taken and agree >= _LOOKUP_WORDS and agree > score:
-                best, score = i, agree
-        match = old_rows[best] if best is not None else None
-        if best is not None:
-            taken.add(best)
-        out.append(_topic_row(row["label"], match, row))
-    out += [_topic_row(r["label"], r, None) for i, r in enumerate(old_rows) if i not in taken]
-    out.sort(key=lambda r: (-abs(r["delta"]), -r["new"], r["label"]))
-    return out
 
+    def counted(topics: list[Any], picked: list[int]) -> list[dict[str, Any]]:
+        tally = Counter(topics[i] for i in picked if topics[i] is not None)
+        return [{"label": label, "records": n} for label, n in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))]
 
-def _topic_row(label: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
-    a, b = (old or {}).get("count", 0), (new or {}).get("count", 0)
     return {
-        "label": label,
-        "old": a,
-        "new": b,
-        "delta": b - a,
-        "old_share": (old or {}).get("share", 0.0),
-        "new_share": (new or {}).get("share", 0.0),
+        "old_topics": (old.stats("coverage") or {}).get("topics"),
+        "new_topics": (new.stats("coverage") or {}).get("topics"),
+        "added": counted(new_topic, rows["added"] + rows["changed_new"]),
+        "removed": counted(old_topic, rows["removed"] + rows["changed_old"]),
     }
 
 

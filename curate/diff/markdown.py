@@ -39,10 +39,8 @@ def render_diff(doc: dict[str, Any]) -> str:
         out += [*[f"- {esc(n)}" for n in doc["notices"]], ""]
     out += _tokens(doc["tokens"])
     out += _mix("Languages", "language", doc["languages"])
-    category = "Topics" if doc.get("category_by") == "topics" else "Categories"
-    out += _mix(category, "category", doc["categories"], folded=True)
-    if doc.get("category_by") != "topics":
-        out += _mix("Topics", "topic", doc["topics"], folded=True)
+    out += _mix("Categories", "category", doc["categories"], folded=True)
+    out += _topics(doc["topics"])
     out += _duplicates(doc["duplicates"], new["label"])
     out += _pii(doc["pii"])
     out += _findings(doc["findings"])
@@ -140,6 +138,22 @@ def _mix(title: str, noun: str, rows: list[dict[str, Any]] | None, folded: bool 
         summary = f"{title}: {len(changed):,} changed"
         return ["<details>", f"<summary>{summary}</summary>", "", *body, "</details>", ""]
     return [f"### {title}", "", *body]
+
+
+def _topics(topics: dict[str, Any] | None) -> list[str]:
+    """Topics of the records that came and went (each side's own topics: labels differ across sides)."""
+    if not topics or not (topics["added"] or topics["removed"]):
+        return []
+    out = ["### Topics", ""]
+    for key, side, title in (("added", "new", "added or changed"), ("removed", "old", "removed or changed")):
+        rows = topics[key]
+        if not rows:
+            continue
+        table = [[esc(r["label"]), num(r["records"])] for r in rows[:ROWS]]
+        more = [f"… and {len(rows) - ROWS:,} more topics.", ""] if len(rows) > ROWS else []
+        header = [f"topic of records {title} ({side}: {num(topics[f'{side}_topics'])} topics)", "records"]
+        out += [*_table(header, table, {1}), *more]
+    return out
 
 
 def _duplicates(dups: dict[str, Any], label: str) -> list[str]:
