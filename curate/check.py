@@ -100,6 +100,8 @@ class DatasetCheck(Check):
     # may the result cache keep this check's extracts? True: they hold no text (kept as they are);
     # False: never (computed again on replay); None: only when they are plain numbers
     cache_extract: ClassVar[bool | None] = None
+    # checks whose finalize must run before this one's: it reads the columns they add (`RunState.set_column`)
+    finalize_after: ClassVar[tuple[str, ...]] = ()
 
     def extract(self, record: Record) -> Any:
         """Per-record work that can run in a worker; returns something small and picklable."""
@@ -167,6 +169,17 @@ class RunState:
     def column(self, name: str) -> list[Any]:
         """One column of the stats table as a plain list (None where no record has a value)."""
         return self._columns.get(name) or [None] * self._records
+
+    def has_column(self, name: str) -> bool:
+        return name in self._columns
+
+    def set_column(self, name: str, values: list[Any]) -> None:
+        """A column a dataset check learns only at finalize (a record's topic): for the checks that
+        finalize after it (`finalize_after`), the stats table and the reports."""
+        if len(values) != self._records:
+            raise ValueError(f"column {name} has {len(values)} values for {self._records} records")
+        self._columns[name] = values
+        self._table = None
 
     @property
     def table(self) -> pl.DataFrame:

@@ -71,9 +71,10 @@ def _labels(topic: Any, words: list[Any], k: int, vocab: list[str]) -> list[list
 
 def coverage(
     train: Side, against: Side | None, vocab: list[str], k: int | None, max_k: int, rare: int
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[str]]:
     """The `stats.coverage` section: topics with counts, shares, labels, examples; rare topics;
-    with `against`, the topics one side has and the other lacks."""
+    with `against`, the topics one side has and the other lacks. Also each training record's topic
+    label (the per-record `topic` column: category-mix by topics, `curate diff`)."""
     import numpy as np
 
     from curate.coverage.kmeans import _normalise
@@ -111,6 +112,9 @@ def coverage(
                 pick = pick[np.argsort(-sims[n + pick, t], kind="stable")[:EXAMPLES]]
                 row["examples"] = [{"at": against.places[i], "text": against.snippets[i]} for i in pick.tolist()]
         rows.append(row)
+    name_of = {r["topic"]: _unique_label(r, rows) for r in rows}
+    number = {t: i + 1 for i, t in enumerate(np.argsort(-counts, kind="stable").tolist())}
+    assigned = [name_of[number[t]] for t in topic[:n].tolist()]
     out: dict[str, Any] = {
         "records": n,
         "topics": fit.k,
@@ -132,4 +136,10 @@ def coverage(
         out["only_in_training"] = [
             r["topic"] for r in rows if r["share"] >= 0.01 and r["against_share"] * ONE_SIDED < r["share"]
         ]
-    return out
+    return out, assigned
+
+
+def _unique_label(row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """A topic's label as a record's category: its typical words, numbered when two topics share them."""
+    label = row["label"]
+    return label if sum(r["label"] == label for r in rows) == 1 else f"{label} (topic {row['topic']})"

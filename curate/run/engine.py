@@ -288,7 +288,7 @@ class Engine:
         findings = _once_per_file(partial.findings)
         state = RunState(partial.columns.cols, partial.columns.n, [], self.ctx)
         errors = partial.errors
-        for rule, check in self.dataset_checks:
+        for rule, check in _finalize_order(self.dataset_checks):
             hits = self._safe(rule, lambda c=check: list(c.finalize(state)), [], errors)  # type: ignore[attr-defined]
             findings.extend(make_finding(rule, hit, hit.path, hit.line, hit.key) for hit in hits)
         report.stats["formats"] = dict(Counter(d.format for d in report.datasets))
@@ -364,6 +364,13 @@ class Engine:
         except Exception as exc:  # noqa: BLE001
             errors.add(rule.check, describe_failure(rule, exc, "dataset"))
             return default
+
+
+def _finalize_order(checks: list[tuple[Rule, Any]]) -> list[tuple[Rule, Any]]:
+    """Rule order, except that a check finalizes after the checks it names in `finalize_after`
+    (whose columns it reads); one level deep is all the built-in checks need."""
+    bound = {check.id for _, check in checks}
+    return sorted(checks, key=lambda rc: any(c in bound for c in getattr(rc[1], "finalize_after", ())))
 
 
 def _once_per_file(findings: list[Finding]) -> list[Finding]:

@@ -1,4 +1,10 @@
-"""balance.category: which kinds of task the dataset covers, from a field or derived from the text."""
+"""balance.category: which kinds of task the dataset covers, from a field or derived from the text.
+
+`by: topics` (rules/semantic.yaml) takes each record's topic from `balance.topics` (the
+`topic-coverage` rule, static embeddings of the `curate[semantic]` extra) when no field is named;
+without that rule or extra it says so in the run notices and derives categories from the first
+words, as before.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +31,8 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 class CategoryParams(MixParams):
     field: str | None = None  # JSON path of a category field: metadata.category, tags[0], /meta/kind
-    by: Literal["system", "first_words", "tools"] = "first_words"  # how to derive it when no field is named
+    # how to derive it when no field is named; topics: balance.topics's topic of each record
+    by: Literal["system", "first_words", "tools", "topics"] = "first_words"
     words: int = Field(2, ge=1, le=10)  # with by: first_words, how many words of the first user turn
 
 
@@ -51,6 +58,7 @@ def derive(record: Record, p: CategoryParams, steps: tuple[str | int, ...]) -> s
     if p.by == "tools":
         names = sorted({c.name for t in conv.turns for c in t.tool_calls if c.name})
         return _label("+".join(names)) if names else "(no tool call)"
+    # first_words; and by: topics until finalize knows the topics (the fallback without them)
     first = next((t.text for t in conv.turns if t.role == "user" and t.text.strip()), "")
     words = _WORD.findall(first[:400].lower())[: p.words]
     if words and _CJK.match(words[0]):
@@ -64,6 +72,7 @@ class Category(DatasetCheck):
     default_severity = Severity.WARNING
     Params = CategoryParams
     top_level_stats = ("categories",)
+    finalize_after = ("balance.topics",)  # by: topics reads the `topic` column it adds
     example = (
         '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}], '
         '"metadata": {"category": "greeting"}}'
@@ -76,6 +85,16 @@ class Category(DatasetCheck):
         self.counts: Counter[str] = Counter()
         self.keep_labels = False  # split turns this on to stratify by category
         self.labels: dict[str, str] = {}
+        self._by = "field" if self.p.field else self.p.by
+        self._fallback: str | None = None  # why by: topics fell back to the first words
+
+    def notices(self) -> list[str]:
+        if self._by != "topics":
+            return []
+        from curate.checks.embedded import embedder_status
+
+        ok, why = embedder_status()
+        return [] if ok else [f"categories from the first words, not topics: {why}"]
 
     def extract(self, record: Record) -> str:
         """The category; also `record.stats["category"]`, a column of the stats table."""
@@ -93,7 +112,25 @@ class Category(DatasetCheck):
         self.labels.update(other.labels)
 
     def finalize(self, run: RunState) -> Iterable[Hit]:
+        if self._by == "topics":
+            self._use_topics(run)
         return mix_hits(self.counts, self.p, "category")
+
+    def _use_topics(self, run: RunState) -> None:
+        """Each record's category becomes its topic (records without text: unknown), in the counts
+        and the `category` column; without a `topic` column, the first words stay, and why is kept."""
+        if not run.has_column("topic"):
+            self._fallback = "no topics: bind the topic-coverage rule (rules/semantic.yaml) with curate[semantic]"
+            return
+        categories = [
+            (topic if topic is not None else NONE) if derived is not None else None
+            for topic, derived in zip(run.column("topic"), run.column("category"), strict=True)
+        ]
+        run.set_column("category", categories)
+        self.counts = Counter(c for c in categories if c is not None)
+        if self.keep_labels:
+            pairs = zip(run.column("key"), categories, strict=True)
+            self.labels = {key: c for key, c in pairs if c is not None}
 
     def summary(self) -> dict[str, Any]:
         counts = counts_json(self.counts)
@@ -104,7 +141,8 @@ class Category(DatasetCheck):
         return {
             "categories": counts,
             "category": {
-                "by": "field" if self.p.field else self.p.by,
+                "by": "first_words" if self._fallback else self._by,
+                **({"fallback": self._fallback} if self._fallback else {}),
                 "field": self.p.field,
                 "distinct": len(self.counts),
                 "targets": dict(self.p.targets or {}),

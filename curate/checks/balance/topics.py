@@ -58,6 +58,7 @@ class Topics(DatasetCheck):
         self.words: list[Any] = []
         self.places: list[str] = []
         self.snippets: list[str] = []
+        self.refs: list[tuple[str, int]] = []  # (path, line) of each observed record: its row of the topic column
         self._summary: dict[str, Any] = {}
 
     def notices(self) -> list[str]:
@@ -78,6 +79,7 @@ class Topics(DatasetCheck):
         self.words.append(words)
         self.places.append(f"{shown(ref.path, None)}:{ref.line}")
         self.snippets.append(snippet)
+        self.refs.append((ref.path, ref.line))
 
     def merge(self, other: DatasetCheck) -> None:
         assert isinstance(other, Topics)
@@ -85,6 +87,7 @@ class Topics(DatasetCheck):
         self.words.extend(other.words)
         self.places.extend(other.places)
         self.snippets.extend(other.snippets)
+        self.refs.extend(other.refs)
 
     def _against(self) -> Any:
         """The evaluation records (--against), embedded the same way; None without --against."""
@@ -122,7 +125,7 @@ class Topics(DatasetCheck):
         from curate.embeddings import EmbedderMissing, embedder
 
         p: TopicParams = self.params  # type: ignore[assignment]
-        check_vectors(self.vectors, self.words, self.places, self.snippets)
+        check_vectors(self.vectors, self.words, self.places, self.snippets, self.refs)
         if any(getattr(getattr(w, "dtype", None), "kind", "") not in "iu" for w in self.words):
             raise ValueError("topic state holds label words that are not vocabulary ids")
         n = len(self.vectors)
@@ -136,7 +139,11 @@ class Topics(DatasetCheck):
             return []
         side = Side(np.stack(self.vectors).astype(np.float32), self.words, self.places, self.snippets)
         against = self._against()
-        self._summary = {"coverage": {**base, **coverage(side, against, vocab, p.topics, p.max_topics, p.rare)}}
+        cov, assigned = coverage(side, against, vocab, p.topics, p.max_topics, p.rare)
+        self._summary = {"coverage": {**base, **cov}}
+        topic_of = dict(zip(map(tuple, self.refs), assigned, strict=True))
+        places = zip(run.column("path"), run.column("line"), strict=True)
+        run.set_column("topic", [topic_of.get(place) for place in places])
         return []
 
     def summary(self) -> dict[str, Any]:
