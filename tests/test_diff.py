@@ -132,6 +132,14 @@ def test_the_planted_value_never_appears(tmp_path, monkeypatch, two_files, fmt):
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["diff.txt"]  # no temporary file left
 
 
+def test_a_broken_line_is_no_record(tmp_path, monkeypatch, two_files):
+    with open(tmp_path / "v2.jsonl", "a") as f:
+        f.write('{"messages": [broken\n')
+    doc = diff_json(tmp_path, monkeypatch, *two_files)
+    assert doc["records"]["added"] == 3 and doc["new"]["records"] == 31
+    assert {r["rule"]: r["new"] for r in doc["findings"]["by_rule"]}["invalid-json"] == 1
+
+
 def test_ids_name_records_so_an_edit_is_a_change(tmp_path, monkeypatch):
     old, new = versions(ids=True)
     new = new[::-1]  # order does not matter when records have ids

@@ -132,6 +132,23 @@ def test_other_commands_show_nothing_raw(here: Path, args: list[str]) -> None:
     assert_clean(out, args[0])
 
 
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+def test_diff_shows_nothing_raw(corpus: Corpus, here: Path, fmt: str) -> None:
+    """A clean file against the hostile one (everything added: categories, places, entities are
+    quoted), and the hostile file against the hostile-named one (its name in the title)."""
+    (here / "clean.jsonl").write_text(json.dumps({"messages": [{"role": "user", "content": "hi"}]}) + "\n")
+    for old, new in (("clean.jsonl", corpus.files[0].name), (corpus.files[0].name, corpus.files[1].name)):
+        code, out = run("diff", old, new, "--rules", corpus.rules.name, "-f", fmt, "-o", f"diff.{fmt}")
+        assert code == 0, out[-2000:]
+        assert_clean(out, f"diff {fmt} output")
+        blob = (here / f"diff.{fmt}").read_bytes()
+        assert_clean(blob, f"diff.{fmt}")
+        if old == "clean.jsonl":  # the values are counted, so the test greps something real
+            assert b"EMAIL_ADDRESS" in blob and b"CREDIT_CARD" in blob and b"GITHUB_TOKEN" in blob
+        else:
+            assert b"x1b[2J" in blob  # the file name's escape, shown not obeyed
+
+
 def test_export_with_quarantine_shows_nothing_raw(corpus: Corpus, here: Path) -> None:
     code, out = run(
         "export", "hostile.jsonl", "-o", "exported.jsonl", "--quarantine", "quarantined.jsonl",

@@ -62,6 +62,7 @@ def diff(
     from curate.diff.compare import compare
     from curate.diff.revisions import RevisionError, parse_spec
     from curate.diff.sides import Setup, SideError, audit
+    from curate.display import shown
     from curate.io.reader import DatasetReadError, ReadOptions
 
     if output_format not in FORMATS_OUT:
@@ -92,7 +93,7 @@ def diff(
             if after.report is None:
                 fail(f"nothing was compared: {new_spec.label} did not exist at that revision")
             require_records(after.report.datasets, skipped, "compared")
-            matched_by = f"id field {ruleset.settings.id_field!r}" if read.id_field else "content hash"
+            matched_by = f"id field {shown(repr(read.id_field))}" if read.id_field else "content hash"
             doc = compare(before, after, matched_by)
     except (RevisionError, SideError, DatasetReadError) as exc:
         fail(str(exc))

@@ -94,10 +94,22 @@ def _side_info(side: Side) -> dict[str, Any]:
 def _records(old: Side, new: Side) -> tuple[dict[str, int], dict[str, list[int]]]:
     """Counts of added, removed, changed and unchanged records, and the rows of each kind
     (`added`/`changed_new` are NEW rows, `removed`/`changed_old` OLD rows) for the token sums."""
-    old_keys, new_keys = old.column("key"), new.column("key")
+    old_rows, new_rows = _parsed(old), _parsed(new)  # lines that are no record are not compared
+    old_keys, new_keys = [old.column("key")[i] for i in old_rows], [new.column("key")[i] for i in new_rows]
     if old.digests is not None and new.digests is not None:
-        return _by_id(old_keys, new_keys, old.digests, new.digests)
-    return _by_content(old_keys, new_keys)
+        old_digests = [old.digests[i] for i in old_rows]
+        counts, rows = _by_id(old_keys, new_keys, old_digests, [new.digests[i] for i in new_rows])
+    else:
+        counts, rows = _by_content(old_keys, new_keys)
+    for name, picked in rows.items():
+        side_rows = old_rows if name in ("removed", "changed_old") else new_rows
+        rows[name] = [side_rows[i] for i in picked]
+    return counts, rows
+
+
+def _parsed(side: Side) -> list[int]:
+    """Rows of records that parsed (the ones `records` counts), not of broken lines."""
+    return [i for i, fmt in enumerate(side.column("format")) if fmt != "invalid"]
 
 
 def _by_id(

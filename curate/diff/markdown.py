@@ -48,7 +48,8 @@ def render_diff(doc: dict[str, Any]) -> str:
 
 
 def _headline(doc: dict[str, Any]) -> list[str]:
-    rows = [["records", num(doc["old"]["records"]), num(doc["new"]["records"]), _change(doc["records"])]]
+    a, b = doc["old"]["records"], doc["new"]["records"]
+    rows = [["records", num(a), num(b), signed(b - a)]]
     tok = doc["tokens"]
     if tok:
         a, b = tok["old"].get("total"), tok["new"].get("total")
@@ -72,10 +73,6 @@ def _headline(doc: dict[str, Any]) -> list[str]:
         a, b = doc["findings"]["old"][severity], doc["findings"]["new"][severity]
         rows.append([f"{severity}s", num(a), num(b), signed(b - a)])
     return _table(["", "old", "new", "change"], rows, {1, 2, 3})
-
-
-def _change(records: dict[str, Any]) -> str:
-    return signed(records["added"] - records["removed"])
 
 
 def _relative(a: Any, b: Any) -> str:
