@@ -12,6 +12,7 @@ import pytest
 from test_coverage import SUBJECTS, _records, _write
 from typer.testing import CliRunner
 
+from curate.cache import ResultCache
 from curate.check import RunContext
 from curate.cli import app
 from curate.config import load_ruleset
@@ -27,7 +28,8 @@ def _cache_dir(tmp_path, monkeypatch):
 def _run(paths: list[Path], rules: str | Path, *, select: tuple[str, ...] = ("category-mix", "topic-coverage")):
     ruleset = load_ruleset(str(rules), load_registry())
     chosen = [r for r in ruleset.rules if r.id in select]
-    return Engine(chosen, RunContext(), EngineOptions(jobs=1), ruleset_name=ruleset.name).run([str(p) for p in paths])
+    options = EngineOptions(jobs=1, cache=ResultCache())
+    return Engine(chosen, RunContext(), options, ruleset_name=ruleset.name).run([str(p) for p in paths])
 
 
 def _semantic_with(tmp_path: Path, **params: Any) -> Path:
@@ -53,6 +55,8 @@ def test_the_semantic_set_counts_categories_by_topic(tmp_path: Path) -> None:
     assert sorted(cats.values()) == [1, 30, 30, 30, 30] and set(cats) == topic_labels | {"unknown"}
     table = report.table
     assert table["category"].to_list()[:120] == table["topic"].to_list()[:120]
+    replayed = _run([path], _semantic_with(tmp_path))  # from the cache: the same columns and counts
+    assert replayed.table["topic"].to_list() == table["topic"].to_list() and replayed.stats == report.stats
     for label in topic_labels:  # each topic holds one subject's records
         rows = [i for i, c in enumerate(table["category"].to_list()) if c == label]
         assert len({i % len(SUBJECTS) for i in rows}) == 1
@@ -65,6 +69,10 @@ def test_without_the_topic_rule_categories_stay_the_first_words(tmp_path: Path) 
     assert category["by"] == "first_words" and "topic-coverage" in category["fallback"]
     first_words = {"how do", "tell me", "why does", "what is"}
     assert set(report.stats["categories"]) == first_words and "topic" not in report.table.columns
+    assert any("categories from the first words, not topics: no topics" in n for n in report.notices)
+    replayed = _run([path], _semantic_with(tmp_path), select=("category-mix",))  # from the cache: the same
+    assert replayed.notices == report.notices and replayed.stats == report.stats
+    assert replayed.table["category"].to_list() == report.table["category"].to_list()
 
 
 def test_a_named_field_wins_over_topics(tmp_path: Path) -> None:

@@ -94,7 +94,9 @@ class Category(DatasetCheck):
         from curate.checks.embedded import embedder_status
 
         ok, why = embedder_status()
-        return [] if ok else [f"categories from the first words, not topics: {why}"]
+        if not ok:
+            return [f"categories from the first words, not topics: {why}"]
+        return [f"categories from the first words, not topics: {self._fallback}"] if self._fallback else []
 
     def extract(self, record: Record) -> str:
         """The category; also `record.stats["category"]`, a column of the stats table."""
