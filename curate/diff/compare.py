@@ -76,7 +76,7 @@ def compare(old: Side, new: Side, matched_by: str) -> dict[str, Any]:
         "duplicates": _duplicates(old, new),
         "pii": _pii(old, new),
         "findings": _findings(old, new),
-        "notices": [shown(n, None) for n in [*old.notes, *new.notes]],
+        "notices": list(dict.fromkeys(shown(n, None) for n in [*old.notes, *new.notes])),
     }
 
 

@@ -35,8 +35,6 @@ def render_diff(doc: dict[str, Any]) -> str:
     out = [f"## curate diff: {code(old['label'])} → {code(new['label'])}", ""]
     out += _headline(doc)
     out += _records_line(doc)
-    if doc["notices"]:
-        out += [*[f"- {esc(n)}" for n in doc["notices"]], ""]
     out += _tokens(doc["tokens"])
     out += _mix("Languages", "language", doc["languages"])
     out += _mix("Categories", "category", doc["categories"], folded=True)
@@ -44,7 +42,19 @@ def render_diff(doc: dict[str, Any]) -> str:
     out += _duplicates(doc["duplicates"], new["label"])
     out += _pii(doc["pii"])
     out += _findings(doc["findings"])
+    out += _notes(doc["notices"])
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _notes(notices: list[str]) -> list[str]:
+    """About the runs, not the data (a model missing, files skipped): folded, wrapped to 80 columns."""
+    if not notices:
+        return []
+    import textwrap
+
+    wrap = textwrap.TextWrapper(80, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
+    items = [wrap.fill(esc(n)) for n in notices]
+    return ["<details>", f"<summary>Notes ({len(notices)})</summary>", "", *items, "", "</details>", ""]
 
 
 def _headline(doc: dict[str, Any]) -> list[str]:

@@ -61,7 +61,10 @@ def audit(spec: Spec, setup: Setup, workdir: Path) -> tuple[Side, list[tuple[str
         files = [root]
     name = _namer(spec, root)
     report = _engine(setup).run(files)
-    side = Side(spec.label, report, name, notes=[f"{shown(name(p))}: skipped, {why}" for p, why in skipped])
+    notes = [f"{shown(name(p))}: skipped, {why}" for p, why in skipped]
+    # what the run could not do (a model missing ...), a revision's copy named as the user gave it
+    notes += [n.replace(shown(root, None), shown(spec.label, None)) if spec.rev else n for n in report.notices]
+    side = Side(spec.label, report, name, notes=notes)
     if report is not None and setup.read.id_field:
         side.digests = _digests(side, setup.read)
     return side, [(name(p), why) for p, why in skipped]
