@@ -151,7 +151,7 @@ def _topics(topics: dict[str, Any] | None) -> list[str]:
     """Topics of the records that came and went (each side's own topics: labels differ across sides)."""
     if not topics or not (topics["added"] or topics["removed"]):
         return []
-    out = ["### Topics", ""]
+    out: list[str] = []
     for key, side, title in (("added", "new", "added or changed"), ("removed", "old", "removed or changed")):
         rows = topics[key]
         if not rows:
@@ -160,7 +160,13 @@ def _topics(topics: dict[str, Any] | None) -> list[str]:
         more = [f"… and {len(rows) - ROWS:,} more topics.", ""] if len(rows) > ROWS else []
         header = [f"topic of records {title} ({side}: {num(topics[f'{side}_topics'])} topics)", "records"]
         out += [*_table(header, table, {1}), *more]
-    return out
+    if max(len(topics["added"]), len(topics["removed"])) <= 3:
+        return ["### Topics", "", *out]
+    came = sum(r["records"] for r in topics["added"])
+    went = sum(r["records"] for r in topics["removed"])
+    summary = f"Topics: {num(came)} records came in {len(topics['added'])} topics"
+    summary += f", {num(went)} went from {len(topics['removed'])}"
+    return ["<details>", f"<summary>{summary}</summary>", "", *out, "</details>", ""]
 
 
 def _duplicates(dups: dict[str, Any], label: str) -> list[str]:
