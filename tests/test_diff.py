@@ -289,6 +289,15 @@ def test_the_repository_runs_no_code(repo, monkeypatch, tmp_path):
 
 
 @needs_git
+def test_a_git_lfs_pointer_is_refused_with_the_way_round(repo, monkeypatch):
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 123\n"
+    (repo / "data" / "train.jsonl").write_text(pointer)
+    git(repo, "commit", "-qam", "moved to LFS")
+    code, _, err = run(repo, monkeypatch, "data/train.jsonl@HEAD", "data/train.jsonl@HEAD~1")
+    assert code == 2 and "Git LFS pointer" in err and "Traceback" not in err
+
+
+@needs_git
 def test_spec_parsing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "odd@name.jsonl").write_text("{}\n")

@@ -19,6 +19,7 @@ from typing import Any
 from curate.io.listing import is_dataset_name
 
 _GIT_CONFIG = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false")
+_LFS = b"version https://git-lfs.github.com/spec/v1"
 _REV = re.compile(r"[^\x00-\x20\x7f~^:?*\[\\][^\x00-\x20\x7f]{0,255}")
 
 
@@ -169,3 +170,9 @@ def _copy_blob(top: Path, blob: str, dest: Path, root: Path, spec: Spec) -> None
         proc = _git(top, "cat-file", "blob", blob, stdout=out)
     if proc.returncode:
         raise RevisionError(f"{shown(spec.label)}: {_error(proc)}")
+    with open(dest, "rb") as f:
+        if f.read(len(_LFS)) == _LFS:
+            raise RevisionError(
+                f"{shown(spec.label)}: {shown(dest.name)} is a Git LFS pointer at that revision, and reading it would "
+                "run git-lfs (a filter): check the revision out and compare the two copies on disk"
+            )
