@@ -85,7 +85,8 @@ def diff(
         use_run_key()
     setup = Setup(chosen, ctx, ruleset.name, read, hint, jobs, use_cache=not no_cache)
     try:
-        with tempfile.TemporaryDirectory(prefix="curate-diff-") as tmp, progress_display(wanted(True)) as on_progress:
+        progress = progress_display(wanted(output_format == "json"))
+        with tempfile.TemporaryDirectory(prefix="curate-diff-") as tmp, progress as on_progress:
             setup.on_progress = stopping.track(on_progress, [old_spec.path])
             before, _ = audit(old_spec, setup, Path(tmp) / "old")
             setup.on_progress = stopping.track(on_progress, [new_spec.path])
