@@ -101,3 +101,25 @@ def test_turns_hashed_together_split_back_per_turn(chunk, monkeypatch):
     texts = ["Hello there, friend.", "", "Ünïcödé wörds", "  ", "last turn: snake_case words", "x"]
     together = wordhash.texts_word_hashes(texts)
     assert [h.tolist() for h in together] == [[reference_word_hash(w) for w in words(t)] for t in texts]
+
+
+@pytest.mark.parametrize("n", [1, 3, 8, 13])
+def test_ngram_hashes_from_a_prefix_sum_equal_horners_rule(n: int) -> None:
+    """`ngram_hashes` (one prefix sum) gives what the near-duplicate shingles were computed with
+    before (Horner's rule, 2n array operations), so cached sketches stay valid."""
+    import numpy as np
+
+    from curate.checks.dedup.sketch import _C, _fmix64, ngram_hashes
+
+    rng = np.random.default_rng(n)
+    for length in (0, 1, n - 1, n, n + 1, 300, 5000):
+        w = rng.integers(0, 1 << 63, max(length, 0), dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+        m = len(w) - n + 1
+        if m <= 0:
+            assert len(ngram_hashes(w, n)) == 0
+            continue
+        acc = w[:m].copy()
+        for i in range(1, n):
+            acc *= _C.PRIME
+            acc += w[i : i + m]
+        assert np.array_equal(ngram_hashes(w, n), _fmix64(acc))

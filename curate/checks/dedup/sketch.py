@@ -106,16 +106,58 @@ def shingles_of(w: Any, n: int) -> Any:
 
     if not len(w):
         return np.zeros(0, dtype=np.uint32)
-    k = min(n, len(w))
-    m = len(w) - k + 1
-    # uint64 arrays wrap silently on overflow (only numpy scalars warn): no errstate needed
-    acc = w[:m].copy()
-    for i in range(1, k):
-        acc *= _C.PRIME
-        acc += w[i : i + m]
-    acc = _fmix64(acc)
+    acc = ngram_hashes(w, min(n, len(w)))
     acc >>= _C.SHIFT32
     return sorted_unique(acc.astype(np.uint32))
+
+
+def ngram_hashes(w: Any, n: int, prefix: Any = None) -> Any:
+    """64-bit hashes of the word n-grams of word hashes `w`, in text order (one per start position;
+    none when `w` is shorter than n): fmix64 of the polynomial sum_j w[i+j] * P^(n-1-j) mod 2^64.
+
+    The polynomial comes from one prefix sum, S[k] = sum_{j<k} w[j] * P^-j (P odd, so invertible
+    mod 2^64): h[i] = (S[i+n] - S[i]) * P^(i+n-1), a handful of array operations for any n where
+    Horner's rule takes 2n. `prefix` (`word_prefix(w)`) is shared by several n."""
+    m = len(w) - n + 1
+    if m <= 0:
+        return w[:0].copy()
+    s = word_prefix(w) if prefix is None else prefix
+    fw, _ = _prime_powers(_table_size(len(w)))
+    return _fmix64((s[n:] - s[:m]) * fw[n - 1 : n - 1 + m])
+
+
+def word_prefix(w: Any) -> Any:
+    """S[k] = sum_{j<k} w[j] * P^-j mod 2^64, for `ngram_hashes`."""
+    import numpy as np
+
+    _, bw = _prime_powers(_table_size(len(w)))
+    out = np.empty(len(w) + 1, dtype=np.uint64)
+    out[0] = 0
+    np.cumsum(w * bw[: len(w)], out=out[1:])  # uint64 wraps: the arithmetic is mod 2^64
+    return out
+
+
+def _table_size(n: int) -> int:
+    return 1 << max(10, (max(n, 1) - 1).bit_length())
+
+
+@lru_cache(maxsize=8)
+def _prime_powers(size: int) -> tuple[Any, Any]:
+    """P^j and P^-j mod 2^64 for j < size (P = _C.PRIME)."""
+    import numpy as np
+
+    prime = int(_C.PRIME)
+    inv = pow(prime, -1, 1 << 64)
+    fw = np.empty(size, dtype=np.uint64)
+    bw = np.empty(size, dtype=np.uint64)
+    fw[0] = bw[0] = 1
+    filled = 1
+    while filled < size:  # doubling: each step extends both tables with one vector multiply
+        step = min(filled, size - filled)
+        fw[filled : filled + step] = fw[:step] * np.uint64(pow(prime, filled, 1 << 64))
+        bw[filled : filled + step] = bw[:step] * np.uint64(pow(inv, filled, 1 << 64))
+        filled += step
+    return fw, bw
 
 
 def sorted_unique(x: Any) -> Any:
