@@ -48,7 +48,8 @@ def _answer(rng: random.Random, n: int) -> str:
 def _dataset(tmp_path: Path) -> list[str]:
     """Two files, many small blocks: exact copies and light edits far apart (other blocks, the other
     file), e-mail addresses and phone numbers, a 9-to-1 category skew, a line that is not JSON; and
-    an evaluation file (`eval.jsonl`, for --against) holding a copy of two training records."""
+    an evaluation file (`eval.jsonl`, for --against) holding a copy of two training records and a
+    question one training record wraps in instructions."""
     rng = random.Random(7)
     lines: list[bytes] = []
     for i in range(240):
@@ -73,8 +74,13 @@ def _dataset(tmp_path: Path) -> list[str]:
         rec["messages"][1]["content"] = " ".join(words)
         lines[dst] = orjson.dumps(rec)  # near copies: one word changed
     lines[77] = b'{"messages": [oops'
+    question = "A farmer plants 12 rows of 15 apple trees and sells the apples of every third row at the market."
+    answer = {"role": "assistant", "content": " ".join(WORDS * 3)}  # so the record is no near copy of it
+    wrapped = {"messages": [{"role": "user", "content": f"Solve carefully: {question.upper()} Answer it."}, answer]}
+    lines[130] = orjson.dumps({**wrapped, "category": "science"})  # contamination that only n-grams find
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    (tmp_path / "eval.jsonl").write_bytes(lines[30] + b"\n" + lines[180] + b"\n")
+    benchmark = orjson.dumps({"question": question, "answer": "60"})
+    (tmp_path / "eval.jsonl").write_bytes(lines[30] + b"\n" + lines[180] + b"\n" + benchmark + b"\n")
     first.write_bytes(b"\n".join(lines[:160]) + b"\n")
     second.write_bytes(b"\n".join(lines[160:]) + b"\n")
     return [str(first), str(second)]
@@ -111,6 +117,8 @@ def test_ray_report_equals_local_report(local_ray: None, tmp_path: Path) -> None
     for rule in wanted:
         assert rules[rule] > 0, rule
     assert report["stats"]["dedup"]["near"]["candidate_pairs"] >= 4
+    kinds = Counter(f["data"]["kind"] for f in report["findings"] if f["rule"] == "eval-contamination")
+    assert kinds["exact"] >= 2 and kinds["ngram"] == 1
     assert engine.blocks_sent > 10  # the dataset checks' state really was merged from many blocks
     near = [c for _, c in engine.dataset_checks if isinstance(c, NearDuplicate)]
     assert near and all(isinstance(c.index, RayPairIndex) for c in near)

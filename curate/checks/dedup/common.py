@@ -229,7 +229,7 @@ def sketch_record(
     if cache is not None:
         sk = cache.lookup(record.path, text_key(exact_norm, raw))
     if sk is None:
-        w = _selected_word_hashes(record, p.text, roles) if texts is None else _joined(texts_word_hashes(texts))
+        w = selected_word_hashes(record, p.text, roles) if texts is None else joined_hashes(texts_word_hashes(texts))
         exact = selected_exact_hash(record, p.text, roles)
         sk = compute_sketch(exact_norm, raw, w, p.sketch_params(), min_words, exact)
     _MEMO.record, _MEMO.key, _MEMO.value = record, key, sk
@@ -272,13 +272,13 @@ def sketches_from_fields(stored: Sequence[Any]) -> list[Any] | None:
         return None
 
 
-def _selected_word_hashes(record: Record, scope: str, roles: frozenset[str] | None) -> Any:
+def selected_word_hashes(record: Record, scope: str, roles: frozenset[str] | None) -> Any:
     """Word hashes of the selected turns, in order: the tokens of their texts joined by newlines."""
 
-    return _joined([turn_word_hashes(record, t) for t in selected_turns(record, scope, roles)])
+    return joined_hashes([turn_word_hashes(record, t) for t in selected_turns(record, scope, roles)])
 
 
-def _joined(parts: list[Any]) -> Any:
+def joined_hashes(parts: list[Any]) -> Any:
     import numpy as np
 
     if len(parts) == 1:

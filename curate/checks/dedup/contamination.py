@@ -1,22 +1,28 @@
-"""`dedup.contamination`: training records that copy or nearly copy a record of the
-evaluation files given with `--against` (the validation loss then lies).
+"""`dedup.contamination`: training records that copy, nearly copy or quote a long span of a
+record of the evaluation files given with `--against` (the validation loss then lies).
 
-The evaluation side is small in practice, so it is indexed in memory (one dict entry per LSH
-band per record); training records stream past it in `observe`, so nothing of the training
-set is kept except the hits.
+Two kinds of evidence, one finding per training record (the strongest): a whole-record copy
+(exact hash, or MinHash similarity at the near-duplicate threshold) and a shared span of words
+(word n-grams, `ngrams.py`), which finds a benchmark question wrapped in other instructions.
+The evaluation side is small in practice, so it is indexed in memory: LSH bands in the main
+process (`observe`), n-gram hashes in each process that runs `extract` (built once per process);
+training records stream past, so nothing of the training set is kept except the hits.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from pydantic import Field
 
 from curate.check import DatasetCheck, RecordRef, RunState
 from curate.checks.dedup.common import (
     NearParams,
     cluster_id,
+    selected_word_hashes,
     sketch_fields,
     sketch_record,
     sketch_refs,
@@ -24,8 +30,11 @@ from curate.checks.dedup.common import (
     sketches_from_refs,
 )
 from curate.checks.dedup.near import make_cache, write_caches
+from curate.checks.dedup.ngrams import EvalText, NgramIndex, eval_entry
 from curate.checks.dedup.stats import similarity_summary
 from curate.checks.dedup.store import Sketch, SketchStore
+from curate.checks.dedup.text import selected_turns, turn_text
+from curate.io.location import location
 from curate.model import Hit, Record, Severity
 
 _BAND_SALT = 0x9E3779B97F4A7C15
@@ -51,6 +60,39 @@ class _Index:
 
 
 _LOADED: dict[tuple[Any, ...], _Index] = {}  # the last index built in this process (see `_index_key`)
+_NGRAMS: dict[tuple[Any, ...], NgramIndex] = {}  # the last n-gram index built in this process
+SPAN_CHARS = 300  # characters of the matched span kept in a finding's data (masked); its message quotes fewer
+_FIX = "Remove it from training (or from the evaluation set) so validation loss means something."
+_KINDS = ("exact", "near", "ngram")  # strongest evidence first
+
+
+class ContaminationParams(NearParams):
+    ngram: int = Field(
+        13, ge=0, le=64, description="words per n-gram a training record may share with an evaluation record (0: off)"
+    )
+    min_span: int = Field(13, ge=1, le=10_000, description="words the longest shared span must have (at least ngram)")
+    short_prompt: int = Field(
+        8,
+        ge=0,
+        description="evaluation prompts (user turns) of fewer than ngram words but at least this many count "
+        "when a training record holds them whole (0: off)",
+    )
+    ignore_shared: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="n-grams in more than this share of the evaluation records (and in at least 10) are a "
+        "benchmark's prompt template: not indexed",
+    )
+
+
+def _overlap(value: Any) -> tuple[int, int, int, int] | None:
+    """An n-gram overlap as stored by the result cache, checked; ValueError when it is not one."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and len(value) == 4 and all(type(v) is int and v >= 0 for v in value):
+        return tuple(value)  # type: ignore[return-value]
+    raise ValueError("not an n-gram overlap")
 
 
 def _file_identity(path: str) -> tuple[str, int, int]:
@@ -66,22 +108,28 @@ class Contamination(DatasetCheck):
     needs_text = True  # records without conversation text are never duplicates of each other
     description = "Training records that duplicate a record of the evaluation files (--against): validation loss lies."
     default_severity = Severity.ERROR
-    Params = NearParams
-    example = "curate check train.jsonl --against eval.jsonl, where a training record copies an eval record."
+    Params = ContaminationParams
+    example = (
+        "curate check train.jsonl --against eval.jsonl, where a training record copies an eval record "
+        "or wraps its question: 'Please solve carefully: <question> Answer in French.'"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        p: NearParams = self.params  # type: ignore[assignment]
+        p: ContaminationParams = self.params  # type: ignore[assignment]
         self.sp = p.sketch_params()
         self.cache = make_cache(p, self.ctx)
-        self.found: list[tuple[str, int, str, int, float, str]] = []  # path, line, key, against row, sim, kind
+        # path, line, key, against row, similarity, kind; then the shared span when there is one (its
+        # against row, words, start, covered words: `ngrams.Overlap`)
+        self.found: list[tuple[Any, ...]] = []
         self.nearest = array("f")
         self._index: _Index | None = None
+        self._ngrams: NgramIndex | None = None
         self._summary: dict[str, Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_index"] = None  # rebuilt lazily in each worker or shard
+        state["_index"] = state["_ngrams"] = None  # rebuilt lazily in each worker or shard
         return state
 
     def _index_key(self) -> tuple[Any, ...]:
@@ -109,48 +157,105 @@ class Contamination(DatasetCheck):
             _LOADED[key] = self._index
         return self._index
 
-    def _build(self) -> _Index:
+    def _eval_records(self) -> Iterator[Record]:
+        """The evaluation records, in the order both indexes number them."""
         from curate.io.reader import iter_records
 
-        store = SketchStore(self.sp.bands)
         train = {str(Path(p).resolve()) for p in self.ctx.paths if p != "-"}
         for path in self.ctx.against:
             if path != "-" and str(Path(path).resolve()) in train:
                 continue  # the same file on both sides would match itself
             for record in iter_records(path):
                 if record.ok and record.conversation.readable:
-                    ref = RecordRef(record.path, record.line, record.key, record.format, {})
-                    store.add(ref, sketch_record(record, self.params, self.roles, self.cache))  # type: ignore[arg-type]
+                    yield record
+
+    def _build(self) -> _Index:
+        store = SketchStore(self.sp.bands)
+        for record in self._eval_records():
+            ref = RecordRef(record.path, record.line, record.key, record.format, {})
+            store.add(ref, sketch_record(record, self.params, self.roles, self.cache))  # type: ignore[arg-type]
         return _Index(store)
 
-    def extract(self, record: Record) -> Sketch | None:
+    def _ngram_index(self) -> NgramIndex:
+        """The evaluation records' n-grams, built once per process (workers, shards, Ray, the driver)."""
+        if self._ngrams is not None:
+            return self._ngrams
+        key = self._index_key()
+        self._ngrams = _NGRAMS.get(key)
+        if self._ngrams is None:
+            p: ContaminationParams = self.params  # type: ignore[assignment]
+            texts = (
+                EvalText(
+                    r.path,
+                    r.line,
+                    r.key,
+                    tuple((t.role, turn_text(t)) for t in selected_turns(r, p.text, self.roles)),
+                )
+                for r in self._eval_records()
+            )
+            self._ngrams = NgramIndex(
+                map(eval_entry, texts), p.ngram, p.short_prompt, p.ignore_shared, frozenset({"user"})
+            )
+            _NGRAMS.clear()
+            _NGRAMS[key] = self._ngrams
+        return self._ngrams
+
+    def extract(self, record: Record) -> tuple[Sketch, tuple[int, int, int, int] | None] | None:
         if not self.ctx.against:
             return None
-        return sketch_record(record, self.params, self.roles, self.cache)  # type: ignore[arg-type]
+        p: ContaminationParams = self.params  # type: ignore[assignment]
+        sketch = sketch_record(record, p, self.roles, self.cache)
+        if not p.ngram:
+            return sketch, None
+        found = self._ngram_index().find(selected_word_hashes(record, p.text, self.roles), p.min_span)
+        return sketch, found.fields() if found is not None else None
 
     def cache_extracts(self, values: Sequence[Any]) -> Any:
-        # keys into the signature cache, which dedup.near fills with the same sketches (same
-        # parameters, as in the default rules); without it a grown file's blocks are computed again
-        return sketch_refs(values) if self.cache is not None else sketch_fields(values)
+        # sketches as keys into the signature cache, which dedup.near fills with the same sketches
+        # (same parameters, as in the default rules; without it a grown file's blocks are computed
+        # again), and the n-gram overlaps (numbers) as they are
+        sketches = [v[0] if v is not None else None for v in values]
+        kept = sketch_refs(sketches) if self.cache is not None else sketch_fields(sketches)
+        return [kept, [v[1] if v is not None else None for v in values]]
 
     def restore_extracts(self, stored: Any, path: str) -> Sequence[Any] | None:
-        return sketches_from_refs(self.cache, path, stored) if self.cache is not None else sketches_from_fields(stored)
+        if not isinstance(stored, (list, tuple)) or len(stored) != 2 or not isinstance(stored[1], (list, tuple)):
+            return None
+        kept, overlaps = stored
+        if not isinstance(kept, (list, tuple)) or len(kept) != len(overlaps):
+            return None
+        sketches = sketches_from_refs(self.cache, path, kept) if self.cache is not None else sketches_from_fields(kept)
+        if sketches is None:
+            return None
+        try:
+            return [None if s is None else (s, _overlap(o)) for s, o in zip(sketches, overlaps, strict=True)]
+        except ValueError:
+            return None
 
     def warnings(self) -> list[str]:
         return self.cache.warnings() if self.cache is not None else []
 
-    def observe(self, ref: RecordRef, extracted: Sketch | None) -> None:
-        import numpy as np
-
+    def observe(self, ref: RecordRef, extracted: tuple[Sketch, tuple[int, int, int, int] | None] | None) -> None:
         if extracted is None:
             return
+        sketch, overlap = extracted
+        extra = tuple(overlap) if overlap is not None else ()  # the shared span, also beside a whole copy
+        copy = self._whole_record(sketch)
+        if copy is not None:
+            self.found.append((ref.path, ref.line, ref.key, *copy, *extra))
+        elif overlap is not None:
+            self.found.append((ref.path, ref.line, ref.key, overlap[0], 0.0, "ngram", *extra))
+
+    def _whole_record(self, extracted: Sketch) -> tuple[int, float, str] | None:
+        """(evaluation row, similarity, kind) of the exact or near copy, if the record is one."""
+        import numpy as np
+
         idx = self._load()
         p: NearParams = self.params  # type: ignore[assignment]
         row = idx.exact.get(extracted.exact)
         if row is not None:
-            self.found.append((ref.path, ref.line, ref.key, row, 1.0, "exact"))
             self.nearest.append(1.0)
-            return
+            return row, 1.0, "exact"
         keys = (np.frombuffer(extracted.bands, dtype=np.uint64) ^ idx.salts).tolist()
         cands: set[int] = set()
         for k in keys:
@@ -170,8 +275,7 @@ class Contamination(DatasetCheck):
                 if sim > best:
                     best, best_row = sim, c
         self.nearest.append(best)
-        if best >= p.threshold:
-            self.found.append((ref.path, ref.line, ref.key, best_row, best, "near"))
+        return (best_row, best, "near") if best >= p.threshold else None
 
     def merge(self, other: DatasetCheck) -> None:
         assert isinstance(other, Contamination)
@@ -182,13 +286,26 @@ class Contamination(DatasetCheck):
         if not self.ctx.against:
             return []
         idx = self._load()
-        p: NearParams = self.params  # type: ignore[assignment]
+        p: ContaminationParams = self.params  # type: ignore[assignment]
         problems = write_caches(self.cache, idx.store, idx.arrays)
-        ranked = sorted(self.found, key=lambda f: (f[4], f[0], f[1]))
+        ngrams = self._ngram_index() if p.ngram else None
+        scored = []
+        for f in self.found:
+            path, line, key, row, sim, kind, *extra = f
+            if extra and (ngrams is None or len(extra) != 4 or not 0 <= extra[0] < len(ngrams)):
+                extra = []  # a state from other parameters or evaluation files
+            if kind == "ngram":
+                if not extra:
+                    continue
+                sim = extra[3] / max(1, int(ngrams.words[row]))  # type: ignore[union-attr]
+            scored.append((sim, path, line, key, row, kind, extra))
+        scored.sort(key=lambda f: (f[0], f[1], f[2]))
         out = []
-        for order, (path, line, key, row, sim, kind) in enumerate(ranked):
+        for order, (sim, path, line, key, row, kind, extra) in enumerate(scored):
+            if kind == "ngram":
+                out.append(self._span_hit(ngrams, (path, line, key), extra, order))  # type: ignore[arg-type]
+                continue
             apath, aline, akey = idx.store.where(row)
-            where = f"{apath}:{aline}"
             data = {
                 "kind": kind,
                 "cluster": cluster_id("eval", akey),
@@ -198,31 +315,68 @@ class Contamination(DatasetCheck):
                 "margin": round(sim - p.threshold, 4),
                 "review_order": order,
             }
+            if extra and extra[0] == row:  # the same record also shares a span: show it too
+                data.update(self._span_data(ngrams, extra))  # type: ignore[arg-type]
             what = "exact copy" if kind == "exact" else f"near-duplicate (similarity {sim:.2f})"
+            also = f", sharing a span of {data['span_words']} words" if "span_words" in data else ""
             out.append(
                 Hit(
-                    f"{what} of evaluation record {where}",
+                    f"{what} of evaluation record {location(apath, aline)}{also}",
                     data=data,
                     line=line,
                     key=key,
                     path=path,
                     identity=akey,
-                    fix="Remove it from training (or from the evaluation set) so validation loss means something.",
+                    fix=_FIX,
                 )
             )
+        kinds = {k: sum(1 for f in scored if f[5] == k) for k in _KINDS}
         self._summary = {
             "contamination": {
                 "against": list(self.ctx.against),
                 "against_records": len(idx.store),
                 "threshold": p.threshold,
                 "contaminated": len(out),
-                "exact": sum(1 for f in self.found if f[5] == "exact"),
-                "near": sum(1 for f in self.found if f[5] == "near"),
+                **kinds,
+                **({"ngram_index": ngrams.summary(p.min_span)} if ngrams is not None else {}),
                 **similarity_summary(self.nearest, len(self.nearest)),
                 **({"problems": problems} if problems else {}),
             }
         }
         return out
+
+    def _span_data(self, ngrams: NgramIndex, extra: list[int]) -> dict[str, Any]:
+        """The shared span of an evaluation record: its text (masked), words, role and coverage."""
+        row, span, start, covered = extra
+        role, text = ngrams.span_text(row, start, span, SPAN_CHARS)
+        share = covered / max(1, int(ngrams.words[row]))
+        return {"span": text, "span_words": span, "span_role": role, "coverage": round(share, 4)}
+
+    def _span_hit(self, ngrams: NgramIndex, rec: tuple[str, int, str], extra: list[int], order: int) -> Hit:
+        """The finding for a training record that holds a long span of an evaluation record."""
+        path, line, key = rec
+        target = ngrams.records[extra[0]]
+        shared = self._span_data(ngrams, extra)
+        data = {
+            "kind": "ngram",
+            "cluster": cluster_id("eval", target.key),
+            "duplicate_of": target.line,
+            "duplicate_of_path": target.path,
+            **shared,
+            "review_order": order,
+        }
+        text = shared["span"]
+        quoted = text if len(text) <= 120 else text[:119] + "…"
+        return Hit(
+            f"holds {shared['span_words']} words of evaluation record {location(target.path, target.line)} "
+            f'({shared["coverage"]:.0%} of its words, from its {shared["span_role"] or "text"} turn): "{quoted}"',
+            data=data,
+            line=line,
+            key=key,
+            path=path,
+            identity=target.key,
+            fix=_FIX,
+        )
 
     def summary(self) -> dict[str, Any]:
         return self._summary

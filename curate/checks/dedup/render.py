@@ -34,7 +34,10 @@ def render_stats(stats: dict[str, Any], report: Any, console: Console) -> None:
         )
     block = stats.get("contamination")
     if block:
-        console.print(Text(f"evaluation copies: {block.get('contaminated', 0):,}", style="bold"))
+        kinds = ", ".join(f"{block[k]:,} {label}" for k, label in _EVAL_KINDS if block.get(k))
+        console.print(
+            Text(f"evaluation copies: {block.get('contaminated', 0):,}{f' ({kinds})' if kinds else ''}", style="bold")
+        )
     prompt = stats.get("prompt")
     if prompt and (prompt["conflicting_prompts"] or prompt["repeated_answers"]):
         console.print(
@@ -44,6 +47,9 @@ def render_stats(stats: dict[str, Any], report: Any, console: Console) -> None:
                 style="bold",
             )
         )
+
+
+_EVAL_KINDS = (("exact", "exact"), ("near", "near"), ("ngram", "holding a span"))
 
 
 def _histogram(block: dict[str, Any], console: Console, width: int = 40) -> None:
