@@ -106,7 +106,10 @@ def _file_identity(path: str) -> tuple[str, int, int]:
 class Contamination(DatasetCheck):
     id = "dedup.contamination"
     needs_text = True  # records without conversation text are never duplicates of each other
-    description = "Training records that duplicate a record of the evaluation files (--against): validation loss lies."
+    description = (
+        "Training records that copy a record of the evaluation files (--against) or hold a long span of one "
+        "(a wrapped benchmark question): validation loss lies."
+    )
     default_severity = Severity.ERROR
     Params = ContaminationParams
     example = (

@@ -66,7 +66,7 @@ class NgramIndex:
         self.n, self.short = n, short
         self.records: list[EvalText] = []
         words_per: list[int] = []
-        full: list[tuple[Any, int, int]] = []  # (hashes, row, first position)
+        full: list[tuple[Any, int]] = []  # (n-gram hashes in text order, row)
         short_h, short_row, short_pos, short_len = [], [], [], []
         for text, turn_hashes in records:
             row = len(self.records)
@@ -74,7 +74,7 @@ class NgramIndex:
             w = joined_hashes(turn_hashes)
             words_per.append(len(w))
             if len(w) >= n:
-                full.append((ngram_hashes(w, n), row, 0))
+                full.append((ngram_hashes(w, n), row))
             offset = 0
             for (role, _), th in zip(text.turns, turn_hashes, strict=True):
                 if role in short_roles and short and short <= len(th) < n:
