@@ -1,9 +1,10 @@
 """A dataset check's observed state as plain data, and back: what a shard saves and `curate merge` loads.
 
 No check writes code for this. A check's state is its attributes after `observe`: counters, dicts,
-lists of tuples, `array`s, byte buffers, numbers, and objects that merge themselves (the
-near-duplicate sketch store). Everything else on a check (parameters, run context, detectors,
-tokenizers, caches, options built by `__init__`) is configuration that a fresh instance rebuilds.
+lists of tuples, `array`s, byte buffers (and objects that read as bytes through `to_bytes()`, such as
+spilled shingle hashes), numbers, and objects that merge themselves (the near-duplicate sketch store).
+Everything else on a check (parameters, run context, detectors, tokenizers, caches, options built by
+`__init__`) is configuration that a fresh instance rebuilds.
 
 Loading is driven by a fresh instance of the same check, never by the data: each stored value
 must fit the type the fresh attribute already has (a Counter stays a Counter of numbers, an
@@ -74,6 +75,8 @@ def _to_data(value: Any, depth: int) -> Any:
         return [_to_data(v, depth + 1) for v in value]
     if type(value).__name__ == "ndarray" and getattr(value.dtype, "kind", "O") in "biuf":
         return value
+    if callable(getattr(value, "to_bytes", None)):  # a byte buffer of its own (spilled shingle hashes)
+        return value.to_bytes()
     if callable(getattr(value, "merge", None)) and not isinstance(value, type):
         attrs = {}
         for name, v in _attributes(value).items():
@@ -159,6 +162,11 @@ def _from_data(template: Any, data: Any, depth: int, where: str) -> Any:
         if type(data).__name__ != "ndarray" or data.dtype != template.dtype:
             raise StateError(f"{where}: not an array of {template.dtype}")
         return data
+    if callable(getattr(template, "to_bytes", None)):
+        raw = _typed(data, bytes, where)
+        if len(raw) % getattr(template, "itemsize", 1):
+            raise StateError(f"{where}: not whole items")
+        return type(template)(raw)
     if callable(getattr(template, "merge", None)):
         if not isinstance(data, dict):
             raise StateError(f"{where}: not a mapping")

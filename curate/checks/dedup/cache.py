@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from curate.checks.dedup.spill import forget
 from curate.checks.dedup.store import Sketch, StoreArrays
 from curate.display import shown
 from curate.io.atomic import atomic_writer
@@ -31,6 +32,7 @@ from curate.io.cachedir import MAC_BYTES, default_cache_dir, load_key
 
 MAGIC = b"CURATE-DEDUP-3\n\x00"
 _MAX_HEADER = 1 << 16
+_PIECE = 1 << 24  # bytes written at a time
 # every array a file holds, with the one dtype it may have (never objects) and its rank
 _ARRAYS = {
     "k1": ("<u8", 1),
@@ -249,9 +251,12 @@ class SignatureCache:
             put(MAGIC + len(header).to_bytes(8, "little") + header)
             put(b"\x00" * (start - len(MAGIC) - 8 - len(header)))
             for arr in parts.values():
-                data = memoryview(np.ascontiguousarray(arr).reshape(-1)).cast("B")  # written in place, not copied
-                put(data)
-                put(b"\x00" * ((len(data) + 63) // 64 * 64 - len(data)))
+                flat = np.ascontiguousarray(arr).reshape(-1)
+                for lo in range(0, len(flat), _PIECE // flat.itemsize):
+                    piece = flat[lo : lo + _PIECE // flat.itemsize]
+                    put(memoryview(piece).cast("B"))  # written in place, not copied
+                    forget(piece)  # spilled shingle hashes: their pages leave this process again
+                put(b"\x00" * ((flat.nbytes + 63) // 64 * 64 - flat.nbytes))
             out.write(mac.digest())
         return f
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from curate.check import RecordRef
+from curate.checks.dedup.spill import ShingleBuffer
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ class SketchStore:
         self.sh_len = array("q")
         self.text_hash = bytearray()
         self.bands = bytearray()
-        self.shingles = bytearray()
+        self.shingles = ShingleBuffer()  # on disk past 64 MB: verification reads back only what it compares
         self.from_cache = bytearray()  # 1 per record sketched from the cache
         self.light = False  # True: bands, shingles and text hashes are kept elsewhere (see `without_sketches`)
 
@@ -139,7 +140,7 @@ class SketchStore:
             words=column(self.words, np.int64),
             bands=bands,
             offsets=offsets,
-            shingles=np.frombuffer(self.shingles, dtype=np.uint32),
+            shingles=self.shingles.array(),
             text_hash=text_hash,
             from_cache=column(self.from_cache, np.uint8),
         )
