@@ -259,3 +259,28 @@ def test_cached_runs_and_worker_processes_give_the_same_findings(tmp_path: Path)
         second = again.run([str(train)])
         assert key(first) == key(plain) == key(second)
     assert any(f.data["kind"] == "ngram" for f in plain.findings)
+
+
+def test_check_shards_then_merge_give_the_report_of_one_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--shard K/N --save-state` then `curate merge`: the merge machine indexes the evaluation file again."""
+    from typer.testing import CliRunner
+
+    from curate.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    train, evals, _ = hand_made_set(tmp_path)
+    lines = train.read_text(encoding="utf-8").splitlines(keepends=True)
+    parts = [tmp_path / f"{name}.jsonl" for name in "abcd"]  # four files: each shard gets wrapped and other ones
+    for part, first in zip(parts, (0, 50, 25, 75), strict=True):
+        part.write_text("".join(lines[first : first + 25]), encoding="utf-8")
+    base = ["check", *map(str, parts), "--against", str(evals), "-s", "dedup", "--no-cache"]
+    whole = CliRunner().invoke(app, [*base, "-f", "json"])
+    assert whole.exit_code == 1
+    for k in (1, 2):
+        shard = CliRunner().invoke(app, [*base, "--shard", f"{k}/2", "--save-state", "st"])
+        assert shard.exit_code == 0 and f"shard {k}/2: " in shard.stderr and ": 0 records" not in shard.stderr
+    merged = CliRunner().invoke(app, ["merge", "st", "-f", "json"])
+    assert (merged.exit_code, merged.stdout) == (1, whole.stdout)
+    found = [f for f in json.loads(whole.stdout)["findings"] if f["rule"] == "eval-contamination"]
+    assert len(found) == 49 and {f["path"] for f in found} == {str(parts[0]), str(parts[2])}
+    assert sum(f["data"]["kind"] == "ngram" for f in found) > 30
