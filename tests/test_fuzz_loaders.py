@@ -248,7 +248,17 @@ def test_user_regex_compiles_or_says_why(pattern: str) -> None:
     compiled.search("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab é ١٢ x")  # matching never raises either
 
 
-MAGIC = [b"", b"\x1f\x8b\x08", b"\x28\xb5\x2f\xfd", b"BZh9", b"\xfd7zXZ\x00", b"PAR1", b"ARROW1", b"\xff\xff\xff\xff", b"\xef\xbb\xbf"]
+MAGIC = [
+    b"",
+    b"\x1f\x8b\x08",
+    b"\x28\xb5\x2f\xfd",
+    b"BZh9",
+    b"\xfd7zXZ\x00",
+    b"PAR1",
+    b"ARROW1",
+    b"\xff\xff\xff\xff",
+    b"\xef\xbb\xbf",
+]
 
 
 def compressed(data: bytes, how: str, cut: int) -> bytes:
