@@ -24,6 +24,7 @@ from pydantic import Field
 from curate.check import DatasetCheck, Params, RecordRef, RunState
 from curate.checks.dedup.common import cluster_id, pair_hit, turn_norm, turn_word_hashes
 from curate.checks.dedup.pleasantry import substantive
+from curate.checks.dedup.prompt_rows import PromptRows
 from curate.checks.dedup.sketch import sorted_unique
 from curate.checks.dedup.text import TURN_SEP, digest64, exact_text, normalise_exact, turn_text
 from curate.model import Hit, Record, Severity
@@ -87,10 +88,7 @@ class PromptAnswer(DatasetCheck):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # prompt hash, answer hash, answer words, field, path, line, key, answer word-set sketch,
-        # rejected answer hash (0: not a preference pair), whether the prompt holds an earlier answer,
-        # question hash (the last user turn)
-        self.rows: list[tuple[int, int, int, str, str, int, str, bytes, int, bool, int]] = []
+        self.rows = PromptRows()  # one `prompt_rows.Row` per record, kept as columns
         # exchange hash (the conversation up to an answer inside a prompt) -> hashes of the turns that follow it
         self.exchanges: dict[int, set[int]] = defaultdict(set)
         self._summary: dict[str, Any] = {}
@@ -157,7 +155,7 @@ class PromptAnswer(DatasetCheck):
 
     def merge(self, other: DatasetCheck) -> None:
         assert isinstance(other, PromptAnswer)
-        self.rows.extend(other.rows)
+        self.rows.merge(other.rows)
         for exchange, following in other.exchanges.items():
             self.exchanges[exchange] |= following
 
