@@ -1,11 +1,11 @@
 """`curate diff`: a 100,000-record file against a copy with 1% of its records edited, cold and warm.
 
     nice -n 10 .venv/bin/python benchmarks/bench_diff.py [--records 100000] [--changed 0.01] [--rules default]
-        [--no-git]
+        [--no-git] [--scale]
 
 Runs the real CLI (`python -m curate diff OLD NEW --format json`) in a fresh cache directory.
 Rows: the first diff (cold cache: OLD computed, NEW's unchanged records replayed from the per-record
-cache), the same diff again (warm: both sides replay), a plain `curate check` of OLD for scale, and
+cache), the same diff again (warm: both sides replay), with --scale a plain `curate check` of OLD, and
 the same two files as two commits of a git repository (`curate diff data.jsonl --rev HEAD~1`),
 cold and warm. Checks the diff finds exactly the edited records. Data from benchmarks/synth.py.
 """
@@ -48,12 +48,12 @@ def edited_copy(src: Path, dest: Path, every: int) -> int:
 
 def run(
     name: str, args: list[str], env: dict[str, str], cwd: str | None = None
-) -> tuple[str, dict, float, float, float]:
+) -> tuple[str, dict, float, float, float, float]:
     m = measure(args, env, cwd=cwd)
     if m.returncode != 0:
         sys.exit(f"{name}: curate failed ({m.returncode}): {m.stderr.decode(errors='replace')[-2000:]}")
     doc = orjson.loads(m.stdout) if m.stdout.strip().startswith(b"{") else {}
-    return name, doc, m.wall, m.cpu, load_average()
+    return name, doc, m.wall, m.cpu, load_average(), m.tree_peak_mb
 
 
 def main() -> None:
@@ -62,6 +62,7 @@ def main() -> None:
     ap.add_argument("--changed", type=float, default=0.01)
     ap.add_argument("--rules", default="default")
     ap.add_argument("--no-git", action="store_true", help="skip the git-revision rows")
+    ap.add_argument("--scale", action="store_true", help="also time a plain cold `curate check OLD`")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="curate-bench-diff-"))
     try:
@@ -71,14 +72,10 @@ def main() -> None:
         env = {**os.environ, "CURATE_CACHE_DIR": str(tmp / "cache")}
         diff = [*CURATE, "diff", str(old), str(new), "--format", "json", "--rules", a.rules]
         rows = [run("diff, cold cache", diff, env), run("diff again, warm cache", diff, env)]
-        check_env = {**env, "CURATE_CACHE_DIR": str(tmp / "cache-check")}
-        rows.append(
-            run(
-                "for scale: `curate check OLD`, cold",
-                [*CURATE, "check", str(old), "-f", "json", "--fail-on", "never"],
-                check_env,
-            )
-        )
+        if a.scale:
+            check_env = {**env, "CURATE_CACHE_DIR": str(tmp / "cache-check")}
+            check = [*CURATE, "check", str(old), "-f", "json", "--fail-on", "never"]
+            rows.append(run("for scale: `curate check OLD`, cold", check, check_env))
         if not a.no_git:
             repo = tmp / "repo"
             repo.mkdir()
@@ -93,18 +90,18 @@ def main() -> None:
             by_rev = [*CURATE, "diff", "data.jsonl", "--rev", "HEAD~1", "--format", "json", "--rules", a.rules]
             rows.append(run("git: `diff data.jsonl --rev HEAD~1`, cold", by_rev, git_env, cwd=str(repo)))
             rows.append(run("git: the same, warm", by_rev, git_env, cwd=str(repo)))
-        for name, doc, *_ in rows:
-            r = doc.get("records")
-            if r and (r["changed"], r["added"], r["removed"]) != (edited, 0, 0):
-                sys.exit(f"{name}: expected {edited} changed records, got {r}")
         print(
             f"curate diff: {a.records:,} records ({old.stat().st_size / 1e6:.0f} MB) against a copy with {edited:,} "
             f"edited, rules {a.rules}, {os.cpu_count()} CPUs"
         )
-        print("| run | wall s | CPU s | load average |")
-        print("|---|---:|---:|---:|")
-        for name, _, wall, cpu, load in rows:
-            print(f"| {name} | {wall:.2f} | {cpu:.2f} | {load:.1f} |")
+        print("| run | wall s | CPU s | peak MB (all processes) | load average |")
+        print("|---|---:|---:|---:|---:|")
+        for name, _, wall, cpu, load, peak in rows:
+            print(f"| {name} | {wall:.2f} | {cpu:.2f} | {peak:,.0f} | {load:.1f} |")
+        for name, doc, *_ in rows:
+            r = doc.get("records")
+            if r and (r["changed"], r["added"], r["removed"]) != (edited, 0, 0):
+                sys.exit(f"{name}: expected {edited} changed records, got {r}")
         print(f"every diff found exactly the {edited:,} edited records (0 added, 0 removed)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -161,6 +161,9 @@ def test_ids_name_records_so_an_edit_is_a_change(tmp_path, monkeypatch):
         ("abcdef", "aXcYeZ", (0, 0, 3, 3)),  # three edited in place
         ("abcd", "dcba", (0, 0, 0, 4)),  # reordered: no record changed
         ("aab", "ab", (0, 1, 0, 2)),  # one of two copies removed
+        ("xbyb", "xZyb", (0, 0, 1, 3)),  # one of two identical records edited: the copy that stayed is unchanged
+        ("abcdef", "fbcdea", (0, 0, 0, 6)),  # records swapped far apart: moved, not changed
+        ("abcdef", "aXcdeb", (1, 1, 0, 5)),  # b moved to the end: X is new where b was, f went at the end
         ("", "ab", (2, 0, 0, 0)),
         ("ab", "", (0, 2, 0, 0)),
     ],

@@ -137,38 +137,73 @@ def _by_id(
 
 
 def _by_content(old_keys: list[str], new_keys: list[str]) -> tuple[dict[str, int], dict[str, list[int]]]:
-    """Content hashes: keys on both sides are unchanged (as many times as both have them); k removed
-    and k added records after the same unchanged record are k records changed."""
-    have = Counter(old_keys)
-    both = have & Counter(new_keys)
-    old_slots = _slots(old_keys, both)
-    new_slots = _slots(new_keys, both)
+    """Content hashes, aligned as patience diff does: keys found once on each side, in the longest
+    run that keeps their order, are anchors; between two anchors, keys both sides have are
+    unchanged, then records that moved elsewhere are unchanged too, and what is left is k removed
+    and k added (k records changed, edited in place) or an uneven run (added and removed)."""
+    anchors = _anchors(old_keys, new_keys)
+    bounds = [(-1, -1), *anchors, (len(old_keys), len(new_keys))]
+    segments = []  # per gap between anchors: the old rows and new rows not yet matched
+    unchanged = len(anchors)
+    for (a0, b0), (a1, b1) in zip(bounds, bounds[1:], strict=False):
+        gone, came = list(range(a0 + 1, a1)), list(range(b0 + 1, b1))
+        matched = _match(gone, came, old_keys, new_keys)
+        unchanged += len(matched)
+        paired = set(matched.values())
+        segments.append(([r for r in gone if r not in matched], [r for r in came if r not in paired]))
+    # records that moved to another gap: matched across the whole side
+    moved = _match([r for g, _ in segments for r in g], [r for _, c in segments for r in c], old_keys, new_keys)
+    unchanged += len(moved)
     rows: dict[str, list[int]] = {"added": [], "removed": [], "changed_old": [], "changed_new": []}
-    for anchor in old_slots.keys() | new_slots.keys():
-        gone, came = old_slots.get(anchor, []), new_slots.get(anchor, [])
+    taken = set(moved.values())
+    for gone, came in segments:
+        gone = [r for r in gone if r not in moved]
+        came = [r for r in came if r not in taken]
         pairs = len(gone) if len(gone) == len(came) else 0  # k records replaced by k: edited in place
         rows["changed_old"] += gone[:pairs]
         rows["changed_new"] += came[:pairs]
         rows["removed"] += gone[pairs:]
         rows["added"] += came[pairs:]
-    for name in rows:
-        rows[name].sort()
-    return _counts(rows, sum(both.values())), rows
+    return _counts(rows, unchanged), rows
 
 
-def _slots(keys: list[str], both: Counter[str]) -> dict[tuple[str, int], list[int]]:
-    """Rows of keys the other side lacks, grouped by the last kept key before them (its n-th copy)."""
-    left = Counter(both)
-    seen: Counter[str] = Counter()
-    anchor: tuple[str, int] = ("", 0)
-    out: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for row, key in enumerate(keys):
-        if left[key] > 0:
-            left[key] -= 1
-            seen[key] += 1
-            anchor = (key, seen[key])
+def _anchors(old_keys: list[str], new_keys: list[str]) -> list[tuple[int, int]]:
+    """(old row, new row) of keys found exactly once on each side, the longest run in the same order
+    on both (a longest increasing subsequence, O(n log n))."""
+    import bisect
+
+    once_old = {k: i for i, k in enumerate(old_keys)}
+    counts_old, counts_new = Counter(old_keys), Counter(new_keys)
+    pairs = [(once_old[k], j) for j, k in enumerate(new_keys) if counts_new[k] == 1 and counts_old.get(k) == 1]
+    pairs.sort()
+    tails: list[int] = []  # tails[n]: the smallest new row ending an increasing run of n + 1 pairs
+    tail_at: list[int] = []  # index into pairs of that tail
+    before: list[int] = [-1] * len(pairs)
+    for index, (_, j) in enumerate(pairs):
+        n = bisect.bisect_left(tails, j)
+        before[index] = tail_at[n - 1] if n else -1
+        if n == len(tails):
+            tails.append(j)
+            tail_at.append(index)
         else:
-            out[anchor].append(row)
+            tails[n], tail_at[n] = j, index
+    out, index = [], tail_at[-1] if tail_at else -1
+    while index >= 0:
+        out.append(pairs[index])
+        index = before[index]
+    return out[::-1]
+
+
+def _match(gone: list[int], came: list[int], old_keys: list[str], new_keys: list[str]) -> dict[int, int]:
+    """Old row -> new row for records with the same key, in order, each row used once."""
+    waiting: dict[str, list[int]] = defaultdict(list)
+    for r in reversed(gone):
+        waiting[old_keys[r]].append(r)
+    out = {}
+    for r in came:
+        rows = waiting.get(new_keys[r])
+        if rows:
+            out[rows.pop()] = r
     return out
 
 
