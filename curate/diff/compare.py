@@ -2,9 +2,8 @@
 
 Records are matched by their key (the rule set's `id_field`, else the hash of the record's
 content). With ids, a record whose id stays and whose content hash differs is changed. With
-content hashes, an edited record is a removed key and an added key; where k records between two
-unchanged neighbours were replaced by k others, they are paired as changed (edited in place, as
-`git diff` shows a modified line), in linear time; uneven runs stay added and removed.
+content hashes, an edited record is a removed key and an added key: the sides are aligned as
+patience diff does and k records replaced by k in one place are k changed (`_by_content`).
 Everything else is counted from each side's stats and findings: token distributions and cost,
 languages, categories, the topics of records that came and went, duplicate clusters and PII,
 which appears only as counts per entity type (a value is its keyed hash, never shown).
