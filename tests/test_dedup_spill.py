@@ -45,6 +45,21 @@ def test_buffer_reads_back_what_was_appended(limit):
     assert buf.array()[-1] == 1 and len(buf.array()) == len(whole) // 4 + 1
 
 
+def test_a_full_disk_keeps_the_rest_in_memory(monkeypatch):
+    buf = ShingleBuffer(limit=64)
+    buf += CHUNKS[1]  # 160 bytes: written to the file
+    assert buf.spilled
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(spill.os, "pwrite", full)
+    buf += CHUNKS[3]
+    buf += CHUNKS[0]
+    assert buf.to_bytes() == CHUNKS[1] + CHUNKS[3] + CHUNKS[0]
+    assert buf.array().tobytes() == CHUNKS[1] + CHUNKS[3] + CHUNKS[0]
+
+
 def test_forgotten_pages_read_back_from_the_file():
     buf = filled(1)
     arr = buf.array()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import mmap
+import os
+import sys
 import tempfile
 from typing import IO, Any
 
@@ -43,9 +45,16 @@ class ShingleBuffer:
         return self
 
     def _spill(self) -> None:
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="curate-shingles-")  # noqa: SIM115 - lives as long as the store
-        self._file.write(self._mem)
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="curate-shingles-")  # noqa: SIM115 - lives with the store
+            view, at = memoryview(self._mem), self._spilled
+            while view:  # pwrite at the known end: a failed attempt leaves nothing that counts
+                done = os.pwrite(self._file.fileno(), view, at)
+                view, at = view[done:], at + done
+        except OSError:
+            self._limit = sys.maxsize  # no room on disk: the rest stays in memory, as before spilling existed
+            return
         self._spilled += len(self._mem)
         self._mem = bytearray()
 
@@ -61,9 +70,8 @@ class ShingleBuffer:
             return np.frombuffer(self._mem, dtype=np.uint32)
         if self._mem:
             self._spill()
-        self._file.flush()
-        if not self._spilled:
-            return np.zeros(0, dtype=np.uint32)
+        if self._mem or not self._spilled:  # the disk filled up: one array in memory
+            return np.frombuffer(self.to_bytes(), dtype=np.uint32)
         mapped = mmap.mmap(self._file.fileno(), self._spilled, prot=mmap.PROT_READ)
         return np.frombuffer(mapped, dtype=np.uint32)
 
@@ -71,11 +79,13 @@ class ShingleBuffer:
         """Every byte (a shard's saved state, a pickled store): read back from the file if spilled."""
         if self._file is None:
             return bytes(self._mem)
-        self._file.flush()
-        self._file.seek(0)
-        head = self._file.read(self._spilled)
-        self._file.seek(0, 2)
-        return head + bytes(self._mem)
+        out = bytearray()
+        while len(out) < self._spilled:  # in pieces: one pread returns at most ~2 GB
+            piece = os.pread(self._file.fileno(), min(1 << 28, self._spilled - len(out)), len(out))
+            if not piece:
+                raise OSError("the temporary file of spilled shingle hashes was cut short")
+            out += piece
+        return bytes(out + self._mem)
 
     def __bytes__(self) -> bytes:
         return self.to_bytes()
