@@ -254,7 +254,7 @@ def test_a_folder_and_a_file_the_old_revision_lacks(repo, monkeypatch):
     assert doc["records"]["added"] == 3 + 5
     added = diff_json(repo, monkeypatch, "data/extra.jsonl", "--rev", "HEAD~1")
     assert added["old"]["exists"] is False and added["records"]["added"] == 5
-    assert any("did not exist at HEAD~1" in n for n in added["notices"])
+    assert "data/extra.jsonl did not exist at HEAD~1: every record is new" in added["notices"]
 
 
 @needs_git
