@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -212,9 +211,6 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run([*cmd, *args], check=True, capture_output=True, text=True).stdout
 
 
-needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A repository with two commits: data/train.jsonl as v1, then as v2 (and data/extra.jsonl added)."""
@@ -232,7 +228,6 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-@needs_git
 def test_a_file_at_two_revisions(repo, monkeypatch, tmp_path, two_files):
     expected = diff_json(tmp_path, monkeypatch, *two_files)["records"]
     by_rev = diff_json(repo, monkeypatch, "data/train.jsonl", "--rev", "HEAD~1")
@@ -246,7 +241,6 @@ def test_a_file_at_two_revisions(repo, monkeypatch, tmp_path, two_files):
     ]
 
 
-@needs_git
 def test_a_folder_and_a_file_the_old_revision_lacks(repo, monkeypatch):
     doc = diff_json(repo, monkeypatch, "data@HEAD~1", "data")
     assert doc["old"]["files"] == ["data/train.jsonl@HEAD~1"]
@@ -257,7 +251,6 @@ def test_a_folder_and_a_file_the_old_revision_lacks(repo, monkeypatch):
     assert "data/extra.jsonl did not exist at HEAD~1: every record is new" in added["notices"]
 
 
-@needs_git
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -272,7 +265,6 @@ def test_revision_errors_exit_2(repo, monkeypatch, args, message):
     assert code == 2 and message in err and "Traceback" not in err
 
 
-@needs_git
 def test_the_repository_runs_no_code(repo, monkeypatch, tmp_path):
     """The repository's config names programs for fsmonitor, a smudge/clean filter and a textconv
     driver; reading a revision runs none of them (git itself would run the fsmonitor one)."""
@@ -291,7 +283,6 @@ def test_the_repository_runs_no_code(repo, monkeypatch, tmp_path):
     assert not marker.exists()
 
 
-@needs_git
 def test_a_git_lfs_pointer_is_refused_with_the_way_round(repo, monkeypatch):
     pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 123\n"
     (repo / "data" / "train.jsonl").write_text(pointer)
@@ -300,7 +291,6 @@ def test_a_git_lfs_pointer_is_refused_with_the_way_round(repo, monkeypatch):
     assert code == 2 and "Git LFS pointer" in err and "Traceback" not in err
 
 
-@needs_git
 def test_spec_parsing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "odd@name.jsonl").write_text("{}\n")
